@@ -42,7 +42,7 @@ internal sealed partial class InterfaceCapture : IDisposable
     public static InterfaceCapture Open(string name, AgentOptions options, PacketAnalyzer analyzer, ILogger log)
     {
         LibPcapLiveDevice device = LibPcapLiveDeviceList.New()[name]
-            ?? throw new PcapException($"no such interface {name}");
+            ?? throw new InvalidOperationException($"no such interface {name}");
         device.Open(new DeviceConfiguration
         {
             Mode = DeviceModes.None, // host traffic only: a node agent sees its pods' veths, promiscuity adds nothing

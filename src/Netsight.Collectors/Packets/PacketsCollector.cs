@@ -47,7 +47,7 @@ public sealed partial class PacketsCollector : ICollector
         _watcher.Start();
     }
 
-    private static string LibPcapVersion() => Pcap.LibpcapVersion;
+    private static string LibPcapVersion() => Pcap.LibpcapVersion.ToString();
 
     private void Watch()
     {

@@ -83,7 +83,9 @@ public sealed partial class PacketAnalyzer : IFlowEndHandler
             if (result != ReassemblyResult.Complete) return;
             // The datagram is whole: analyze its transport header as the packet that completed it,
             // which is also where tshark (ip.defragment on) runs its TCP analysis.
-            if (PacketDecoder.DecodeTransport(h.Protocol, payload, ref h) != DecodeStatus.Ok) return;
+            byte upper = Reassembler.CompletedProtocol;
+            if (PacketDecoder.DecodeTransport(upper, payload, ref h) != DecodeStatus.Ok) return;
+            h.Protocol = upper;
         }
 
         if (h.IsTcp) ProcessTcp(ref h, peer, timestampNanos);
@@ -95,7 +97,7 @@ public sealed partial class PacketAnalyzer : IFlowEndHandler
     {
         Flows.ExpireIdle(nowNanos - (long)_options.FlowIdleTimeout.TotalNanoseconds,
             nowNanos - (long)_options.ClosedFlowLinger.TotalNanoseconds, this);
-        Reassembler.ExpireOlderThan(nowNanos - (long)_options.ReassemblyTimeout.TotalNanoseconds);
+        Reassembler.ExpireOlderThan(nowNanos);
         if (expireSeries) Peers.RemoveIdle(nowNanos - (long)_options.SeriesTtl.TotalNanoseconds);
     }
 

@@ -28,4 +28,21 @@ public sealed class PeerStats
     public readonly Histogram TcpSegmentSize = new(PacketBuckets.TcpSegmentSize);
     public readonly Histogram ConnectionDuration = new(PacketBuckets.ConnectionDuration);
     public readonly Histogram WindowScale = new(PacketBuckets.WindowScale);
+
+    /// <summary>A copy for a scrape, so formatting happens outside the capture thread's lock.</summary>
+    public PeerStats Clone()
+    {
+        PeerStats source = this;
+        var copy = new PeerStats
+        {
+            LastSeenNanos = source.LastSeenNanos, Packets = source.Packets, Bytes = source.Bytes,
+            Retransmissions = source.Retransmissions, Resets = source.Resets, ZeroWindows = source.ZeroWindows,
+            DontFragment = source.DontFragment, Fragments = source.Fragments,
+        };
+        copy.IpPacketSize.Merge(source.IpPacketSize);
+        copy.TcpSegmentSize.Merge(source.TcpSegmentSize);
+        copy.ConnectionDuration.Merge(source.ConnectionDuration);
+        copy.WindowScale.Merge(source.WindowScale);
+        return copy;
+    }
 }
