@@ -67,6 +67,7 @@ internal sealed unsafe class PcapNgReader : CaptureFormatReader
             }
 
             byte* block = Start + position;
+            PrefetchAhead(block, remaining);
             uint type = ReadUInt32(block, _bigEndian);
             if (type == SectionHeaderType)
             {
