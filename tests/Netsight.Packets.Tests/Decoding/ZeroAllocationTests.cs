@@ -1,5 +1,7 @@
 // The hot path must not allocate: after warm-up, decoding 10,000 frames of each kind (and reassembling a
-// steady stream of fragmented datagrams) leaves GC.GetAllocatedBytesForCurrentThread() unchanged.
+// steady stream of fragmented datagrams) leaves GC.GetAllocatedBytesForCurrentThread() unchanged. A pass is
+// measured up to three times because tiered JIT promotion (OSR, tier-1 rejit) can land a one-off runtime
+// allocation on this thread on a busy machine; a real per-packet allocation shows in every pass.
 using Netsight.Packets.Decoding;
 using Netsight.Packets.Reassembly;
 using Netsight.Packets.Tests.Reassembly;
@@ -20,11 +22,13 @@ public class ZeroAllocationTests
             DecodeStatus expected = PacketDecoder.Decode(sample.Link, sample.Frame, sample.Frame.Length, ref h);
             for (int i = 0; i < 1000; i++) PacketDecoder.Decode(sample.Link, sample.Frame, sample.Frame.Length, ref h);
 
-            long before = GC.GetAllocatedBytesForCurrentThread();
             int ok = 0;
-            for (int i = 0; i < Iterations; i++)
-                if (PacketDecoder.Decode(sample.Link, sample.Frame, sample.Frame.Length, ref h) == expected) ok++;
-            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            long allocated = MinAllocated(() =>
+            {
+                ok = 0;
+                for (int i = 0; i < Iterations; i++)
+                    if (PacketDecoder.Decode(sample.Link, sample.Frame, sample.Frame.Length, ref h) == expected) ok++;
+            });
 
             Assert.True(allocated == 0, $"{sample.Name}: {allocated} bytes");
             Assert.Equal(Iterations, ok);
@@ -55,10 +59,21 @@ public class ZeroAllocationTests
         }
 
         Run(100);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        int completed = Run(Iterations);
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        int completed = 0;
+        long allocated = MinAllocated(() => completed = Run(Iterations));
         Assert.Equal(0, allocated);
         Assert.Equal(Iterations, completed);
+    }
+
+    private static long MinAllocated(Action pass)
+    {
+        long min = long.MaxValue;
+        for (int attempt = 0; attempt < 3 && min > 0; attempt++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            pass();
+            min = Math.Min(min, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+        return min;
     }
 }
