@@ -23,6 +23,17 @@ public sealed record AgentOptions
     public TimeSpan InterfaceRescan { get; init; } = TimeSpan.FromSeconds(2);
     /// <summary>Root of sysfs, injectable for tests (the node_exporter convention).</summary>
     public string SysfsRoot { get; init; } = "/sys";
+    /// <summary>Root of procfs, injectable for tests.</summary>
+    public string ProcfsRoot { get; init; } = "/proc";
+    /// <summary>--conntrack.resync-interval: full conntrack dumps between events (DESTROY events also wait for
+    /// the kernel's garbage collection, which a dump triggers).</summary>
+    public TimeSpan ConntrackResyncInterval { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>--conntrack.enable-accounting: switch nf_conntrack_acct and nf_conntrack_timestamp on.</summary>
+    public bool ConntrackEnableAccounting { get; init; } = true;
+    /// <summary>--conntrack.service-cidr: Service virtual-IP ranges (repeatable).</summary>
+    public IReadOnlyList<string> ConntrackServiceCidrs { get; init; } = [];
+    /// <summary>--conntrack.rcvbuf: the event socket's receive buffer (SO_RCVBUFFORCE).</summary>
+    public int ConntrackReceiveBuffer { get; init; } = 16 * 1024 * 1024;
     public IReadOnlySet<string> EnabledCollectors { get; init; } = new HashSet<string>();
 
     public AnalyzerOptions ToAnalyzerOptions() => new()

@@ -36,9 +36,15 @@ public static class AgentCommand
         var maxSeries = new Option<int>("--max-series") { Description = "Peer pairs per interface and family; more fold into src_ip/dst_ip=\"other\" (counted).", CustomParser = OptionParsers.IntInRange(1, 10_000_000), DefaultValueFactory = _ => defaults.MaxSeries };
         var seriesTtl = new Option<TimeSpan>("--series-ttl") { Description = "Series with no new data for this long disappear (e.g. 5m).", CustomParser = OptionParsers.Duration, DefaultValueFactory = _ => defaults.SeriesTtl };
 
+        var ctResync = new Option<TimeSpan>("--conntrack.resync-interval") { Description = "Full conntrack table dump between events (also repairs lost events).", CustomParser = OptionParsers.Duration, DefaultValueFactory = _ => defaults.ConntrackResyncInterval };
+        var ctAccounting = new Option<bool>("--conntrack.enable-accounting") { Description = "Switch nf_conntrack_acct and nf_conntrack_timestamp on when off (byte counts, durations).", DefaultValueFactory = _ => defaults.ConntrackEnableAccounting };
+        var ctServiceCidr = new Option<string[]>("--conntrack.service-cidr") { Description = "Service virtual-IP range, e.g. 10.96.0.0/12 (repeatable): DNAT'ed connections to it are Service transactions.", Arity = ArgumentArity.OneOrMore, AllowMultipleArgumentsPerToken = false, CustomParser = OptionParsers.Cidrs };
+        var ctRcvbuf = new Option<int>("--conntrack.rcvbuf") { Description = "Receive buffer of the conntrack event socket, in bytes (SO_RCVBUFFORCE).", CustomParser = OptionParsers.IntInRange(65_536, int.MaxValue), DefaultValueFactory = _ => defaults.ConntrackReceiveBuffer };
+
         var command = new Command("agent", "Run the node agent: capture, analyze and serve Prometheus metrics.")
         {
             interfaces, filter, listen, snaplen, bufferSize, maxFlows, maxSeries, seriesTtl,
+            ctResync, ctAccounting, ctServiceCidr, ctRcvbuf,
         };
         var collectorFlags = new List<(CollectorDescriptor Descriptor, Option<bool> Enable, Option<bool> Disable)>();
         foreach (CollectorDescriptor d in CollectorRegistry.All)
@@ -70,6 +76,10 @@ public static class AgentCommand
                 MaxFlows = parse.GetValue(maxFlows),
                 MaxSeries = parse.GetValue(maxSeries),
                 SeriesTtl = parse.GetValue(seriesTtl),
+                ConntrackResyncInterval = parse.GetValue(ctResync),
+                ConntrackEnableAccounting = parse.GetValue(ctAccounting),
+                ConntrackServiceCidrs = parse.GetValue(ctServiceCidr) ?? [],
+                ConntrackReceiveBuffer = parse.GetValue(ctRcvbuf),
                 EnabledCollectors = enabled,
             };
             return AgentHost.Run(options);
