@@ -6,9 +6,19 @@ using System.Text;
 
 namespace Netsight.IntegrationTests.Lab;
 
-public sealed record Sample(string Name, IReadOnlyDictionary<string, string> Labels, double Value)
+/// <summary>Labels of one sample; a missing label reads as "" (as in PromQL) instead of throwing.</summary>
+public sealed class LabelSet(Dictionary<string, string> labels) : IEnumerable<KeyValuePair<string, string>>
 {
-    public string Label(string name) => Labels.TryGetValue(name, out var v) ? v : "";
+    public string this[string name] => labels.TryGetValue(name, out var v) ? v : "";
+    public bool Has(string name) => labels.ContainsKey(name);
+    public int Count => labels.Count;
+    public IEnumerator<KeyValuePair<string, string>> GetEnumerator() => labels.GetEnumerator();
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+}
+
+public sealed record Sample(string Name, LabelSet Labels, double Value)
+{
+    public string Label(string name) => Labels[name];
 
     public override string ToString() =>
         $"{Name}{{{string.Join(',', Labels.Select(kv => $"{kv.Key}=\"{kv.Value}\""))}}} {Value.ToString(CultureInfo.InvariantCulture)}";
@@ -28,11 +38,11 @@ public sealed class Exposition
     public IReadOnlyDictionary<string, string> Types { get; }
     public IReadOnlyDictionary<string, string> Help { get; }
 
-    public IEnumerable<Sample> Where(string name, Func<IReadOnlyDictionary<string, string>, bool>? labels = null) =>
+    public IEnumerable<Sample> Where(string name, Func<LabelSet, bool>? labels = null) =>
         Samples.Where(s => s.Name == name && (labels is null || labels(s.Labels)));
 
     /// <summary>Sum of the samples of one name whose labels match; 0 when there are none.</summary>
-    public double Sum(string name, Func<IReadOnlyDictionary<string, string>, bool>? labels = null) =>
+    public double Sum(string name, Func<LabelSet, bool>? labels = null) =>
         Where(name, labels).Sum(s => s.Value);
 
     public bool Has(string name) => Samples.Any(s => s.Name == name);
@@ -104,7 +114,7 @@ public sealed class Exposition
         }
         var rest = line[i..].Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries);
         if (rest.Length is < 1 or > 2) throw new FormatException("expected value [timestamp]");
-        return new Sample(name, labels, ParseValue(rest[0]));
+        return new Sample(name, new LabelSet(labels), ParseValue(rest[0]));
     }
 
     private static double ParseValue(string s) => s switch

@@ -1,0 +1,84 @@
+// The live packet collector against real TCP traffic on the root-side veth of a lab: retransmissions
+// under injected loss, resets from either side, zero windows from a reader that stalls.
+using System.Net;
+using Netsight.IntegrationTests.Lab;
+
+namespace Netsight.IntegrationTests;
+
+public sealed class AgentTcpTests
+{
+    private const string Retransmissions = "netsight_tcp_retransmissions_total";
+    private const string Resets = "netsight_tcp_resets_total";
+
+    [Fact]
+    public void BulkTransfer_NoLossHasNoRetransmissions_LossHasSome()
+    {
+        using var lab = NetnsLab.Create();
+        var dev = lab.Main.RootName;
+        lab.StartIperfServer();
+        using var agent = AgentProcess.Start("-i", dev);
+        agent.WaitForStdout(l => l.Contains($"attached interface {dev}", StringComparison.Ordinal), TimeSpan.FromSeconds(10), $"attached interface {dev}");
+
+        const long bytes = 10_000_000;
+        Traffic.Iperf(lab.Main.PeerV4, bytes);
+        var clean = agent.WaitForMetrics(
+            e => e.Sum("netsight_bytes_total", l => l["device"] == dev && l["protocol"] == "tcp") >= bytes,
+            $"netsight_bytes_total{{device={dev},protocol=tcp}} >= {bytes} after iperf3 -n {bytes}");
+        Assert.True(clean.Sum(Retransmissions, l => l["device"] == dev) == 0,
+            "retransmissions without loss:\n" + clean.Dump(Retransmissions));
+
+        lab.AddLoss(30);
+        Traffic.Iperf(lab.Main.PeerV4, bytes);
+        var lossy = agent.WaitForMetrics(
+            e => e.Sum(Retransmissions, l => l["device"] == dev && l["src_ip"] == lab.Main.RootV4.ToString()) > 0,
+            $"{Retransmissions}{{device={dev},src_ip={lab.Main.RootV4}}} > 0 with 3% loss");
+        Assert.All(lossy.Where(Retransmissions, l => l["device"] == dev),
+            s => Assert.Contains(s.Label("kind"), new[] { "retransmission", "fast", "spurious" }));
+    }
+
+    [Fact]
+    public void Resets_FromClosedPortAndAbortiveClose_CarryTheSender()
+    {
+        using var lab = NetnsLab.Create();
+        var dev = lab.Main.RootName;
+        lab.StartNginx(Traffic.NginxPort);
+        using var agent = AgentProcess.Start("-i", dev);
+        agent.WaitForStdout(l => l.Contains($"attached interface {dev}", StringComparison.Ordinal), TimeSpan.FromSeconds(10), $"attached interface {dev}");
+
+        string peer4 = lab.Main.PeerV4.ToString(), peer6 = lab.Main.PeerV6.ToString(), root4 = lab.Main.RootV4.ToString();
+        Traffic.ConnectRefused(lab.Main.PeerV4);
+        Traffic.ConnectRefused(lab.Main.PeerV6);
+        Traffic.AbortiveClose(new IPEndPoint(lab.Main.PeerV4, Traffic.NginxPort));
+
+        var e = agent.WaitForMetrics(
+            x => x.Sum(Resets, l => l["device"] == dev && l["src_ip"] == peer4) >= 1
+              && x.Sum(Resets, l => l["device"] == dev && l["src_ip"] == peer6) >= 1
+              && x.Sum(Resets, l => l["device"] == dev && l["src_ip"] == root4) >= 1,
+            $"{Resets} from {peer4} (closed port), {peer6} (closed port, IPv6) and {root4} (linger 0 close)");
+        Assert.All(e.Where(Resets, l => l["src_ip"] == peer4), s => Assert.Equal(root4, s.Label("dst_ip")));
+        // Every SYN and data segment of Linux IPv4 TCP carries DF.
+        Assert.True(e.Sum("netsight_ip_dont_fragment_packets_total", l => l["device"] == dev) > 0,
+            "no DF packets counted:\n" + e.Dump("netsight_ip_dont_fragment"));
+        Assert.True(e.Sum("netsight_packets_total", l => l["device"] == dev && l["protocol"] == "tcp") >= 6,
+            e.Dump("netsight_packets_total"));
+    }
+
+    [Fact]
+    public void StalledReader_ZeroWindowsCountedForTheNonReadingSide()
+    {
+        using var lab = NetnsLab.Create();
+        var dev = lab.Main.RootName;
+        Traffic.WriteBigFile(Path.Combine(lab.WwwDir, "big.bin"), 8 << 20);
+        lab.StartNginx(Traffic.NginxPort);
+        using var agent = AgentProcess.Start("-i", dev);
+        agent.WaitForStdout(l => l.Contains($"attached interface {dev}", StringComparison.Ordinal), TimeSpan.FromSeconds(10), $"attached interface {dev}");
+
+        var root4 = lab.Main.RootV4.ToString();
+        using var socket = Traffic.StalledDownload(new IPEndPoint(lab.Main.PeerV4, Traffic.NginxPort), "/big.bin");
+        var e = agent.WaitForMetrics(
+            x => x.Sum("netsight_tcp_zero_windows_total", l => l["device"] == dev && l["src_ip"] == root4) > 0,
+            $"netsight_tcp_zero_windows_total{{device={dev},src_ip={root4}}} > 0 while the client does not read");
+        Assert.True(e.Sum("netsight_tcp_zero_windows_total", l => l["src_ip"] == lab.Main.PeerV4.ToString()) == 0,
+            "the sending side never advertised a zero window:\n" + e.Dump("netsight_tcp_zero_windows_total"));
+    }
+}
