@@ -38,6 +38,10 @@ public struct PacketHeaders
     public int FragmentOffset;
     /// <summary>IPv4 identification or IPv6 fragment header identification.</summary>
     public uint FragmentId;
+    /// <summary>Offset in the frame of this fragment's data, the bytes that sit at <see cref="FragmentOffset"/> in the
+    /// reassembled datagram: IPv4 after the IHL, IPv6 right after the Fragment header (extension headers that follow
+    /// it in a first fragment belong to the fragmentable part). -1 when the packet is not a fragment.</summary>
+    public int FragmentDataOffset;
     /// <summary>Upper-layer protocol number (6 TCP, 17 UDP, 1 ICMP, 58 ICMPv6, ...).</summary>
     public byte Protocol;
 

@@ -1,0 +1,34 @@
+// Everything `netsight agent` was told on its command line, after validation. Collectors read the
+// part that concerns them; defaults live here so the CLI help and the code agree.
+using Netsight.Packets.Analysis;
+
+namespace Netsight.Collectors;
+
+public sealed record AgentOptions
+{
+    /// <summary>--interface/-i patterns (names or globs); empty means every up, non-loopback interface.</summary>
+    public IReadOnlyList<string> Interfaces { get; init; } = [];
+    /// <summary>--filter/-f BPF expression, empty for none.</summary>
+    public string Filter { get; init; } = "";
+    public IReadOnlyList<string> Listen { get; init; } = ["9090"];
+    /// <summary>--snaplen: bytes captured per packet. Headers of Ethernet + IPv6 with extension headers +
+    /// TCP with full options fit in 256; payload is never needed.</summary>
+    public int Snaplen { get; init; } = 256;
+    /// <summary>--buffer-size: the kernel ring per interface, in bytes.</summary>
+    public int BufferSize { get; init; } = 8 * 1024 * 1024;
+    public int MaxFlows { get; init; } = 262_144;
+    public int MaxSeries { get; init; } = 10_000;
+    public TimeSpan SeriesTtl { get; init; } = TimeSpan.FromMinutes(5);
+    /// <summary>How often the interface list is re-read to attach new and detach removed interfaces.</summary>
+    public TimeSpan InterfaceRescan { get; init; } = TimeSpan.FromSeconds(2);
+    /// <summary>Root of sysfs, injectable for tests (the node_exporter convention).</summary>
+    public string SysfsRoot { get; init; } = "/sys";
+    public IReadOnlySet<string> EnabledCollectors { get; init; } = new HashSet<string>();
+
+    public AnalyzerOptions ToAnalyzerOptions() => new()
+    {
+        MaxFlows = MaxFlows,
+        MaxPeerSeries = MaxSeries,
+        SeriesTtl = SeriesTtl,
+    };
+}

@@ -1,0 +1,79 @@
+// Runs the enabled collectors and writes, besides their families, the self-metrics every collector
+// has: netsight_collector_up and netsight_collector_scrape_duration_seconds.
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Netsight.Metrics;
+
+namespace Netsight.Collectors;
+
+public sealed partial class CollectorHost : IDisposable
+{
+    private readonly List<(string Name, ICollector? Collector)> _collectors = [];
+    private readonly ILogger _log;
+    private readonly double[] _durations;
+    private readonly Lock _scrapeLock = new();
+
+    public CollectorHost(AgentOptions options, ILoggerFactory logs)
+    {
+        _log = logs.CreateLogger("netsight.collectors");
+        foreach (CollectorDescriptor descriptor in CollectorRegistry.All)
+        {
+            if (!options.EnabledCollectors.Contains(descriptor.Name)) continue;
+            ICollector? collector = null;
+            try
+            {
+                collector = descriptor.Create(options, logs);
+                collector.Start();
+                LogStarted(descriptor.Name);
+            }
+            catch (CollectorUnavailableException e)
+            {
+                LogUnavailable(descriptor.Name, e.Message);
+                collector?.Dispose();
+                collector = null;
+            }
+            _collectors.Add((descriptor.Name, collector));
+        }
+        _durations = new double[_collectors.Count];
+    }
+
+    public IReadOnlyList<string> Names => _collectors.Select(c => c.Name).ToList();
+
+    /// <summary>Writes every collector's families, then the per-collector self-metrics.</summary>
+    public void WriteMetrics(MetricWriter writer)
+    {
+        // One scrape at a time: collectors' tables are read under their own locks, and the duration
+        // array is shared; concurrent scrapes would only contend for the same locks anyway.
+        lock (_scrapeLock)
+        {
+            for (int i = 0; i < _collectors.Count; i++)
+            {
+                ICollector? collector = _collectors[i].Collector;
+                if (collector is null) continue;
+                long start = Stopwatch.GetTimestamp();
+                collector.WriteMetrics(writer);
+                _durations[i] = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            }
+
+            writer.BeginFamily("netsight_collector_up", "1 when the collector is running, 0 when it could not start here.", MetricType.Gauge);
+            foreach (var (name, collector) in _collectors)
+                writer.Sample([new Label("collector", name)], collector is null ? 0L : 1L);
+
+            writer.BeginFamily("netsight_collector_scrape_duration_seconds", "Time the collector took to write its metrics in this scrape.", MetricType.Gauge);
+            for (int i = 0; i < _collectors.Count; i++)
+                if (_collectors[i].Collector is not null)
+                    writer.Sample([new Label("collector", _collectors[i].Name)], _durations[i]);
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var (_, collector) in _collectors) collector?.Dispose();
+    }
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "collector {Name} started")]
+    private partial void LogStarted(string name);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "collector {Name} is not available here: {Reason}")]
+    private partial void LogUnavailable(string name, string reason);
+}

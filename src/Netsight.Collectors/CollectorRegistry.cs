@@ -1,0 +1,20 @@
+// The one table of collectors: name, whether it runs by default, and how to make it. Enabled with
+// --collector.NAME and disabled with --no-collector.NAME, as node_exporter does.
+using Microsoft.Extensions.Logging;
+using Netsight.Collectors.Packets;
+
+namespace Netsight.Collectors;
+
+public sealed record CollectorDescriptor(string Name, bool EnabledByDefault, string Help,
+    Func<AgentOptions, ILoggerFactory, ICollector> Create);
+
+public static class CollectorRegistry
+{
+    public static readonly IReadOnlyList<CollectorDescriptor> All =
+    [
+        new("packets", true, "TCP/IP health from packets captured with libpcap on --interface",
+            (options, logs) => new PacketsCollector(options, logs)),
+    ];
+
+    public static CollectorDescriptor? Find(string name) => All.FirstOrDefault(c => c.Name == name);
+}

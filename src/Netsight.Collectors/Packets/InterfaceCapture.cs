@@ -1,0 +1,131 @@
+// Captures one interface with libpcap (SharpPcap) on its own long-running thread and feeds the device's
+// PacketAnalyzer. GetNextPacketPointers is SharpPcap's one allocation-free read (GetNextPacket and
+// OnPacketArrival allocate per packet); the pcap_pkthdr is read through its pointer.
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
+using Netsight.Packets.Analysis;
+using Netsight.Packets.Decoding;
+using SharpPcap;
+using SharpPcap.LibPcap;
+
+namespace Netsight.Collectors.Packets;
+
+internal sealed partial class InterfaceCapture : IDisposable
+{
+    /// <summary>pcap_next_ex returns after this long without packets, so Stop is noticed promptly.</summary>
+    private const int ReadTimeoutMs = 200;
+    /// <summary>How often pcap_stats is read (on the capture thread: a pcap handle is not thread-safe).</summary>
+    private const long StatsIntervalMs = 1000;
+
+    private readonly LibPcapLiveDevice _device;
+    private readonly PacketAnalyzer _analyzer;
+    private readonly ILogger _log;
+    private readonly Thread _thread;
+    private volatile bool _stopping;
+    private readonly LinkType _linkType;
+    private readonly bool _nanosecond;
+
+    private InterfaceCapture(LibPcapLiveDevice device, PacketAnalyzer analyzer, ILogger log)
+    {
+        _device = device;
+        _analyzer = analyzer;
+        _log = log;
+        _linkType = (LinkType)(ushort)device.LinkType;
+        _nanosecond = device.TimestampResolution == TimestampResolution.Nanosecond;
+        _thread = new Thread(Run) { IsBackground = true, Name = "capture " + analyzer.Device };
+    }
+
+    public string Name => _analyzer.Device;
+    public bool Running => _thread.IsAlive;
+
+    /// <summary>Opens the interface; throws PcapException (or DeviceNotReadyException) when it cannot.</summary>
+    public static InterfaceCapture Open(string name, AgentOptions options, PacketAnalyzer analyzer, ILogger log)
+    {
+        LibPcapLiveDevice device = LibPcapLiveDeviceList.New()[name]
+            ?? throw new InvalidOperationException($"no such interface {name}");
+        device.Open(new DeviceConfiguration
+        {
+            Mode = DeviceModes.None, // host traffic only: a node agent sees its pods' veths, promiscuity adds nothing
+            ReadTimeout = ReadTimeoutMs,
+            Snaplen = options.Snaplen,
+            BufferSize = options.BufferSize,
+            TimestampResolution = TimestampResolution.Nanosecond,
+        });
+        try
+        {
+            if (options.Filter.Length > 0) device.Filter = options.Filter;
+        }
+        catch
+        {
+            device.Close();
+            throw;
+        }
+        var capture = new InterfaceCapture(device, analyzer, log);
+        capture._thread.Start();
+        return capture;
+    }
+
+    private unsafe void Run()
+    {
+        IntPtr header = IntPtr.Zero, data = IntPtr.Zero;
+        long nextStats = Environment.TickCount64;
+        try
+        {
+            while (!_stopping)
+            {
+                int result = _device.GetNextPacketPointers(ref header, ref data);
+                if (result == 1)
+                {
+                    PcapHeader* h = (PcapHeader*)header;
+                    long ts = h->Seconds * 1_000_000_000L + (_nanosecond ? h->Fraction : h->Fraction * 1000L);
+                    var frame = new ReadOnlySpan<byte>((void*)data, (int)h->CaptureLength);
+                    lock (_analyzer.SyncRoot) _analyzer.Process(_linkType, frame, (int)h->Length, ts);
+                }
+                else if (result < 0)
+                {
+                    if (!_stopping) LogCaptureEnded(Name, _device.LastError);
+                    break;
+                }
+                if (Environment.TickCount64 >= nextStats)
+                {
+                    nextStats = Environment.TickCount64 + StatsIntervalMs;
+                    ReadStatistics();
+                }
+            }
+        }
+        catch (Exception e) when (e is PcapException or DeviceNotReadyException)
+        {
+            if (!_stopping) LogCaptureEnded(Name, e.Message);
+        }
+    }
+
+    private void ReadStatistics()
+    {
+        ICaptureStatistics stats = _device.Statistics;
+        lock (_analyzer.SyncRoot)
+        {
+            _analyzer.CaptureDropsKernel = stats.DroppedPackets;
+            _analyzer.CaptureDropsInterface = stats.InterfaceDroppedPackets;
+        }
+    }
+
+    public void Dispose()
+    {
+        _stopping = true;
+        _thread.Join(TimeSpan.FromMilliseconds(ReadTimeoutMs * 5));
+        try { _device.Close(); } catch (PcapException) { /* already gone with its interface */ }
+    }
+
+    /// <summary>struct pcap_pkthdr on 64-bit Linux: struct timeval (two longs), caplen, len.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    private struct PcapHeader
+    {
+        public long Seconds;
+        public long Fraction; // microseconds, or nanoseconds when opened with nanosecond precision
+        public uint CaptureLength;
+        public uint Length;
+    }
+
+    [LoggerMessage(EventId = 10, Level = LogLevel.Warning, Message = "capture on {Device} ended: {Reason}")]
+    private partial void LogCaptureEnded(string device, string reason);
+}

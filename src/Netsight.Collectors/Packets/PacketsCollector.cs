@@ -1,0 +1,143 @@
+// The `packets` collector: keeps one libpcap capture per matching interface, attaching interfaces as
+// they appear (pods' veths come and go) and detaching removed ones, and exports the analysis of each
+// device. A watcher thread rescans the interface list and expires idle state; capture threads only
+// analyze packets; scrapes read the analyzers under their locks.
+using Microsoft.Extensions.Logging;
+using Netsight.Metrics;
+using Netsight.Packets.Analysis;
+using SharpPcap;
+
+namespace Netsight.Collectors.Packets;
+
+public sealed partial class PacketsCollector : ICollector
+{
+    private readonly AgentOptions _options;
+    private readonly ILogger _log;
+    private readonly InterfaceMatcher _matcher;
+    private readonly Dictionary<string, InterfaceCapture> _captures = new(StringComparer.Ordinal);
+    // Analyzers outlive their capture by the series TTL, so a veth that is deleted still shows its last
+    // counts for a while (and a re-created one with the same name continues them).
+    private readonly Dictionary<string, (PacketAnalyzer Analyzer, long DetachedAt)> _analyzers = new(StringComparer.Ordinal);
+    private readonly Lock _lock = new();
+    private readonly Thread _watcher;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly HashSet<string> _failed = new(StringComparer.Ordinal);
+
+    public PacketsCollector(AgentOptions options, ILoggerFactory logs)
+    {
+        _options = options;
+        _log = logs.CreateLogger("netsight.packets");
+        _matcher = new InterfaceMatcher(options.Interfaces, options.SysfsRoot);
+        _watcher = new Thread(Watch) { IsBackground = true, Name = "packets watcher" };
+    }
+
+    public string Name => "packets";
+
+    public void Start()
+    {
+        try
+        {
+            _ = LibPcapVersion();
+        }
+        catch (Exception e) when (e is DllNotFoundException or TypeInitializationException or PcapException)
+        {
+            throw new CollectorUnavailableException("libpcap could not be loaded (install libpcap0.8): " + e.Message, e);
+        }
+        Rescan();
+        _watcher.Start();
+    }
+
+    private static string LibPcapVersion() => Pcap.LibpcapVersion.ToString();
+
+    private void Watch()
+    {
+        while (!_stop.Token.WaitHandle.WaitOne(_options.InterfaceRescan))
+        {
+            Rescan();
+            ExpireIdle();
+        }
+    }
+
+    private void Rescan()
+    {
+        SortedSet<string> wanted = _matcher.Scan();
+        lock (_lock)
+        {
+            foreach (string name in _captures.Where(c => !wanted.Contains(c.Key) || !c.Value.Running).Select(c => c.Key).ToList())
+            {
+                _captures[name].Dispose();
+                _captures.Remove(name);
+                if (_analyzers.TryGetValue(name, out var entry)) _analyzers[name] = (entry.Analyzer, Environment.TickCount64);
+                LogDetached(name);
+            }
+            _failed.IntersectWith(wanted); // an interface that left may be retried when it returns
+            foreach (string name in wanted)
+            {
+                if (_captures.ContainsKey(name) || _failed.Contains(name)) continue;
+                Attach(name);
+            }
+        }
+    }
+
+    private void Attach(string name)
+    {
+        if (!_analyzers.TryGetValue(name, out var entry))
+            entry = (new PacketAnalyzer(name, _options.ToAnalyzerOptions()), 0);
+        try
+        {
+            _captures[name] = InterfaceCapture.Open(name, _options, entry.Analyzer, _log);
+            _analyzers[name] = (entry.Analyzer, 0);
+            LogAttached(name, _options.Filter);
+        }
+        catch (Exception e) when (e is PcapException or DeviceNotReadyException or InvalidOperationException)
+        {
+            _failed.Add(name); // logged once; retried only after the interface disappears and comes back
+            LogAttachFailed(name, e.Message);
+        }
+    }
+
+    private void ExpireIdle()
+    {
+        long now = DateTime.UtcNow.Ticks * 100 - DateTime.UnixEpoch.Ticks * 100;
+        long ttlMs = (long)_options.SeriesTtl.TotalMilliseconds;
+        lock (_lock)
+        {
+            foreach (var (name, (analyzer, detachedAt)) in _analyzers.ToList())
+            {
+                if (detachedAt != 0 && Environment.TickCount64 - detachedAt > ttlMs)
+                {
+                    _analyzers.Remove(name);
+                    continue;
+                }
+                lock (analyzer.SyncRoot) analyzer.Expire(now);
+            }
+        }
+    }
+
+    public void WriteMetrics(MetricWriter writer)
+    {
+        List<PacketAnalyzer> analyzers;
+        lock (_lock) analyzers = _analyzers.Values.Select(v => v.Analyzer).OrderBy(a => a.Device, StringComparer.Ordinal).ToList();
+        PacketFamilies.Write(writer, analyzers, live: true);
+    }
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        if (_watcher.IsAlive) _watcher.Join();
+        lock (_lock)
+        {
+            foreach (InterfaceCapture capture in _captures.Values) capture.Dispose();
+            _captures.Clear();
+        }
+    }
+
+    [LoggerMessage(EventId = 20, Level = LogLevel.Information, Message = "attached interface {Device} (filter: \"{Filter}\")")]
+    private partial void LogAttached(string device, string filter);
+
+    [LoggerMessage(EventId = 21, Level = LogLevel.Information, Message = "detached interface {Device}")]
+    private partial void LogDetached(string device);
+
+    [LoggerMessage(EventId = 22, Level = LogLevel.Warning, Message = "cannot capture interface {Device}: {Reason}")]
+    private partial void LogAttachFailed(string device, string reason);
+}

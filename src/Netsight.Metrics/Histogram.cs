@@ -1,0 +1,77 @@
+// A mutable histogram accumulator for one series: per-bucket counts (not cumulative), sum and count.
+// Observe is allocation-free (a binary search and two additions), so it can sit on the packet path.
+// Merge folds series together at scrape, e.g. when the label policy drops a label and several flow
+// series collapse into one exported series.
+namespace Netsight.Metrics;
+
+/// <summary>
+/// Accumulates observations into the buckets of a <see cref="HistogramBuckets"/>.
+/// Thread-safety: none. One thread observes; a scrape that reads <see cref="BucketCounts"/>,
+/// <see cref="Sum"/> and <see cref="Count"/> must hold the same lock the owner takes around Observe,
+/// otherwise count and buckets can disagree (the writer rejects a count below the bucket total).
+/// </summary>
+public sealed class Histogram
+{
+    private readonly long[] _counts;
+    private double _sum;
+    private long _count;
+
+    public Histogram(HistogramBuckets buckets)
+    {
+        ArgumentNullException.ThrowIfNull(buckets);
+        Buckets = buckets;
+        _counts = new long[buckets.Count];
+    }
+
+    public HistogramBuckets Buckets { get; }
+
+    /// <summary>Observations per finite bucket, not cumulative; the +Inf bucket holds Count minus their total.</summary>
+    public ReadOnlySpan<long> BucketCounts => _counts;
+
+    public double Sum => _sum;
+
+    public long Count => _count;
+
+    /// <summary>
+    /// Records one observation. NaN is ignored: it carries no position and would turn _sum into NaN for
+    /// the rest of the process' life. +Inf and -Inf are counted (in +Inf and the first bucket).
+    /// </summary>
+    public void Observe(double value)
+    {
+        if (double.IsNaN(value))
+        {
+            return;
+        }
+        int bucket = Buckets.IndexOf(value);
+        if (bucket < _counts.Length)
+        {
+            _counts[bucket]++;
+        }
+        _count++;
+        _sum += value;
+    }
+
+    /// <summary>Adds another histogram's counts and sum to this one; both must share the same bounds.</summary>
+    public void Merge(Histogram other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        if (!Buckets.SameBoundsAs(other.Buckets))
+        {
+            throw new ArgumentException($"Cannot merge histograms with different buckets: {Buckets} and {other.Buckets}.", nameof(other));
+        }
+        for (int i = 0; i < _counts.Length; i++)
+        {
+            _counts[i] += other._counts[i];
+        }
+        _count += other._count;
+        _sum += other._sum;
+    }
+
+    /// <summary>Clears every count, for reuse as a scratch aggregate at the next scrape.</summary>
+    public void Reset()
+    {
+        Array.Clear(_counts);
+        _count = 0;
+        _sum = 0;
+    }
+}

@@ -1,0 +1,27 @@
+// Bounds and timeouts of one device's analysis; the agent fills them from its flags, analyze from its own.
+namespace Netsight.Packets.Analysis;
+
+public sealed record AnalyzerOptions
+{
+    /// <summary>--max-flows: TCP connections tracked per device.</summary>
+    public int MaxFlows { get; init; } = 262_144;
+
+    /// <summary>--max-series: peer pairs per device before new pairs fold into "other".</summary>
+    public int MaxPeerSeries { get; init; } = 10_000;
+
+    /// <summary>An open connection with no packet for this long is dropped (counted as an idle eviction).
+    /// Long enough for keep-alive-driven connections (Linux sends the first keep-alive after 2 h, but most
+    /// services use minutes), short enough that a table of dead flows does not pin memory.</summary>
+    public TimeSpan FlowIdleTimeout { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>A closed connection stays this long for its last ACKs (TIME_WAIT is 60 s on Linux).</summary>
+    public TimeSpan ClosedFlowLinger { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>--series-ttl: a peer pair with no packet for this long disappears from the exposition.</summary>
+    public TimeSpan SeriesTtl { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>IP fragments waiting for the rest of their datagram (Linux ipfrag_time is 30 s).</summary>
+    public TimeSpan ReassemblyTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    public int MaxReassemblies { get; init; } = 1024;
+}

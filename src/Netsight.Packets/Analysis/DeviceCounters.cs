@@ -1,0 +1,35 @@
+// Per-device totals that carry no flow labels: frames and bytes by protocol class, malformed frames by
+// reason, capture drops. Plain arrays indexed by enums so the hot path only increments.
+using Netsight.Packets.Decoding;
+
+namespace Netsight.Packets.Analysis;
+
+public enum ProtocolClass : byte { Tcp, Udp, Icmp, Icmpv6, IpOther, NonIp, Malformed }
+
+public sealed class DeviceCounters
+{
+    private static readonly string[] ProtocolNames = ["tcp", "udp", "icmp", "icmpv6", "ip_other", "non_ip", "malformed"];
+
+    public readonly long[] Packets = new long[ProtocolNames.Length];
+    public readonly long[] Bytes = new long[ProtocolNames.Length];
+    public readonly long[] Malformed = new long[DecodeStatusNames.Count];
+    public long Frames;
+    public long DontFragment;
+    public long Fragments;
+    public long Resets;
+    public long ZeroWindows;
+    public long Retransmissions;
+
+    public static string Label(ProtocolClass protocol) => ProtocolNames[(int)protocol];
+    public static int ProtocolCount => ProtocolNames.Length;
+
+    public long MalformedTotal
+    {
+        get
+        {
+            long sum = 0;
+            foreach (long n in Malformed) sum += n;
+            return sum;
+        }
+    }
+}

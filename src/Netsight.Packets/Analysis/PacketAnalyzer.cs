@@ -1,0 +1,125 @@
+// The analysis of one device's packets: decode, count, reassemble fragments, track TCP connections and
+// aggregate per peer pair. Pure: frames and their capture timestamps in, tables out; no I/O and no wall
+// clock, so the live agent (one analyzer per capture thread) and `netsight analyze` (one per interface
+// of the files) run exactly the same code. Not thread-safe: the owner serializes Process and reads
+// through SyncRoot.
+using Netsight.Packets.Decoding;
+using Netsight.Packets.Flows;
+using Netsight.Packets.Reassembly;
+
+namespace Netsight.Packets.Analysis;
+
+public sealed partial class PacketAnalyzer : IFlowEndHandler
+{
+    private const byte ProtocolTcp = 6;
+    private const byte ProtocolUdp = 17;
+    private const byte ProtocolIcmp = 1;
+    private const byte ProtocolIcmpv6 = 58;
+
+    private readonly AnalyzerOptions _options;
+    private readonly IConnectionObserver? _observer;
+    private PacketHeaders _headers; // reused for every packet: decoding fills it in place
+    private long _lastTimestampNanos;
+
+    public PacketAnalyzer(string device, AnalyzerOptions options, IConnectionObserver? observer = null)
+    {
+        Device = device;
+        _options = options;
+        _observer = observer;
+        Flows = new FlowTable(options.MaxFlows);
+        Peers = new PeerTable(options.MaxPeerSeries);
+        Reassembler = new FragmentReassembler(options.MaxReassemblies, (long)options.ReassemblyTimeout.TotalNanoseconds);
+    }
+
+    public string Device { get; }
+    /// <summary>Held by the capture thread while it processes a batch and by scrapes while they read.</summary>
+    public object SyncRoot { get; } = new();
+    public DeviceCounters Counters { get; } = new();
+    public FlowTable Flows { get; }
+    public PeerTable Peers { get; }
+    public FragmentReassembler Reassembler { get; }
+    /// <summary>Kernel and interface drops reported by the capture source (pcap_stats), if any.</summary>
+    public long CaptureDropsKernel { get; set; }
+    public long CaptureDropsInterface { get; set; }
+    public long LastTimestampNanos => _lastTimestampNanos;
+
+    /// <summary>Analyzes one captured frame.</summary>
+    public void Process(LinkType linkType, ReadOnlySpan<byte> frame, int originalLength, long timestampNanos)
+    {
+        DeviceCounters counters = Counters;
+        counters.Frames++;
+        if (timestampNanos > _lastTimestampNanos) _lastTimestampNanos = timestampNanos;
+
+        ref PacketHeaders h = ref _headers;
+        DecodeStatus status = PacketDecoder.Decode(linkType, frame, originalLength, ref h);
+        if (status != DecodeStatus.Ok)
+        {
+            ProtocolClass cls = status == DecodeStatus.NotIp ? ProtocolClass.NonIp : ProtocolClass.Malformed;
+            if (cls == ProtocolClass.Malformed) counters.Malformed[(int)status]++;
+            counters.Packets[(int)cls]++;
+            counters.Bytes[(int)cls] += originalLength;
+            return;
+        }
+
+        ProtocolClass protocol = Classify(h.Protocol);
+        counters.Packets[(int)protocol]++;
+        counters.Bytes[(int)protocol] += originalLength;
+
+        PeerStats peer = Peers.Get(new PeerKey(h.Source, h.Destination), timestampNanos);
+        peer.Packets++;
+        peer.Bytes += h.IpTotalLength;
+        peer.IpPacketSize.Observe(h.IpTotalLength);
+        if (h.IpVersion == 4 && h.DontFragment)
+        {
+            peer.DontFragment++;
+            counters.DontFragment++;
+        }
+
+        if (h.IsFragment)
+        {
+            peer.Fragments++;
+            counters.Fragments++;
+            ReassemblyResult result = Reassembler.Add(h, frame, timestampNanos, out ReadOnlySpan<byte> payload);
+            if (result != ReassemblyResult.Complete) return;
+            // The datagram is whole: analyze its transport header as the packet that completed it,
+            // which is also where tshark (ip.defragment on) runs its TCP analysis.
+            byte upper = Reassembler.CompletedProtocol;
+            if (PacketDecoder.DecodeTransport(upper, payload, ref h) != DecodeStatus.Ok) return;
+            h.Protocol = upper;
+        }
+
+        if (h.IsTcp) ProcessTcp(ref h, peer, timestampNanos);
+    }
+
+    /// <summary>Drops state older than the timeouts, measured against <paramref name="nowNanos"/>
+    /// (the wall clock live, the last packet's timestamp for files).</summary>
+    public void Expire(long nowNanos, bool expireSeries = true)
+    {
+        Flows.ExpireIdle(nowNanos - (long)_options.FlowIdleTimeout.TotalNanoseconds,
+            nowNanos - (long)_options.ClosedFlowLinger.TotalNanoseconds, this);
+        Reassembler.ExpireOlderThan(nowNanos);
+        if (expireSeries) Peers.RemoveIdle(nowNanos - (long)_options.SeriesTtl.TotalNanoseconds);
+    }
+
+    /// <summary>End of a capture: reports connections still in the table to the observer.</summary>
+    public void Complete() => Flows.ReportAll(this);
+
+    private static ProtocolClass Classify(byte protocol) => protocol switch
+    {
+        ProtocolTcp => ProtocolClass.Tcp,
+        ProtocolUdp => ProtocolClass.Udp,
+        ProtocolIcmp => ProtocolClass.Icmp,
+        ProtocolIcmpv6 => ProtocolClass.Icmpv6,
+        _ => ProtocolClass.IpOther,
+    };
+
+    void IFlowEndHandler.OnFlowEnd(ref Flow flow, FlowEndReason reason)
+    {
+        flow.Ended = true;
+        flow.EndReason = reason;
+        PeerStats peer = Peers.Get(new PeerKey(flow.ClientIp, flow.ServerIp), flow.LastSeenNanos);
+        peer.ConnectionDuration.Observe(flow.DurationSeconds);
+    }
+
+    void IFlowEndHandler.OnFlowRemoved(ref Flow flow) => _observer?.OnConnection(Device, flow);
+}

@@ -1,0 +1,184 @@
+// The bounded table of TCP connections: an array of Flow structs indexed by a Dictionary, with an
+// intrusive least-recently-seen list so that idle expiry and eviction when full are O(1) per flow.
+// Bounded by --max-flows; every removal that is not a normal end is counted by reason. The array and
+// the dictionary grow by doubling up to the bound, so steady-state updates allocate nothing.
+namespace Netsight.Packets.Flows;
+
+public interface IFlowEndHandler
+{
+    /// <summary>Called once when a connection ends (FIN, RST, or its removal while still open).</summary>
+    void OnFlowEnd(ref Flow flow, FlowEndReason reason);
+
+    /// <summary>Called when a flow leaves the table (or is restarted by port reuse), with its final state.</summary>
+    void OnFlowRemoved(ref Flow flow);
+}
+
+public sealed class FlowTable
+{
+    private const int InitialCapacity = 1024;
+    private const int None = -1;
+
+    private readonly int _maxFlows;
+    private readonly Dictionary<FlowKey, int> _index;
+    private Flow[] _flows;
+    private int _used;          // slots ever handed out (the high-water mark of _flows)
+    private int _freeHead = None;
+    private int _lruHead = None; // least recently seen
+    private int _lruTail = None; // most recently seen
+    private long _nextId;
+
+    public FlowTable(int maxFlows)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxFlows, 1);
+        _maxFlows = maxFlows;
+        int initial = Math.Min(maxFlows, InitialCapacity);
+        _flows = new Flow[initial];
+        _index = new Dictionary<FlowKey, int>(initial);
+    }
+
+    public int Count => _index.Count;
+    public int MaxFlows => _maxFlows;
+    /// <summary>Connections started so far (the next id); equals tshark's number of tcp.stream values.</summary>
+    public long ConnectionsStarted => _nextId;
+    public long EvictedIdle { get; private set; }
+    public long EvictedCapacity { get; private set; }
+
+    public ref Flow this[int slot] => ref _flows[slot];
+
+    /// <summary>Finds the flow for <paramref name="key"/>, or creates it (evicting the least recently
+    /// seen flow when the table is full). The flow is moved to the most-recent end of the LRU list.</summary>
+    public ref Flow GetOrAdd(in FlowKey key, long nowNanos, IFlowEndHandler handler, out bool created)
+    {
+        if (_index.TryGetValue(key, out int slot))
+        {
+            created = false;
+            MoveToTail(slot);
+            return ref _flows[slot];
+        }
+
+        if (_index.Count >= _maxFlows)
+        {
+            int victim = _lruHead;
+            ref Flow old = ref _flows[victim];
+            if (!old.Ended) handler.OnFlowEnd(ref old, FlowEndReason.Capacity);
+            handler.OnFlowRemoved(ref old);
+            EvictedCapacity++;
+            Remove(victim);
+        }
+
+        slot = AllocateSlot();
+        ref Flow flow = ref _flows[slot];
+        flow = default;
+        flow.Key = key;
+        flow.InUse = true;
+        flow.FirstSeenNanos = nowNanos;
+        flow.LastSeenNanos = nowNanos;
+        flow.Id = _nextId++;
+        _index.Add(key, slot);
+        AppendTail(slot);
+        created = true;
+        return ref flow;
+    }
+
+    /// <summary>Restarts a flow in place as a new connection (port reuse): a new id, fresh state.</summary>
+    public void Restart(ref Flow flow, long nowNanos)
+    {
+        FlowKey key = flow.Key;
+        int prev = flow.Prev, next = flow.Next;
+        flow = default;
+        flow.Key = key;
+        flow.InUse = true;
+        flow.Prev = prev;
+        flow.Next = next;
+        flow.FirstSeenNanos = nowNanos;
+        flow.LastSeenNanos = nowNanos;
+        flow.Id = _nextId++;
+    }
+
+    /// <summary>Removes flows not seen since <paramref name="openCutoffNanos"/> (open connections) or
+    /// <paramref name="closedCutoffNanos"/> (ended ones, kept a while for their last ACKs).</summary>
+    public int ExpireIdle(long openCutoffNanos, long closedCutoffNanos, IFlowEndHandler handler)
+    {
+        int removed = 0;
+        // The LRU list is ordered by last-seen time, so stop at the first flow newer than both cutoffs.
+        long oldestCutoff = Math.Max(openCutoffNanos, closedCutoffNanos);
+        int slot = _lruHead;
+        while (slot != None)
+        {
+            ref Flow flow = ref _flows[slot];
+            int next = flow.Next;
+            if (flow.LastSeenNanos >= oldestCutoff) break;
+            long cutoff = flow.Ended ? closedCutoffNanos : openCutoffNanos;
+            if (flow.LastSeenNanos < cutoff)
+            {
+                if (!flow.Ended)
+                {
+                    handler.OnFlowEnd(ref flow, FlowEndReason.Idle);
+                    EvictedIdle++;
+                }
+                handler.OnFlowRemoved(ref flow);
+                Remove(slot);
+                removed++;
+            }
+            slot = next;
+        }
+        return removed;
+    }
+
+    /// <summary>Reports every flow still in the table as removed (end of a capture file); they stay in the table.</summary>
+    public void ReportAll(IFlowEndHandler handler)
+    {
+        for (int slot = _lruHead; slot != None; slot = _flows[slot].Next)
+            handler.OnFlowRemoved(ref _flows[slot]);
+    }
+
+    private int AllocateSlot()
+    {
+        if (_freeHead != None)
+        {
+            int slot = _freeHead;
+            _freeHead = _flows[slot].Next;
+            return slot;
+        }
+        if (_used == _flows.Length)
+            Array.Resize(ref _flows, Math.Min(_maxFlows, _flows.Length * 2));
+        return _used++;
+    }
+
+    private void Remove(int slot)
+    {
+        ref Flow flow = ref _flows[slot];
+        _index.Remove(flow.Key);
+        Unlink(slot);
+        flow.InUse = false;
+        flow.Next = _freeHead;
+        _freeHead = slot;
+    }
+
+    private void MoveToTail(int slot)
+    {
+        if (slot == _lruTail) return;
+        Unlink(slot);
+        AppendTail(slot);
+    }
+
+    private void AppendTail(int slot)
+    {
+        ref Flow flow = ref _flows[slot];
+        flow.Prev = _lruTail;
+        flow.Next = None;
+        if (_lruTail != None) _flows[_lruTail].Next = slot;
+        else _lruHead = slot;
+        _lruTail = slot;
+    }
+
+    private void Unlink(int slot)
+    {
+        ref Flow flow = ref _flows[slot];
+        if (flow.Prev != None) _flows[flow.Prev].Next = flow.Next;
+        else _lruHead = flow.Next;
+        if (flow.Next != None) _flows[flow.Next].Prev = flow.Prev;
+        else _lruTail = flow.Prev;
+        flow.Prev = flow.Next = None;
+    }
+}

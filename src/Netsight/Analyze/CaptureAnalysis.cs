@@ -1,0 +1,101 @@
+// Runs the packet analysis over capture files: one PacketAnalyzer per capture interface (by name, so
+// rotated files of one interface continue the same flows), the same code the agent runs live. Time is
+// the packets' own: idle flows and fragments expire against the capture's timestamps.
+using Netsight.Packets.Analysis;
+using Netsight.Packets.Capture;
+using Netsight.Packets.Flows;
+
+namespace Netsight.Analyze;
+
+public sealed record FileSummary(string Path, string Format, long Records, string? Warning);
+
+public sealed record ConnectionRecord(
+    string Device, long Id, string Client, string Server, long Packets, long Bytes, int Resets,
+    int Retransmissions, int ZeroWindows, double DurationSeconds, string State, long FirstSeenNanos);
+
+public sealed class CaptureAnalysis : IConnectionObserver
+{
+    /// <summary>Expire idle state every this many records: often enough to bound memory, rare enough to cost nothing.</summary>
+    private const int ExpireEveryRecords = 1 << 16;
+
+    private readonly AnalyzerOptions _options;
+    private readonly Dictionary<string, PacketAnalyzer> _analyzers = new(StringComparer.Ordinal);
+
+    public CaptureAnalysis(AnalyzerOptions options) => _options = options;
+
+    public List<FileSummary> Files { get; } = [];
+    public List<ConnectionRecord> Connections { get; } = [];
+    public IReadOnlyList<PacketAnalyzer> Analyzers => _analyzers.Values.OrderBy(a => a.Device, StringComparer.Ordinal).ToList();
+
+    /// <summary>Analyzes one file; throws CaptureFileException for a file that cannot be read at all.</summary>
+    public void AnalyzeFile(string path, Action<long, long>? progress = null)
+    {
+        using CaptureFileReader reader = CaptureFileReader.Open(path);
+        string fileName = System.IO.Path.GetFileName(path);
+        var byInterface = new List<PacketAnalyzer?>();
+        long records = 0;
+        while (reader.TryReadNext(out CaptureRecord record))
+        {
+            int id = record.InterfaceId;
+            while (byInterface.Count <= id) byInterface.Add(null);
+            PacketAnalyzer analyzer = byInterface[id] ??= AnalyzerFor(DeviceName(reader, id, fileName));
+            analyzer.Process(record.LinkType, record.Data, record.OriginalLength, record.TimestampNanos);
+            if (++records % ExpireEveryRecords == 0)
+            {
+                foreach (PacketAnalyzer a in _analyzers.Values) a.Expire(a.LastTimestampNanos, expireSeries: false);
+                progress?.Invoke(reader.Position, reader.Length);
+            }
+        }
+        progress?.Invoke(reader.Length, reader.Length);
+        Files.Add(new FileSummary(path, reader.Format == CaptureFormat.PcapNg ? "pcapng" : "pcap", reader.RecordsRead, reader.Warning));
+    }
+
+    /// <summary>After the last file: reports connections still open and settles reassembly timeouts.</summary>
+    public void Complete()
+    {
+        foreach (PacketAnalyzer a in _analyzers.Values) a.Complete();
+        Connections.Sort((x, y) => x.FirstSeenNanos != y.FirstSeenNanos ? x.FirstSeenNanos.CompareTo(y.FirstSeenNanos) : x.Id.CompareTo(y.Id));
+    }
+
+    private PacketAnalyzer AnalyzerFor(string device)
+    {
+        if (!_analyzers.TryGetValue(device, out PacketAnalyzer? analyzer))
+            _analyzers[device] = analyzer = new PacketAnalyzer(device, _options, this);
+        return analyzer;
+    }
+
+    private static string DeviceName(CaptureFileReader reader, int id, string fileName)
+    {
+        CaptureInterface? iface = id < reader.Interfaces.Count ? reader.Interfaces[id] : null;
+        if (!string.IsNullOrEmpty(iface?.Name)) return iface.Name;
+        return reader.Interfaces.Count > 1 ? $"{fileName}#{id}" : fileName;
+    }
+
+    void IConnectionObserver.OnConnection(string device, in Flow flow)
+    {
+        Connections.Add(new ConnectionRecord(device, flow.Id,
+            FlowKey.Endpoint(flow.ClientIp, flow.ClientPort), FlowKey.Endpoint(flow.ServerIp, flow.ServerPort),
+            flow.Packets, flow.Bytes, flow.Resets, flow.Retransmissions, flow.ZeroWindows, flow.DurationSeconds,
+            StateName(flow), flow.FirstSeenNanos));
+    }
+
+    private static string StateName(in Flow flow) => flow.Ended
+        ? flow.EndReason switch
+        {
+            FlowEndReason.Fin => "closed",
+            FlowEndReason.Reset => "reset",
+            FlowEndReason.Idle => "idle",
+            FlowEndReason.Capacity => "evicted",
+            FlowEndReason.PortReuse => "reused",
+            _ => "open",
+        }
+        : flow.State switch
+        {
+            TcpConnectionState.SynSent => "syn_sent",
+            TcpConnectionState.SynReceived => "syn_received",
+            TcpConnectionState.Established => "established",
+            TcpConnectionState.Closing => "closing",
+            TcpConnectionState.Midstream => "midstream",
+            _ => "open",
+        };
+}

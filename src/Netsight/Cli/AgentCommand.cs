@@ -1,0 +1,73 @@
+// `netsight agent`: the flags of the node agent and their translation into AgentOptions. The
+// predecessor's `-p 9090 -i eni-123123 -f tcp` works as written.
+using System.CommandLine;
+using Netsight.Collectors;
+using Netsight.Hosting;
+
+namespace Netsight.Cli;
+
+public static class AgentCommand
+{
+    public static Command Create()
+    {
+        var defaults = new AgentOptions();
+        var interfaces = new Option<string[]>("--interface", "-i")
+        {
+            Description = "Interface name or glob to capture (repeatable: eth0, 'veth*', 'cali*', any). Default: every up, non-loopback interface; interfaces that appear later are attached.",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        var filter = new Option<string>("--filter", "-f") { Description = "BPF filter applied to every capture (e.g. tcp).", DefaultValueFactory = _ => "" };
+        var listen = new Option<string[]>("--listen", "-p")
+        {
+            Description = "Address to serve /metrics and the JSON endpoints on: PORT, ADDR:PORT or [ADDR6]:PORT (repeatable; port 0 picks a free one).",
+            Arity = ArgumentArity.OneOrMore,
+            CustomParser = OptionParsers.Listen,
+            DefaultValueFactory = _ => [.. defaults.Listen],
+        };
+        var snaplen = new Option<int>("--snaplen") { Description = "Bytes captured per packet (headers only are needed).", CustomParser = OptionParsers.IntInRange(64, 262_144), DefaultValueFactory = _ => defaults.Snaplen };
+        var bufferSize = new Option<int>("--buffer-size") { Description = "Kernel capture buffer per interface, in bytes.", CustomParser = OptionParsers.IntInRange(65_536, int.MaxValue), DefaultValueFactory = _ => defaults.BufferSize };
+        var maxFlows = new Option<int>("--max-flows") { Description = "TCP connections tracked per interface; the least recently seen is evicted beyond it (counted).", CustomParser = OptionParsers.IntInRange(1, 100_000_000), DefaultValueFactory = _ => defaults.MaxFlows };
+        var maxSeries = new Option<int>("--max-series") { Description = "Peer pairs per interface and family; more fold into src_ip/dst_ip=\"other\" (counted).", CustomParser = OptionParsers.IntInRange(1, 10_000_000), DefaultValueFactory = _ => defaults.MaxSeries };
+        var seriesTtl = new Option<TimeSpan>("--series-ttl") { Description = "Series with no new data for this long disappear (e.g. 5m).", CustomParser = OptionParsers.Duration, DefaultValueFactory = _ => defaults.SeriesTtl };
+
+        var command = new Command("agent", "Run the node agent: capture, analyze and serve Prometheus metrics.")
+        {
+            interfaces, filter, listen, snaplen, bufferSize, maxFlows, maxSeries, seriesTtl,
+        };
+        var collectorFlags = new List<(CollectorDescriptor Descriptor, Option<bool> Enable, Option<bool> Disable)>();
+        foreach (CollectorDescriptor d in CollectorRegistry.All)
+        {
+            var enable = new Option<bool>("--collector." + d.Name) { Description = $"Enable the {d.Name} collector: {d.Help} (default {(d.EnabledByDefault ? "on" : "off")})." };
+            var disable = new Option<bool>("--no-collector." + d.Name) { Description = $"Disable the {d.Name} collector." };
+            command.Add(enable);
+            command.Add(disable);
+            collectorFlags.Add((d, enable, disable));
+        }
+
+        command.SetAction(parse =>
+        {
+            var enabled = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var (d, enable, disable) in collectorFlags)
+            {
+                bool on = d.EnabledByDefault;
+                if (parse.GetValue(enable)) on = true;
+                if (parse.GetValue(disable)) on = false;
+                if (on) enabled.Add(d.Name);
+            }
+            var options = defaults with
+            {
+                Interfaces = parse.GetValue(interfaces) ?? [],
+                Filter = parse.GetValue(filter) ?? "",
+                Listen = parse.GetValue(listen) ?? [.. defaults.Listen],
+                Snaplen = parse.GetValue(snaplen),
+                BufferSize = parse.GetValue(bufferSize),
+                MaxFlows = parse.GetValue(maxFlows),
+                MaxSeries = parse.GetValue(maxSeries),
+                SeriesTtl = parse.GetValue(seriesTtl),
+                EnabledCollectors = enabled,
+            };
+            return AgentHost.Run(options);
+        });
+        return command;
+    }
+}

@@ -1,0 +1,78 @@
+// Parsers for flag values that System.CommandLine has no converter for: durations written the way
+// Prometheus users write them (30s, 5m, 1h, 1h30m, 250ms), listen addresses, and sizes.
+using System.CommandLine.Parsing;
+using System.Globalization;
+using System.Net;
+using System.Text.RegularExpressions;
+
+namespace Netsight.Cli;
+
+public static partial class OptionParsers
+{
+    [GeneratedRegex(@"^(?:(\d+)(ms|s|m|h|d))+$")]
+    private static partial Regex DurationShape();
+
+    [GeneratedRegex(@"(\d+)(ms|s|m|h|d)")]
+    private static partial Regex DurationPart();
+
+    public static bool TryParseDuration(string text, out TimeSpan value)
+    {
+        value = TimeSpan.Zero;
+        if (!DurationShape().IsMatch(text)) return false;
+        foreach (Match m in DurationPart().Matches(text))
+        {
+            long n = long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
+            value += m.Groups[2].Value switch
+            {
+                "ms" => TimeSpan.FromMilliseconds(n),
+                "s" => TimeSpan.FromSeconds(n),
+                "m" => TimeSpan.FromMinutes(n),
+                "h" => TimeSpan.FromHours(n),
+                _ => TimeSpan.FromDays(n),
+            };
+        }
+        return true;
+    }
+
+    public static TimeSpan Duration(ArgumentResult result)
+    {
+        string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+        if (TryParseDuration(text, out TimeSpan value) && value > TimeSpan.Zero) return value;
+        result.AddError($"invalid duration '{text}' for {OptionName(result)} (use e.g. 30s, 5m, 1h)");
+        return TimeSpan.Zero;
+    }
+
+    /// <summary>Accepts "9090", ":9090", "127.0.0.1:9090", "[::1]:9090", "0.0.0.0:0".</summary>
+    public static bool TryParseListen(string text, out IPEndPoint endpoint)
+    {
+        endpoint = new IPEndPoint(IPAddress.Any, 0);
+        string t = text.StartsWith(':') ? text[1..] : text;
+        if (ushort.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out ushort port))
+        {
+            endpoint = new IPEndPoint(IPAddress.Any, port);
+            return true;
+        }
+        return IPEndPoint.TryParse(text, out endpoint!) && endpoint.Port is >= 0 and <= 65535 && text.Contains(':')
+            && !(endpoint.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 && !text.StartsWith('['));
+    }
+
+    public static string[] Listen(ArgumentResult result)
+    {
+        var values = result.Tokens.Select(t => t.Value).ToArray();
+        foreach (string v in values)
+            if (!TryParseListen(v, out _))
+                result.AddError($"invalid listen address '{v}' for {OptionName(result)} (use PORT, :PORT, ADDR:PORT or [ADDR6]:PORT)");
+        return values;
+    }
+
+    public static Func<ArgumentResult, int> IntInRange(int min, int max) => result =>
+    {
+        string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int v) && v >= min && v <= max) return v;
+        result.AddError($"invalid value '{text}' for {OptionName(result)} (an integer from {min} to {max})");
+        return min;
+    };
+
+    private static string OptionName(ArgumentResult result) =>
+        result.Parent is OptionResult o ? o.Option.Name : result.Argument.Name;
+}

@@ -1,0 +1,70 @@
+// Hosts the agent: the collectors and one ASP.NET Core (Kestrel) server on every --listen address,
+// serving /metrics, /, /healthz and /readyz. Runs until SIGTERM or Ctrl-C, then stops the collectors'
+// threads and exits 0.
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Netsight.Cli;
+using Netsight.Collectors;
+
+namespace Netsight.Hosting;
+
+public static class AgentHost
+{
+    public static int Run(AgentOptions options)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+            o.UseUtcTimestamp = true;
+        });
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        builder.Host.ConfigureHostOptions(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            foreach (string listen in options.Listen)
+            {
+                OptionParsers.TryParseListen(listen, out IPEndPoint endpoint);
+                k.Listen(endpoint);
+            }
+        });
+        builder.Services.AddSingleton(options);
+
+        WebApplication app;
+        try
+        {
+            app = builder.Build();
+        }
+        catch (Exception e) when (e is InvalidOperationException or IOException)
+        {
+            Console.Error.WriteLine($"netsight: cannot start: {e.Message}");
+            return 1;
+        }
+
+        using var collectors = new CollectorHost(options, app.Services.GetRequiredService<ILoggerFactory>());
+        Endpoints.Map(app, collectors);
+        try
+        {
+            app.StartAsync().GetAwaiter().GetResult();
+        }
+        catch (IOException e)
+        {
+            Console.Error.WriteLine($"netsight: cannot listen on {string.Join(", ", options.Listen)}: {e.Message}");
+            return 1;
+        }
+
+        foreach (string address in app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses)
+            Console.WriteLine($"netsight: listening on {address} (metrics at {address}/metrics)");
+
+        app.WaitForShutdownAsync().GetAwaiter().GetResult();
+        return 0;
+    }
+}

@@ -1,0 +1,28 @@
+// Entry point: `netsight agent` and `netsight analyze`. Parse errors print one clear line and exit 2
+// (the convention of command-line tools: 2 = usage error); everything else is the commands' own.
+using System.CommandLine;
+using Netsight.Cli;
+
+namespace Netsight;
+
+public static class Program
+{
+    public const int UsageError = 2;
+
+    public static int Main(string[] args)
+    {
+        var root = new RootCommand("Netsight: network observability for Kubernetes nodes and capture files.")
+        {
+            AgentCommand.Create(),
+            AnalyzeCommand.Create(),
+        };
+        ParseResult result = root.Parse(args);
+        if (result.Errors.Count > 0)
+        {
+            string command = result.CommandResult.Command == root ? "netsight" : "netsight " + result.CommandResult.Command.Name;
+            Console.Error.WriteLine($"netsight: {result.Errors[0].Message} (see '{command} --help')");
+            return UsageError;
+        }
+        return result.Invoke();
+    }
+}
