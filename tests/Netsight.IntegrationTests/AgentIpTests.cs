@@ -9,12 +9,17 @@ public sealed class AgentIpTests
     private const string Fragments = "netsight_ip_fragments_total";
     private const string Reassemblies = "netsight_ip_reassemblies_total";
 
-    [Fact]
-    public void FragmentedUdp_CountsFragmentsAndCompleteReassemblies()
+    // 0: the agent's default snaplen (headers only: reassembly must work from the IP headers alone).
+    [Theory]
+    [InlineData(0)]
+    [InlineData(65535)]
+    public void FragmentedUdp_CountsFragmentsAndCompleteReassemblies(int snaplen)
     {
         using var lab = NetnsLab.Create();
         var dev = lab.Main.RootName;
-        using var agent = AgentProcess.Start("-i", dev);
+        using var agent = snaplen == 0
+            ? AgentProcess.Start("-i", dev)
+            : AgentProcess.Start("-i", dev, "--snaplen", snaplen.ToString(System.Globalization.CultureInfo.InvariantCulture));
         agent.WaitForStdout(l => l.Contains($"attached interface {dev}", StringComparison.Ordinal), TimeSpan.FromSeconds(10), $"attached interface {dev}");
 
         const int datagrams = 20; // 4000 bytes at MTU 1500: 3 fragments each

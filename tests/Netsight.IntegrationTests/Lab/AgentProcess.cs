@@ -124,9 +124,25 @@ public sealed partial class AgentProcess : IDisposable
             if (condition(expo)) return expo;
             if (sw.Elapsed > limit)
                 Assert.Fail($"metrics never satisfied: {what} (waited {limit.TotalSeconds} s)\n--- last scrape (netsight_ lines) ---\n" +
-                            string.Join('\n', text.Split('\n').Where(l => !l.StartsWith('#')).Take(200)) + "\n" + Describe());
+                            string.Join('\n', text.Split('\n').Where(l => !l.StartsWith('#') && !l.Contains("_bucket{", StringComparison.Ordinal) && !l.Contains("_sum{", StringComparison.Ordinal)).Take(150)) + "\n" + Describe());
             Thread.Sleep(300);
         }
+    }
+
+    /// <summary>
+    /// Scrapes until a value reaches <paramref name="atLeast"/> and stops changing between two scrapes (the
+    /// capture thread has caught up); returns the last scrape.
+    /// </summary>
+    public Exposition WaitForSettled(Func<Exposition, double> value, double atLeast, string what, TimeSpan? timeout = null)
+    {
+        double previous = double.NaN;
+        return WaitForMetrics(e =>
+        {
+            var v = value(e);
+            var settled = v >= atLeast && v == previous;
+            previous = v;
+            return settled;
+        }, what, timeout);
     }
 
     /// <summary>Sends SIGTERM and returns the exit code (bounded wait).</summary>

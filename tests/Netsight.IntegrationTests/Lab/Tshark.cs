@@ -8,6 +8,7 @@ namespace Netsight.IntegrationTests.Lab;
 /// <summary>The totals tshark gives for one file, named as in the analyze JSON.</summary>
 public sealed record TsharkTotals(
     long Frames,
+    long CustomBlocks,
     long TcpResets,
     long TcpResetsAnyLayer,
     long IpDontFragment,
@@ -44,12 +45,14 @@ public static class Tshark
     public static TsharkTotals Totals(string file)
     {
         var (rows, r) = Fields(file, null,
-            "frame.number", "frame.protocols", "ip.flags.df", "ip.flags.mf", "ip.frag_offset", "tcp.flags.reset", "tcp.stream");
-        long frames = 0, rst = 0, rstAny = 0, df = 0, frags = 0, tcp = 0, udp = 0;
+            "frame.number", "frame.protocols", "ip.flags.df", "ip.flags.mf", "ip.frag_offset", "tcp.flags.reset", "tcp.stream", "frame.cb_pen");
+        long customBlocks = 0, frames = 0, rst = 0, rstAny = 0, df = 0, frags = 0, tcp = 0, udp = 0;
         var streams = new HashSet<string>();
         foreach (var row in rows)
         {
-            if (row.Length < 7) continue;
+            if (row.Length < 8) continue;
+            // tshark 4.0 shows pcapng Custom Blocks as frames; they are not packets (the agent never sees them).
+            if (row[7].Length > 0) { customBlocks++; continue; }
             frames++;
             var protocols = row[1].Split(':');
             var outer = OuterTransport(protocols);
@@ -68,9 +71,9 @@ public static class Tshark
             if (FirstIpv6HasFragmentHeader(protocols)) frags++;
         }
         foreach (var row in rows)
-            if (row.Length >= 7)
+            if (row.Length >= 8 && row[7].Length == 0)
                 foreach (var s in Values(row[6])) streams.Add(s);
-        return new TsharkTotals(frames, rst, rstAny, df, frags, streams.Count, tcp, udp, r.ExitCode == 0, r.Stderr);
+        return new TsharkTotals(frames, customBlocks, rst, rstAny, df, frags, streams.Count, tcp, udp, r.ExitCode == 0, r.Stderr);
     }
 
     /// <summary>The protocol right after the first IP layer (and its IPv6 extension headers), e.g. tcp, udp, icmp.</summary>
