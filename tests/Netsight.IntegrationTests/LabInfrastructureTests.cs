@@ -40,13 +40,13 @@ public sealed class LabInfrastructureTests
         var capture = lab.CaptureToPcap(lab.Main.RootName);
         Traffic.ConnectRefused(lab.Main.PeerV4);
         Traffic.FragmentedUdp(lab.Main.PeerV4, 2);
-        lab.AddLoss(30);
-        Traffic.Iperf(lab.Main.PeerV4, 5_000_000);
+        lab.AddLoss(50);
+        Traffic.Iperf(lab.Main.PeerV4, 10_000_000);
         var pcap = capture.Stop();
 
         Assert.True(Tshark.Count(pcap, "tcp.flags.reset == 1 && ip.src == " + lab.Main.PeerV4) >= 1, "no RST from the lab");
         Assert.Equal(6, Tshark.Count(pcap, "ip.flags.mf == 1 || ip.frag_offset > 0"));
-        Assert.True(Tshark.Count(pcap, "tcp.analysis.retransmission") > 0, "3% loss produced no retransmission in tshark's eyes");
+        Assert.True(Tshark.Count(pcap, "tcp.analysis.retransmission") > 0, "5% loss produced no retransmission in tshark's eyes");
     }
 
     [Fact]
@@ -61,5 +61,38 @@ public sealed class LabInfrastructureTests
         var pcap = capture.Stop();
         Assert.True(Tshark.Count(pcap, "tcp.analysis.zero_window && ip.src == " + lab.Main.RootV4) > 0,
             "the non-reading side never advertised a zero window");
+    }
+}
+
+public sealed class LabSweepTests
+{
+    [Fact]
+    public void Sweep_RemovesLeftoversOfDeadRuns_AndKeepsLiveOnes()
+    {
+        Requirements.Lab();
+        // pid_max itself is never a pid, so this "run" is certainly dead.
+        var deadPid = File.ReadAllText("/proc/sys/kernel/pid_max").Trim();
+        var ns = $"{NetnsLab.NamePrefix}{deadPid}_1";
+        var link = ns + "r0";
+        var dir = Path.Combine(Path.GetTempPath(), ns);
+        Cmd.Check("ip", "netns", "add", ns);
+        try
+        {
+            Cmd.Check("ip", "link", "add", link, "type", "veth", "peer", "name", ns + "p0");
+            Directory.CreateDirectory(dir);
+            using var live = NetnsLab.Create();
+            NetnsLab.SweepLeftovers();
+            Assert.DoesNotContain(ns, Cmd.Run("ip", "netns", "list").Stdout.Split('\n').Select(l => l.Split(' ')[0]));
+            Assert.DoesNotContain(link, Cmd.Run("ip", "-o", "link", "show").Stdout, StringComparison.Ordinal);
+            Assert.False(Directory.Exists(dir));
+            Assert.Contains(live.Name, Cmd.Run("ip", "netns", "list").Stdout, StringComparison.Ordinal);
+            Assert.Contains(live.Main.RootName, Cmd.Run("ip", "-o", "link", "show").Stdout, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Cmd.Run("ip", "netns", "del", ns);
+            Cmd.Run("ip", "link", "del", link);
+            if (Directory.Exists(dir)) Directory.Delete(dir, true);
+        }
     }
 }

@@ -42,12 +42,16 @@ public static class AnalyzeOracle
         return errors;
     }
 
-    public static void AssertMatchesTshark(string file)
+    public static TsharkTotals AssertMatchesTshark(string file)
     {
         var expected = Tshark.Totals(file);
         if (!expected.ReadCleanly) Assert.Fail($"tshark could not read the lab capture {file}: {expected.Stderr}");
         using var doc = NetsightBinary.AnalyzeJson(file);
         var errors = Mismatches(file, Totals(doc), expected);
+        var zeroWindows = Tshark.Count(file, "tcp.analysis.zero_window");
+        if (Get(Totals(doc), "tcp_zero_windows") != zeroWindows)
+            errors.Add($"{file}: totals.tcp_zero_windows = {Get(Totals(doc), "tcp_zero_windows")}, tshark says {zeroWindows}");
         if (errors.Count > 0) Assert.Fail(string.Join('\n', errors) + "\nanalyze totals: " + Totals(doc).GetRawText());
+        return expected;
     }
 }

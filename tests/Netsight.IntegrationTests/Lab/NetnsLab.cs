@@ -255,7 +255,7 @@ public sealed partial class NetnsLab : IDisposable
     }
 
     /// <summary>Removes namespaces, veths and temp dirs whose owning pid is dead.</summary>
-    private static void SweepLeftovers()
+    internal static void SweepLeftovers()
     {
         static bool Dead(string pid) => pid != Environment.ProcessId.ToString(CultureInfo.InvariantCulture) && !Directory.Exists("/proc/" + pid);
 
