@@ -31,6 +31,21 @@ public sealed class AgentProcessTests
     }
 
     [Fact]
+    public void BpfFilter_LimitsWhatIsCounted()
+    {
+        using var lab = NetnsLab.Create();
+        var dev = lab.Main.RootName;
+        using var agent = AgentProcess.Start("-i", dev, "-f", "udp");
+        agent.WaitForStdout(l => l.Contains($"attached interface {dev}", StringComparison.Ordinal), TimeSpan.FromSeconds(10), $"attached interface {dev}");
+        Traffic.ConnectRefused(lab.Main.PeerV4);
+        Traffic.FragmentedUdp(lab.Main.PeerV4, 2);
+        var e = agent.WaitForSettled(x => x.Sum("netsight_packets_total", l => l["device"] == dev && l["protocol"] == "udp"), 6,
+            "6 UDP fragments counted with -f udp");
+        Assert.Equal(0, e.Sum("netsight_packets_total", l => l["device"] == dev && l["protocol"] == "tcp"));
+        Assert.Equal(0, e.Sum("netsight_tcp_resets_total"));
+    }
+
+    [Fact]
     public async Task Endpoints_Negotiation_AndPromtoolAcceptsScrape()
     {
         var promtool = Requirements.Tool("promtool");
