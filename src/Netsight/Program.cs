@@ -20,7 +20,9 @@ public static class Program
         if (result.Errors.Count > 0)
         {
             string command = result.CommandResult.Command == root ? "netsight" : "netsight " + result.CommandResult.Command.Name;
-            Console.Error.WriteLine($"netsight: {result.Errors[0].Message} (see '{command} --help')");
+            // Some of the library's messages span lines (lists of allowed values): keep the promise of one line.
+            string message = string.Join(' ', result.Errors[0].Message.Split(['\n', '\t', '\r'], StringSplitOptions.RemoveEmptyEntries).Select(p => p.Trim()));
+            Console.Error.WriteLine($"netsight: {message} (see '{command} --help')");
             return UsageError;
         }
         return result.Invoke();

@@ -153,4 +153,36 @@ public class EscapingAndValidationTests
         writer.Finish();
         Assert.Throws<ObjectDisposedException>(() => writer.BeginFamily("netsight_y", "Y.", MetricType.Gauge));
     }
+
+    [Theory]
+    [InlineData(ExpositionFormat.PrometheusText)]
+    [InlineData(ExpositionFormat.OpenMetrics)]
+    public void Samples_and_histograms_do_not_allocate(ExpositionFormat format)
+    {
+        using var writer = new MetricWriter(Stream.Null, format);
+        Label[] labels = Scrape.Labels(("src_ip", "10.0.0.1"), ("dst_workload", "we\\ird\"na\nme-café"), ("device", "eth0"));
+        var buckets = HistogramBuckets.Exponential(0.0005, 2, 16);
+        var histogram = new Histogram(buckets);
+        histogram.Observe(0.3);
+
+        writer.BeginFamily("netsight_test_ratio", "R.", MetricType.Gauge);
+        writer.Sample(labels, 0.25); // JIT outside the measurement
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 20_000; i++)
+        {
+            writer.Sample(labels, i * 0.001);
+            writer.Sample(labels, (long)i);
+        }
+        Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
+
+        writer.BeginFamily("netsight_test_seconds", "S.", MetricType.Histogram, "seconds");
+        writer.Histogram(labels, histogram);
+        before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 2_000; i++)
+        {
+            writer.Histogram(labels, histogram);
+        }
+        Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
+        writer.Finish();
+    }
 }

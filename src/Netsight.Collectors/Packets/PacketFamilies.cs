@@ -126,7 +126,12 @@ public static class PacketFamilies
             var peers = new List<PeerSeries>(a.Peers.Count);
             foreach (var (key, stats) in a.Peers)
                 peers.Add(new PeerSeries(FlowLabels.For(a.Device, FlowLabels.IpLabel(key.Source), FlowLabels.IpLabel(key.Destination)), stats.Clone()));
-            peers.Sort((x, y) => string.CompareOrdinal(x.Labels[1].Value + " " + x.Labels[2].Value, y.Labels[1].Value + " " + y.Labels[2].Value));
+            // A stable order makes scrapes diffable and golden-testable.
+            peers.Sort(static (x, y) =>
+            {
+                int c = string.CompareOrdinal(x.Labels[1].Value, y.Labels[1].Value);
+                return c != 0 ? c : string.CompareOrdinal(x.Labels[2].Value, y.Labels[2].Value);
+            });
             ReassemblyCounters rc = a.Reassembler.Counters;
             return new DeviceSnapshot
             {

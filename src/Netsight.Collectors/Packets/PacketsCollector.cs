@@ -49,6 +49,22 @@ public sealed partial class PacketsCollector : ICollector
 
     private static string LibPcapVersion() => Pcap.LibpcapVersion.ToString();
 
+    /// <summary>Compiles a BPF expression with libpcap so a typo is a usage error at start, not a
+    /// capture that fails on every interface. Null when valid, or when libpcap is missing (the
+    /// collector then reports itself unavailable).</summary>
+    public static string? FilterError(string filter)
+    {
+        if (filter.Length == 0) return null;
+        try
+        {
+            return SharpPcap.LibPcap.PcapDevice.CheckFilter(filter, out string? error) ? null : error ?? "syntax error";
+        }
+        catch (Exception e) when (e is DllNotFoundException or TypeInitializationException)
+        {
+            return null;
+        }
+    }
+
     private void Watch()
     {
         while (!_stop.Token.WaitHandle.WaitOne(_options.InterfaceRescan))

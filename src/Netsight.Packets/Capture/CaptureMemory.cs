@@ -1,7 +1,9 @@
 // The bytes of a capture file as one base pointer and a 64-bit length: a read-only memory mapping of the
 // file (so a multi-gigabyte capture is neither copied nor read through a stream), or pinned caller memory
 // for tests and benchmarks. Readers build each record's span from the pointer at that record's offset, so
-// files over 2 GiB work even though one span cannot cover them.
+// files over 2 GiB work even though one span cannot cover them. The length is fixed at open time: bytes a
+// writer appends later are not seen, and a file truncated by another process while mapped faults (SIGBUS),
+// which no reader of a mapping can prevent.
 using System.Buffers;
 using System.IO.MemoryMappedFiles;
 

@@ -49,7 +49,7 @@ internal sealed unsafe class PcapNgReader : CaptureFormatReader
         var reader = new PcapNgReader(name, start, length);
         if (!reader.TryEnterSection(0, out FormattableString? problem))
         {
-            throw CaptureFileException.For(name, $"bad pcapng section header: {problem.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+            throw CaptureFileException.For(name, $"bad pcapng file header: {problem}");
         }
 
         return reader;
@@ -67,12 +67,13 @@ internal sealed unsafe class PcapNgReader : CaptureFormatReader
             }
 
             byte* block = Start + position;
+            PrefetchAhead(block, remaining);
             uint type = ReadUInt32(block, _bigEndian);
             if (type == SectionHeaderType)
             {
                 if (!TryEnterSection(position, out FormattableString? problem))
                 {
-                    return Damaged(position, $"bad section header ({problem})", out record);
+                    return Damaged(position, problem, out record);
                 }
 
                 continue;
@@ -210,7 +211,7 @@ internal sealed unsafe class PcapNgReader : CaptureFormatReader
         long remaining = Length - position;
         if (remaining < MinBlockLength)
         {
-            problem = $"file ends in the middle of it ({remaining} bytes)";
+            problem = $"file ends in the middle of a section header block ({remaining} bytes left)";
             return false;
         }
 
@@ -227,27 +228,27 @@ internal sealed unsafe class PcapNgReader : CaptureFormatReader
         }
         else
         {
-            problem = $"unknown byte-order magic 0x{magic:x8}";
+            problem = $"unknown section byte-order magic 0x{magic:x8}";
             return false;
         }
 
         uint length = ReadUInt32(block + 4, bigEndian);
         if (length < MinSectionHeaderLength || (length & 3) != 0)
         {
-            problem = $"invalid block length {length}";
+            problem = $"invalid section header block length {length}";
             return false;
         }
 
         if (length > remaining)
         {
-            problem = $"file ends in the middle of it ({length} bytes long, {remaining} left)";
+            problem = $"file ends in the middle of a section header block ({length} bytes long, {remaining} left)";
             return false;
         }
 
         uint trailer = ReadUInt32(block + length - 4, bigEndian);
         if (trailer != length)
         {
-            problem = $"block length {length} does not match its trailing copy {trailer}";
+            problem = $"section header block length {length} does not match its trailing copy {trailer}";
             return false;
         }
 

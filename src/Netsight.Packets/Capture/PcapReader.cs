@@ -87,6 +87,7 @@ internal sealed unsafe class PcapReader : CaptureFormatReader
         }
 
         byte* header = Start + position;
+        PrefetchAhead(header, remaining);
         uint seconds = ReadUInt32(header, _bigEndian);
         uint fraction = ReadUInt32(header + 4, _bigEndian);
         uint captured = ReadUInt32(header + 8, _bigEndian);

@@ -18,15 +18,18 @@ public enum DecodeStatus : byte
     BadIpVersion,
     /// <summary>IPv4 IHL below 5 or beyond the packet; IPv6 extension header running past the packet.</summary>
     BadIpHeaderLength,
-    /// <summary>IP total/payload length smaller than the header.</summary>
+    /// <summary>IP total/payload length smaller than the header, larger than the frame's length on the wire, or an
+    /// IPv6 payload length of 0 without a valid RFC 2675 jumbo option.</summary>
     BadIpTotalLength,
-    /// <summary>The frame ends inside the TCP/UDP/ICMP header of a first (or only) fragment.</summary>
+    /// <summary>The frame ends inside the TCP/UDP/ICMP header of an unfragmented packet (an ICMP message shorter
+    /// than its 4-byte type/code/checksum is counted here too). A first fragment without its whole transport
+    /// header is not malformed: it simply has no transport header.</summary>
     TruncatedTransport,
-    /// <summary>TCP data offset below 5 words or beyond the segment.</summary>
+    /// <summary>TCP data offset below 5 words or beyond the segment (or a segment shorter than 20 bytes).</summary>
     BadTcpHeaderLength,
     /// <summary>A TCP option with a length that runs past the header or is below 2.</summary>
     BadTcpOption,
-    /// <summary>UDP length field smaller than 8 or larger than the IP payload.</summary>
+    /// <summary>UDP length field smaller than 8 or larger than the IP payload (or an IP payload shorter than 8).</summary>
     BadUdpLength,
     /// <summary>Too many IPv6 extension headers or 802.1Q tags (a loop or an attack).</summary>
     TooManyHeaders,

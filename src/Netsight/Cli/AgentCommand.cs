@@ -2,6 +2,7 @@
 // predecessor's `-p 9090 -i eni-123123 -f tcp` works as written.
 using System.CommandLine;
 using Netsight.Collectors;
+using Netsight.Collectors.Packets;
 using Netsight.Hosting;
 
 namespace Netsight.Cli;
@@ -17,6 +18,11 @@ public static class AgentCommand
             Arity = ArgumentArity.ZeroOrMore,
         };
         var filter = new Option<string>("--filter", "-f") { Description = "BPF filter applied to every capture (e.g. tcp).", DefaultValueFactory = _ => "" };
+        filter.Validators.Add(result =>
+        {
+            string text = result.GetValueOrDefault<string>() ?? "";
+            if (PacketsCollector.FilterError(text) is string error) result.AddError($"invalid BPF filter '{text}' for --filter: {error}");
+        });
         var listen = new Option<string[]>("--listen", "-p")
         {
             Description = "Address to serve /metrics and the JSON endpoints on: PORT, ADDR:PORT or [ADDR6]:PORT (repeatable; port 0 picks a free one).",

@@ -161,7 +161,7 @@ public sealed class PcapNgReaderTests
     }
 
     [Theory]
-    [InlineData(2, "v.pcapng: bad pcapng section header: unsupported pcapng version 2.0")]
+    [InlineData(2, "v.pcapng: bad pcapng file header: unsupported pcapng version 2.0")]
     public void FirstSectionOfAnotherMajorVersionIsRefused(ushort major, string message)
     {
         byte[] file = new PcapNgFile().Section(major: major).ToArray();
