@@ -11,7 +11,7 @@ public sealed class AgentTcpTests
     private const string Resets = "netsight_tcp_resets_total";
 
     [Fact]
-    public void BulkTransfer_NoLossHasNoRetransmissions_LossHasSome()
+    public void BulkTransfer_NoLossMatchesTshark_LossHasRetransmissions()
     {
         using var lab = NetnsLab.Create();
         var dev = lab.Main.RootName;
@@ -20,14 +20,20 @@ public sealed class AgentTcpTests
         agent.WaitForStdout(l => l.Contains($"attached interface {dev}", StringComparison.Ordinal), TimeSpan.FromSeconds(10), $"attached interface {dev}");
 
         const long bytes = 10_000_000;
+        // Without injected loss the kernel may still retransmit (a tail-loss probe when an ACK is late), so the
+        // oracle is tshark on a capture of the same veth, not a literal 0.
+        var capture = lab.CaptureToPcap(dev);
         Traffic.Iperf(lab.Main.PeerV4, bytes);
         // iperf3 -n counts bytes handed to its socket; it may reset the connection before all reach the wire,
         // so wait for the count to settle rather than for exactly n bytes.
         var clean = agent.WaitForSettled(
             e => e.Sum("netsight_bytes_total", l => l["device"] == dev && l["protocol"] == "tcp"), bytes / 2,
             $"netsight_bytes_total{{device={dev},protocol=tcp}} >= {bytes / 2} and settled after iperf3 -n {bytes}");
-        Assert.True(clean.Sum(Retransmissions, l => l["device"] == dev) == 0,
-            "retransmissions without loss:\n" + clean.Dump(Retransmissions));
+        var pcap = capture.Stop();
+        var tsharkRetransmissions = Tshark.Count(pcap, "tcp.analysis.retransmission");
+        Assert.True(tsharkRetransmissions <= 3, $"tshark sees {tsharkRetransmissions} retransmissions without loss; the lab is not clean");
+        Assert.True(clean.Sum(Retransmissions, l => l["device"] == dev) == tsharkRetransmissions,
+            $"without loss tshark counts {tsharkRetransmissions} retransmissions (tcp.analysis.retransmission), the agent:\n" + clean.Dump(Retransmissions));
 
         // veths carry ~64 KiB GSO segments, so 20 MB is only ~320 segments: 5% loss makes "no drop at all"
         // a 1e-7 event, where 3% of 10 MB (~160 segments) left one run in 100 without a retransmission.
