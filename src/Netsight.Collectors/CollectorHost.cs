@@ -39,6 +39,9 @@ public sealed partial class CollectorHost : IDisposable
 
     public IReadOnlyList<string> Names => _collectors.Select(c => c.Name).ToList();
 
+    /// <summary>The running collectors that serve endpoints of their own.</summary>
+    public IEnumerable<IHttpEndpoints> HttpEndpoints => _collectors.Select(c => c.Collector).OfType<IHttpEndpoints>();
+
     /// <summary>Writes every collector's families, then the per-collector self-metrics.</summary>
     public void WriteMetrics(MetricWriter writer)
     {

@@ -26,6 +26,7 @@ public static class Endpoints
         app.MapGet("/healthz", () => Results.Text("ok\n"));
         app.MapGet("/readyz", () => Results.Text("ok\n"));
         app.MapGet("/metrics", (HttpContext context) => WriteMetrics(context, collectors));
+        foreach (IHttpEndpoints endpoints in collectors.HttpEndpoints) endpoints.MapEndpoints(app);
     }
 
     private static async Task WriteMetrics(HttpContext context, CollectorHost collectors)
