@@ -1,4 +1,4 @@
-// `conntrack -E -o xml,id,ktimestamp` in the client namespace with a 64 MiB socket buffer: the oracle for
+// `conntrack -E -o xml,id,ktimestamp` in the client namespace with a 256 MiB socket buffer: the oracle for
 // events. The XML form carries what the text form rounds away: timestamps in nanoseconds, and counters.
 // A line with "ENOBUFS" means the oracle itself lost events; tests check for it before comparing.
 using System.Globalization;
@@ -10,25 +10,46 @@ namespace Netsight.IntegrationTests.Conntrack;
 public sealed partial class EventOracle : IDisposable
 {
     private readonly BackgroundProcess _process;
+    private readonly string _out, _err;
 
     public EventOracle(NetnsLab lab, string events, bool xml = true)
     {
-        _process = new BackgroundProcess(["ip", "netns", "exec", lab.Name, "conntrack", "-E", "-e", events, "-o", xml ? "xml,id,ktimestamp" : "id", "-b", "67108864"]);
+        // Output goes to files: a pipe to this process would make conntrack wait on its writes and
+        // overrun its own socket during a burst.
+        _out = Path.Combine(lab.TempDir, $"conntrack-events-{Guid.NewGuid():N}.out");
+        _err = Path.ChangeExtension(_out, ".err");
+        string format = xml ? "xml,id,ktimestamp" : "id";
+        _process = new BackgroundProcess(["ip", "netns", "exec", lab.Name, "sh", "-c",
+            $"exec conntrack -E -e {events} -o {format} -b 268435456 >{_out} 2>{_err}"]);
         // It prints a NOTICE once its socket is set up; events before that would be missed.
-        NetnsLab.WaitUntil(() => (_process.Stdout + _process.Stderr).Contains("NOTICE", StringComparison.Ordinal) || _process.HasExited,
+        NetnsLab.WaitUntil(() => Stderr.Contains("NOTICE", StringComparison.Ordinal) || _process.HasExited,
             TimeSpan.FromSeconds(10), "conntrack -E did not start");
         Thread.Sleep(200);
+    }
+
+    private string Stdout => Read(_out);
+
+    private static string Read(string path)
+    {
+        try
+        {
+            using var f = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            return new StreamReader(f).ReadToEnd();
+        }
+        catch (FileNotFoundException) { return ""; }
     }
 
     public sealed record Event(string Type, uint Id, string Source, string Destination, int SourcePort, int DestinationPort,
         string ReplySource, ulong OriginalBytes, ulong ReplyBytes, ulong StartNs, ulong StopNs);
 
-    public bool Overrun => (_process.Stdout + _process.Stderr).Contains("ENOBUFS", StringComparison.Ordinal);
+    public string Stderr => Read(_err);
+
+    public bool Overrun => Stderr.Contains("ENOBUFS", StringComparison.Ordinal);
 
     public List<Event> Events()
     {
         var list = new List<Event>();
-        foreach (string line in _process.Stdout.Split('\n'))
+        foreach (string line in Stdout.Split('\n'))
         {
             var type = FlowType().Match(line);
             if (!type.Success) continue;
@@ -50,13 +71,13 @@ public sealed partial class EventOracle : IDisposable
     }
 
     /// <summary>Events of a type in the text output (-o id), e.g. "NEW": cheaper than XML for a burst.</summary>
-    public int CountText(string type) => Regex.Count(_process.Stdout, $@"\[{type}\]");
+    public int CountText(string type) => Regex.Count(Stdout, $@"\[{type}\]");
 
     private static ulong Number(Match m) => m.Success ? ulong.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) : 0;
 
     private static Regex Element(string name) => new($"<{name}>([^<]*)</{name}>");
 
-    public string Describe() => _process.Describe()[..Math.Min(4000, _process.Describe().Length)];
+    public string Describe() => $"{_process.CommandLine}\n--- stderr ---\n{Stderr}\n--- stdout (start) ---\n{Stdout[..Math.Min(3000, Stdout.Length)]}";
 
     public void Dispose() => _process.Dispose();
 
