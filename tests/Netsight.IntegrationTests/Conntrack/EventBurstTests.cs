@@ -19,12 +19,15 @@ public sealed class EventBurstTests(ITestOutputHelper output)
     private const int BatchSize = 1_000;
     private static readonly TimeSpan BatchPause = TimeSpan.FromMilliseconds(10);
 
-    [Fact]
-    public void FiftyThousandFlowsAreCountedOrCountedAsLost()
+    /// <summary>Default buffer, bounded rate; and a 64 KiB buffer that must overrun, to prove loss is counted and repaired.</summary>
+    [Theory]
+    [InlineData(16 * 1024 * 1024, false)]
+    [InlineData(64 * 1024, true)]
+    public void FiftyThousandFlowsAreCountedOrCountedAsLost(int receiveBuffer, bool mustOverrun)
     {
         using var lab = ConntrackLab.Create();
         using var oracle = lab.StartEventOracle("NEW", xml: false);
-        using var agent = lab.StartAgent("--conntrack.resync-interval", "5m");
+        using var agent = lab.StartAgent("--conntrack.resync-interval", "5m", "--conntrack.rcvbuf", receiveBuffer.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Assert.Equal(0, agent.Scrape().Sum("netsight_conntrack_events_total", l => l["type"] == "new"));
 
         IPAddress target = ConntrackLab.BackendAddresses[0];
@@ -41,7 +44,7 @@ public sealed class EventBurstTests(ITestOutputHelper output)
             raw.SendTo(datagram, destination);
             // Bounded: a pause per batch keeps the burst near 20,000 flows/s, about what this shared 2-core
             // machine sustains while two event readers and the oracle run.
-            if (i % BatchSize == BatchSize - 1) Thread.Sleep(BatchPause);
+            if (!mustOverrun && i % BatchSize == BatchSize - 1) Thread.Sleep(BatchPause);
         }
         double sendSeconds = sw.Elapsed.TotalSeconds;
 
@@ -71,6 +74,7 @@ public sealed class EventBurstTests(ITestOutputHelper output)
         else Assert.Equal(Flows, seen);
         Assert.True(counted >= seen || lost > 0, $"agent counted {counted} < conntrack -E {seen} without an overrun");
 
+        if (mustOverrun) Assert.True(lost > 0, "a 64 KiB buffer did not overrun");
         if (lost == 0)
         {
             Assert.Equal(listedNow, counted);
