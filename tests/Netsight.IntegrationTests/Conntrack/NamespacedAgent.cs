@@ -19,9 +19,10 @@ public sealed partial class NamespacedAgent : IDisposable
     public Uri BaseUri { get; private set; } = new("http://127.0.0.1/");
     public string Output => _process.Stdout + _process.Stderr;
 
-    public static NamespacedAgent Start(string ns, IPAddress listen, IReadOnlyList<string> args)
+    /// <summary>Starts the agent in <paramref name="ns"/>; <paramref name="wrapper"/> goes before `dotnet` (e.g. setpriv to drop capabilities).</summary>
+    public static NamespacedAgent Start(string ns, IPAddress listen, IReadOnlyList<string> args, IReadOnlyList<string>? wrapper = null)
     {
-        var agent = new NamespacedAgent(new BackgroundProcess(["ip", "netns", "exec", ns, .. NetsightBinary.Command(["agent", "-p", $"{listen}:0", .. args])]));
+        var agent = new NamespacedAgent(new BackgroundProcess(["ip", "netns", "exec", ns, .. wrapper ?? [], .. NetsightBinary.Command(["agent", "-p", $"{listen}:0", .. args])]));
         try
         {
             var sw = Stopwatch.StartNew();
