@@ -94,10 +94,10 @@ internal static class QuickModes
 
     /// <summary>Writes a pcap in which <paramref name="connections"/> TCP connections complete their handshake
     /// and exchange one request and response, all still open at the end: the flow table holds every one.
-    /// 1,000 client addresses and 4 servers, so the peer-pair table stays at a realistic 8,000 series.</summary>
+    /// 1,000 client addresses and 4 servers, so the peer-pair table stays at 2,000 series (each client talks to one server).</summary>
     public static int GenerateFlows(string path, int connections)
     {
-        var trace = new PacketTrace();
+        var trace = new PacketTrace { Snaplen = 1514 }; // whole frames: send-frames.py puts them on a wire
         long ts = 1_700_000_000L * 1_000_000_000L;
         for (int c = 0; c < connections; c++)
         {
