@@ -110,7 +110,7 @@ EOF
   LAB_UP=1
 }
 
-stop_pid() { kill -INT "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+stop_pid() { kill -TERM "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 
 # ---------------------------------------------------------------- 1. the capture
 record_capture() {
@@ -199,17 +199,18 @@ for t in "${TOOLS[@]}"; do
 done
 
 pps() { [[ ${WALL[$1]} == n/a ]] && { echo n/a; return; }; awk -v p="$PACKETS" -v s="${WALL[$1]}" 'BEGIN{ if (s > 0) printf "%.0f", p/s; else print "n/a" }'; }
+cpu_pps() { [[ ${WALL[$1]} == n/a ]] && { echo n/a; return; }; awk -v p="$PACKETS" -v s="${CPUS[$1]}" 'BEGIN{ if (s > 0) printf "%.0f", p/s; else print "n/a" }'; }
 NS_PPS=$(pps netsight)
 echo
 echo "## Capture: $CAP ($PACKETS packets, $FILE_BYTES bytes), one core (taskset -c $CPU), best of $REPEAT"
 echo
-printf '| %-12s | %9s | %9s | %12s | %18s |\n' tool "wall s" "cpu s" "packets/s" "netsight speed-up"
-printf '|%s|%s|%s|%s|%s|\n' -------------- ----------- ----------- -------------- --------------------
+printf '| %-12s | %9s | %9s | %12s | %14s | %18s |\n' tool "wall s" "cpu s" "packets/s" "packets/cpu-s" "netsight speed-up"
+printf '|%s|%s|%s|%s|%s|%s|\n' -------------- ----------- ----------- -------------- ---------------- --------------------
 for t in "${TOOLS[@]}"; do
   p=$(pps "$t")
   ratio=n/a
   [[ $p != n/a && $NS_PPS != n/a ]] && ratio=$(awk -v a="$NS_PPS" -v b="$p" 'BEGIN{printf "%.2fx", a/b}')
-  printf '| %-12s | %9s | %9s | %12s | %18s |\n' "$t" "${WALL[$t]}" "${CPUS[$t]:-n/a}" "$p" "$ratio"
+  printf '| %-12s | %9s | %9s | %12s | %14s | %18s |\n' "$t" "${WALL[$t]}" "${CPUS[$t]:-n/a}" "$p" "$(cpu_pps "$t")" "$ratio"
 done
 echo
 if [[ -s $OUT/netsight.json ]] && have python3; then
@@ -263,15 +264,18 @@ K0=$(( $(cat /sys/class/net/$VETH_ROOT/statistics/rx_packets) + $(cat /sys/class
 if have iperf3; then
   taskset -c "$OTHER_CPU" iperf3 -c "$NS_IP" -P 2 -t 10 >"$TMP/iperf-live.log" 2>&1 || log "iperf3: $(tail -1 "$TMP/iperf-live.log")"
 fi
-sleep 2 # the capture thread drains the ring and reads pcap_stats (every second)
-C1=$(cpu_ticks "$AGENT"); P1=$(metric_sum netsight_packets_total)
+# The capture thread may still be draining its ring: wait until the count stops moving (pcap_stats is
+# read every second, so two equal reads a second apart mean the ring is empty).
+P1=$(metric_sum netsight_packets_total)
+for _ in $(seq 30); do sleep 1.2; p=$(metric_sum netsight_packets_total); [[ $p == "$P1" ]] && break; P1=$p; done
+C1=$(cpu_ticks "$AGENT")
 K1=$(( $(cat /sys/class/net/$VETH_ROOT/statistics/rx_packets) + $(cat /sys/class/net/$VETH_ROOT/statistics/tx_packets) ))
 DROPS=$(metric_sum netsight_capture_dropped_packets_total 'reason="kernel"')
 RSS_AFTER=$(rss_kib "$AGENT")
 SEEN=$((P1 - P0)); WIRE=$((K1 - K0))
 awk -v c=$((C1 - C0)) -v hz="$HZ" -v n="$SEEN" -v w="$WIRE" -v d="$DROPS" -v ri="$RSS_IDLE" -v ra="$RSS_AFTER" 'BEGIN {
   printf "packets on the veth %d, seen by the agent %d (%.1f%%) in 10 s: %.0f packets/s\n", w, n, w ? 100*n/w : 0, n/10
-  printf "kernel drops (netsight_capture_dropped_packets_total{reason=\"kernel\"}) %d\n", d
+  printf "kernel drops (netsight_capture_dropped_packets_total{reason=\"kernel\"}) %d; missing and not counted as dropped: %d\n", d, w - n - d
   printf "agent CPU %.2f s = %.2f CPU s per million packets\n", c/hz, n ? (c/hz)/(n/1e6) : 0
   printf "agent RSS idle %.1f MiB, after the run %.1f MiB\n", ri/1024, ra/1024 }'
 stop_pid "$AGENT"
