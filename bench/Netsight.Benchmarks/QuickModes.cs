@@ -1,10 +1,12 @@
 // The console modes behind bench/run.sh: quick, single-shot measurements that need no BenchmarkDotNet run.
 // Each prints "key value" lines (and a human sentence) so the script can pick numbers out with awk.
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Netsight.Benchmarks.Traffic;
 using Netsight.Packets.Analysis;
 using Netsight.Packets.Capture;
 using Netsight.Packets.Decoding;
+using Netsight.Packets.Flows;
 
 namespace Netsight.Benchmarks;
 
@@ -15,11 +17,22 @@ internal static class QuickModes
     public static int Alloc(long packets)
     {
         bool ok = true;
-        foreach (string profile in TrafficMix.Profiles)
+        string[] profiles = TrafficMix.Profiles;
+        var replays = profiles.Select(p => TrafficMix.Build(p).ToReplay()).ToArray();
+        var analyzers = profiles.Select(_ => new PacketAnalyzer("alloc0", new AnalyzerOptions())).ToArray();
+        // Warm every profile before measuring any: the peer and flow tables reach their working size, and
+        // the JIT's tier-up (call counting, then tier-1 in the background) settles, which takes a few
+        // hundred milliseconds of runtime rather than a number of calls.
+        for (int round = 0; round < 2; round++)
+            for (int p = 0; p < profiles.Length; p++)
+                for (int i = 0; i < 8; i++) replays[p].Run(analyzers[p], replays[p].Count);
+        Thread.Sleep(500);
+        Console.WriteLine($"sizes flow_slot_bytes={Unsafe.SizeOf<Flow>()} flow_key_bytes={Unsafe.SizeOf<FlowKey>()}");
+        for (int p = 0; p < profiles.Length; p++)
         {
-            Replay replay = TrafficMix.Build(profile).ToReplay();
-            var analyzer = new PacketAnalyzer("alloc0", new AnalyzerOptions());
-            for (int i = 0; i < 4; i++) replay.Run(analyzer, replay.Count); // warm: peers, flow table, JIT tiers
+            string profile = profiles[p];
+            Replay replay = replays[p];
+            PacketAnalyzer analyzer = analyzers[p];
             long before = GC.GetAllocatedBytesForCurrentThread();
             long start = Stopwatch.GetTimestamp();
             for (long done = 0; done < packets; done += replay.Count) replay.Run(analyzer, replay.Count);
