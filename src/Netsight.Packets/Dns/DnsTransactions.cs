@@ -110,7 +110,7 @@ public sealed class DnsTransactions
         {
             // Full: sweep stale entries, at most once per second of packet time so a flood cannot make
             // every query pay for a scan of the table.
-            if (ts - _lastFullSweepNanos >= NanosPerSecond)
+            if (_lastFullSweepNanos == long.MinValue || ts - _lastFullSweepNanos >= NanosPerSecond)
             {
                 _lastFullSweepNanos = ts;
                 Expire(ts);
