@@ -24,4 +24,7 @@ public sealed record AnalyzerOptions
     public TimeSpan ReassemblyTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     public int MaxReassemblies { get; init; } = 1024;
+
+    /// <summary>Passive DNS: pending-query bound, timeout, and name collection (analyze only).</summary>
+    public Dns.DnsOptions Dns { get; init; } = new();
 }

@@ -48,6 +48,8 @@ public static class JsonReport
         w.WriteEndObject();
         w.WriteEndObject();
 
+        DnsReport.Write(w, analysis.Analyzers);
+
         w.WriteStartArray("connections");
         foreach (ConnectionRecord c in connections)
         {

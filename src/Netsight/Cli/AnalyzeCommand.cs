@@ -31,7 +31,8 @@ public static class AnalyzeCommand
     private static int Run(string[] paths, string output, int top, int maxFlows)
     {
         // Files are reports, not live series: nothing expires by TTL and the peer cap is generous.
-        var analysis = new CaptureAnalysis(new AnalyzerOptions { MaxFlows = maxFlows, MaxPeerSeries = 1_000_000, SeriesTtl = TimeSpan.MaxValue / 4 });
+        var analysis = new CaptureAnalysis(new AnalyzerOptions { MaxFlows = maxFlows, MaxPeerSeries = 1_000_000, SeriesTtl = TimeSpan.MaxValue / 4,
+            Dns = new Netsight.Packets.Dns.DnsOptions { CollectNames = output == "json" } });
         try
         {
             bool showProgress = output == "table" && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive
