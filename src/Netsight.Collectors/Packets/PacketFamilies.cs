@@ -105,6 +105,9 @@ public static class PacketFamilies
         DnsFamilies.Write(w, analyzers);
 
         if (!live) return;
+        w.BeginFamily("netsight_capture_received_packets_total", "Packets the kernel handed to the capture (pcap_stats ps_recv); compare with netsight_packets_total.", MetricType.Counter);
+        foreach (DeviceSnapshot d in snapshots) w.Sample([new("device", d.Device)], d.Received);
+
         w.BeginFamily("netsight_capture_dropped_packets_total", "Packets lost before analysis, from pcap_stats: kernel (ring buffer full) or interface (dropped by the driver).", MetricType.Counter);
         foreach (DeviceSnapshot d in snapshots)
         {
@@ -121,7 +124,7 @@ public static class PacketFamilies
         public required string Device;
         public required long[] Packets, Bytes, Malformed, Reassemblies;
         public required List<PeerSeries> Peers;
-        public long Flows, Connections, EvictedIdle, EvictedCapacity, SeriesOverflow, DropsKernel, DropsInterface;
+        public long Received, Flows, Connections, EvictedIdle, EvictedCapacity, SeriesOverflow, DropsKernel, DropsInterface;
 
         public static DeviceSnapshot Take(PacketAnalyzer a)
         {
@@ -149,6 +152,7 @@ public static class PacketFamilies
                 EvictedCapacity = a.Flows.EvictedCapacity,
                 SeriesOverflow = a.Peers.Overflows,
                 DropsKernel = a.CaptureDropsKernel,
+                Received = a.CaptureReceived,
                 DropsInterface = a.CaptureDropsInterface,
             };
         }
