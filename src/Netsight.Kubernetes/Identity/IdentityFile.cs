@@ -37,6 +37,8 @@ public sealed class IdentityFile : IIdentitySource
 
     public int Count => _exact.Count + _ranges.Count;
 
+    public bool Synced => true;
+
     /// <summary>Reads and validates a file; throws <see cref="FormatException"/> naming the file and line.</summary>
     public static IdentityFile Load(string path)
     {

@@ -10,6 +10,9 @@ namespace Netsight.Identity;
 /// <summary>Something that contributes entries to every snapshot (the Kubernetes cache).</summary>
 public interface IIdentitySource
 {
+    /// <summary>True once the source has data (Kubernetes: Pods and Services listed at least once).</summary>
+    bool Synced { get; }
+
     void AddTo(IdentitySnapshotBuilder builder);
 }
 
@@ -34,6 +37,9 @@ public sealed class IdentityService
     public bool HasSources => _file is not null || _cluster is not null;
 
     public bool InCluster => _cluster is not null;
+
+    /// <summary>True when some source has data to name peers with: the identity file, or a cluster that has listed once.</summary>
+    public bool Ready => _file is not null || (_cluster?.Synced ?? false);
 
     public IdentitySnapshot Current => _current;
 
