@@ -114,8 +114,10 @@ internal sealed class ClusterCache : IIdentitySource
                     if (podName is not null && (podName != pod.Name || s.Namespace != pod.Namespace)) continue;
                     serviceOfIp.TryAdd(ip, s.Service);
                 }
-                else if (podName is null || !_pods.ContainsKey(s.Namespace + "/" + podName))
+                else if (podName is null)
                 {
+                    // No targetRef: an address put there by hand (a Service without selector). An address
+                    // whose pod is gone is a stale entry of a slice not yet updated: ignored.
                     endpointOnly.TryAdd(ip, (s.Namespace, s.Service));
                 }
             }

@@ -40,27 +40,37 @@ internal sealed partial class Reflector<T, TList, TRecord>
         _log = log;
     }
 
+    // The last resourceVersion applied (from an event or a bookmark); null means list first. A field, so
+    // progress made by a watch that then fails is not lost.
+    private string? _version;
+
     public async Task RunAsync(CancellationToken ct)
     {
-        string? version = null;
         int failures = 0;
         while (!ct.IsCancellationRequested)
         {
             try
             {
-                if (version is null)
+                if (_version is null)
                 {
-                    version = await ListAsync(ct).ConfigureAwait(false);
+                    _version = await ListAsync(ct).ConfigureAwait(false);
                     _status.Listed();
-                    LogListed(_resource, _cache.Count(_resource), version);
+                    LogListed(_resource, _cache.Count(_resource), _version);
                 }
-                (version, bool gone) = await WatchAsync(version, ct).ConfigureAwait(false);
+                else if (failures > 0)
+                {
+                    // The client answers a watch request only with its first line, which on a quiet
+                    // resource may be minutes away: a one-object list tells now whether the server is back.
+                    await ProbeAsync(ct).ConfigureAwait(false);
+                    _status.Connected();
+                }
                 failures = 0;
+                bool gone = await WatchAsync(ct).ConfigureAwait(false);
                 _status.WatchRestarted();
                 if (gone)
                 {
                     LogGone(_resource);
-                    version = null;
+                    _version = null;
                 }
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -72,7 +82,7 @@ internal sealed partial class Reflector<T, TList, TRecord>
                 // A list continue token or a watch version expired: start over with a fresh list.
                 _status.WatchRestarted();
                 LogGone(_resource);
-                version = null;
+                _version = null;
             }
             catch (Exception e)
             {
@@ -115,15 +125,24 @@ internal sealed partial class Reflector<T, TList, TRecord>
         return version ?? "";
     }
 
-    /// <summary>Watches from <paramref name="version"/> until the server ends the stream; returns the version to resume from and whether it expired.</summary>
-    private async Task<(string Version, bool Gone)> WatchAsync(string version, CancellationToken ct)
+    private async Task ProbeAsync(CancellationToken ct)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(_options.RequestTimeout);
+        using HttpOperationResponse<TList> response = await _call(null, null, false, 1, null, timeout.Token).ConfigureAwait(false);
+    }
+
+    /// <summary>Watches from the last version until the server ends the stream; returns whether the version expired (410).</summary>
+    private async Task<bool> WatchAsync(CancellationToken ct)
     {
         using var watchCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         bool gone = false;
         Exception? failure = null;
         int timeoutSeconds = (int)(_options.WatchTimeout.TotalSeconds * (1 + Random.Shared.NextDouble() / 2));
-        watchCts.CancelAfter(_options.RequestTimeout); // until the server answers the request
-        Task<HttpOperationResponse<TList>> request = _call(null, version, true, null, Math.Max(1, timeoutSeconds), watchCts.Token);
+        // The request completes with the watch's first line (the client peeks at it for errors), so the
+        // idle timeout covers it too.
+        watchCts.CancelAfter(_options.WatchIdleTimeout);
+        Task<HttpOperationResponse<TList>> request = _call(null, _version, true, null, Math.Max(1, timeoutSeconds), watchCts.Token);
         void OnError(Exception e)
         {
             if (IsGone(e)) gone = true;
@@ -134,8 +153,6 @@ internal sealed partial class Reflector<T, TList, TRecord>
         try
         {
             HttpOperationResponse<TList> response = await request.ConfigureAwait(false);
-            _status.Connected();
-            watchCts.CancelAfter(_options.WatchIdleTimeout);
             // The response-based WatchAsync is marked obsolete in favour of WatchListXxxAsync, which hides
             // the response: we need it to tell "server answered" (up) from "stream is quiet".
 #pragma warning disable CS0618
@@ -143,8 +160,9 @@ internal sealed partial class Reflector<T, TList, TRecord>
 #pragma warning restore CS0618
             {
                 watchCts.CancelAfter(_options.WatchIdleTimeout);
+                _status.Connected();
                 events++;
-                if (item?.Metadata?.ResourceVersion is { Length: > 0 } rv) version = rv;
+                if (item?.Metadata?.ResourceVersion is { Length: > 0 } rv) _version = rv;
                 switch (type)
                 {
                     case WatchEventType.Added:
@@ -163,11 +181,11 @@ internal sealed partial class Reflector<T, TList, TRecord>
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
-            // Our own cancellation: an ERROR event, the idle watchdog, or a request that never answered.
+            // Our own cancellation: an ERROR event or the idle watchdog.
             if (!gone && failure is null) throw new TimeoutException($"watch of {_resource} idle or unanswered");
         }
         if (failure is not null && !gone) throw failure;
-        return (version, gone);
+        return gone;
     }
 
     private static bool IsGone(Exception e) => e switch
