@@ -41,7 +41,7 @@ public sealed partial class ConntrackCollector
     internal void WriteTransactions(Utf8JsonWriter json)
     {
         var byService = _table.Services
-            .GroupBy(s => ServiceNaming.Name(s.Key.VirtualIp, s.Key.Port), StringComparer.Ordinal)
+            .GroupBy(s => _identity.ServiceName(s.Key.VirtualIp, s.Key.Port), StringComparer.Ordinal)
             .OrderBy(g => g.Key, StringComparer.Ordinal);
         json.WriteStartArray();
         foreach (var service in byService)

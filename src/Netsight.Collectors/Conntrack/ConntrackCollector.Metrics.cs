@@ -64,7 +64,7 @@ public sealed partial class ConntrackCollector
             live[flow.Service] = (sum.Original + flow.OriginalBytes, sum.Reply + flow.ReplyBytes);
         }
         var services = _table.Services
-            .Select(s => (Stats: s, Service: ServiceNaming.Name(s.Key.VirtualIp, s.Key.Port), Endpoint: s.Key.Endpoint.ToString(),
+            .Select(s => (Stats: s, Service: _identity.ServiceName(s.Key.VirtualIp, s.Key.Port), Endpoint: s.Key.Endpoint.ToString(),
                 Protocol: CtNetlink.ProtocolName(s.Key.Protocol)))
             .OrderBy(s => s.Service, StringComparer.Ordinal).ThenBy(s => s.Endpoint, StringComparer.Ordinal).ThenBy(s => s.Protocol, StringComparer.Ordinal)
             .ToList();

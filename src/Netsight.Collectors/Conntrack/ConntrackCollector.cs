@@ -45,10 +45,15 @@ public sealed partial class ConntrackCollector : ICollector, IHttpEndpoints
         _options = options;
         _log = logs.CreateLogger("netsight.conntrack");
         _table = new ConntrackTable(new ServiceCidrs(options.ConntrackServiceCidrs), options.MaxFlows, options.MaxSeries);
+        // Service names come from the identity shared by every collector: namespace/name when Kubernetes or
+        // the identity file knows the virtual IP, ip:port otherwise (the predecessor's naming).
+        _identity = options.Identity ?? Identity.FlowIdentity.Standalone(options.MaxSeries, options.SeriesTtl);
         _sysctls = new ConntrackSysctls(options.ProcfsRoot, _log);
         _eventReader = new Thread(ReadEvents) { IsBackground = true, Name = "conntrack events" };
         _resyncer = new Thread(Resync) { IsBackground = true, Name = "conntrack resync" };
     }
+
+    private readonly Identity.FlowIdentity _identity;
 
     public string Name => "conntrack";
 

@@ -1,7 +1,5 @@
-// The Service virtual-IP ranges (--conntrack.service-cidr, the predecessor's -svc-subnet) and the one
-// function that names a Service. Until the identity resolver knows Kubernetes Services, a Service is its
-// virtual IP and port ("10.96.0.10:53"); the identity work replaces ServiceNaming.Name with a lookup that
-// returns "namespace/name" and falls back to this.
+// The Service virtual-IP ranges (--conntrack.service-cidr, the predecessor's -svc-subnet). Services are
+// named by the shared identity (FlowIdentity.ServiceName: namespace/name, else ip:port).
 using System.Globalization;
 using System.Net;
 using Netsight.Packets.Decoding;
@@ -59,10 +57,3 @@ public sealed class ServiceCidrs
     }
 }
 
-/// <summary>How a Service is named in labels and /transactions. Replaced by the identity resolver.</summary>
-public static class ServiceNaming
-{
-    public static string Name(IpAddr virtualIp, ushort port) =>
-        virtualIp.IsV6 ? $"[{virtualIp}]:{port.ToString(CultureInfo.InvariantCulture)}"
-                       : $"{virtualIp}:{port.ToString(CultureInfo.InvariantCulture)}";
-}

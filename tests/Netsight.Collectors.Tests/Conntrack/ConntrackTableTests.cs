@@ -24,7 +24,7 @@ public sealed class ConntrackTableTests
         var table = NewTable(100, "198.18.200.0/28");
         foreach (var m in Recorded.Messages("events-new.bin")) table.ApplyEvent(Parse(m), 1000, 1);
         ServiceStats service = Assert.Single(table.Services);
-        Assert.Equal("198.18.200.10:80", ServiceNaming.Name(service.Key.VirtualIp, service.Key.Port));
+        Assert.Equal("198.18.200.10:80", Netsight.Collectors.Identity.FlowIdentity.Standalone(100, TimeSpan.FromMinutes(5)).ServiceName(service.Key.VirtualIp, service.Key.Port));
         Assert.Equal("198.18.200.1", service.Key.Endpoint.ToString());
         Assert.Equal(1, service.Connections);
         Assert.Equal(6, table.NewEvents);
