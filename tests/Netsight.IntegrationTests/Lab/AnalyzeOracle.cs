@@ -1,0 +1,57 @@
+// Compares the totals of `netsight analyze --output json` with tshark's for one file, reporting every
+// mismatch at once so the lead sees the whole picture from a single failure.
+using System.Text.Json;
+
+namespace Netsight.IntegrationTests.Lab;
+
+public static class AnalyzeOracle
+{
+    /// <summary>The totals object of the analyze JSON; fails when it is missing.</summary>
+    public static JsonElement Totals(JsonDocument doc)
+    {
+        if (!doc.RootElement.TryGetProperty("totals", out var t) || t.ValueKind != JsonValueKind.Object)
+            Assert.Fail("analyze JSON has no \"totals\" object: " + doc.RootElement.GetRawText());
+        return doc.RootElement.GetProperty("totals");
+    }
+
+    public static long Get(JsonElement totals, string name)
+    {
+        if (!totals.TryGetProperty(name, out var v) || v.ValueKind != JsonValueKind.Number)
+            Assert.Fail($"analyze JSON totals has no numeric \"{name}\": {totals.GetRawText()}");
+        return totals.GetProperty(name).GetInt64();
+    }
+
+    /// <summary>Returns the mismatches (empty when equal) of frames, RST, DF, fragments and tcp_connections.</summary>
+    public static List<string> Mismatches(string file, JsonElement totals, TsharkTotals expected)
+    {
+        var errors = new List<string>();
+        void Compare(string name, long want, string? note = null)
+        {
+            if (!totals.TryGetProperty(name, out var v) || v.ValueKind != JsonValueKind.Number)
+                errors.Add($"{file}: totals.{name} missing (tshark {want})");
+            else if (v.GetInt64() != want)
+                errors.Add($"{file}: totals.{name} = {v.GetInt64()}, tshark says {want}{note}");
+        }
+        Compare("frames", expected.Frames,
+            expected.CustomBlocks > 0 ? $" (pcapng Custom Blocks excluded; tshark lists {expected.CustomBlocks} of them as frames too)" : null);
+        Compare("tcp_resets", expected.TcpResets,
+            expected.TcpResets != expected.TcpResetsAnyLayer ? $" (outer TCP only; {expected.TcpResetsAnyLayer} counting RSTs quoted in ICMP errors)" : null);
+        Compare("ip_dont_fragment", expected.IpDontFragment);
+        Compare("ip_fragments", expected.IpFragments);
+        Compare("tcp_connections", expected.TcpConnections);
+        return errors;
+    }
+
+    public static TsharkTotals AssertMatchesTshark(string file)
+    {
+        var expected = Tshark.Totals(file);
+        if (!expected.ReadCleanly) Assert.Fail($"tshark could not read the lab capture {file}: {expected.Stderr}");
+        using var doc = NetsightBinary.AnalyzeJson(file);
+        var errors = Mismatches(file, Totals(doc), expected);
+        var zeroWindows = Tshark.Count(file, "tcp.analysis.zero_window");
+        if (Get(Totals(doc), "tcp_zero_windows") != zeroWindows)
+            errors.Add($"{file}: totals.tcp_zero_windows = {Get(Totals(doc), "tcp_zero_windows")}, tshark says {zeroWindows}");
+        if (errors.Count > 0) Assert.Fail(string.Join('\n', errors) + "\nanalyze totals: " + Totals(doc).GetRawText());
+        return expected;
+    }
+}

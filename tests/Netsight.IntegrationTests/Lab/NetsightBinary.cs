@@ -1,0 +1,43 @@
+// Locates netsight.dll (the ProjectReference copies it into the test output) and runs `netsight analyze`
+// as a real process, parsing its JSON report.
+using System.Text.Json;
+
+namespace Netsight.IntegrationTests.Lab;
+
+public static class NetsightBinary
+{
+    private static readonly Lazy<string> s_dll = new(Locate);
+
+    /// <summary>Full path of netsight.dll; fails the test with the places searched when it is missing.</summary>
+    public static string Dll => s_dll.Value;
+
+    /// <summary>argv for `dotnet netsight.dll ARGS`.</summary>
+    public static IReadOnlyList<string> Command(IEnumerable<string> args) => ["dotnet", Dll, .. args];
+
+    public static CmdResult Run(params string[] args) => Cmd.Run(Command(args), TimeSpan.FromSeconds(60));
+
+    /// <summary>`netsight analyze FILES --output json`; fails with the output unless it exits 0 with valid JSON.</summary>
+    public static JsonDocument AnalyzeJson(params string[] files)
+    {
+        var r = Run(["analyze", .. files, "--output", "json"]);
+        if (r.ExitCode != 0) Assert.Fail("netsight analyze failed: " + r);
+        try { return JsonDocument.Parse(r.Stdout); }
+        catch (JsonException e) { Assert.Fail($"netsight analyze printed invalid JSON ({e.Message}): {r}"); throw; }
+    }
+
+    private static string Locate()
+    {
+        string[] candidates =
+        [
+            Path.Combine(AppContext.BaseDirectory, "netsight.dll"),
+            .. Environment.GetEnvironmentVariable("NETSIGHT_DLL") is { Length: > 0 } env ? [env] : Array.Empty<string>(),
+        ];
+        foreach (var c in candidates)
+        {
+            if (File.Exists(c) && File.Exists(Path.ChangeExtension(c, ".runtimeconfig.json"))) return c;
+        }
+        Assert.Fail("netsight.dll (with netsight.runtimeconfig.json) not found; looked at: " + string.Join(", ", candidates) +
+                    ". Build the solution (the test project references src/Netsight) or set NETSIGHT_DLL.");
+        return "";
+    }
+}
