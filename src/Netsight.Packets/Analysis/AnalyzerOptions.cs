@@ -24,4 +24,8 @@ public sealed record AnalyzerOptions
     public TimeSpan ReassemblyTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     public int MaxReassemblies { get; init; } = 1024;
+
+    /// <summary>Unacked TCP segments remembered for ack RTT across all connections of a device (16 bytes each,
+    /// 64 MiB at the default); per direction Wireshark's own cap of 10,000 applies as well.</summary>
+    public long MaxUnackedSegments { get; init; } = 4L << 20;
 }

@@ -19,6 +19,7 @@ public sealed partial class PacketAnalyzer : IFlowEndHandler
     private readonly AnalyzerOptions _options;
     private readonly IConnectionObserver? _observer;
     private PacketHeaders _headers; // reused for every packet: decoding fills it in place
+    private readonly UnackedSegmentPool _segments;
     private long _lastTimestampNanos;
 
     public PacketAnalyzer(string device, AnalyzerOptions options, IConnectionObserver? observer = null)
@@ -29,6 +30,7 @@ public sealed partial class PacketAnalyzer : IFlowEndHandler
         Flows = new FlowTable(options.MaxFlows);
         Peers = new PeerTable(options.MaxPeerSeries);
         Reassembler = new FragmentReassembler(options.MaxReassemblies, (long)options.ReassemblyTimeout.TotalNanoseconds);
+        _segments = new UnackedSegmentPool(options.MaxUnackedSegments);
     }
 
     public string Device { get; }
@@ -38,6 +40,8 @@ public sealed partial class PacketAnalyzer : IFlowEndHandler
     public FlowTable Flows { get; }
     public PeerTable Peers { get; }
     public FragmentReassembler Reassembler { get; }
+    /// <summary>Unacked-segment lists of every connection (ack RTT), with their bounds' counters.</summary>
+    public UnackedSegmentPool UnackedSegments => _segments;
     /// <summary>Kernel and interface drops reported by the capture source (pcap_stats), if any.</summary>
     public long CaptureDropsKernel { get; set; }
     public long CaptureDropsInterface { get; set; }
@@ -117,9 +121,14 @@ public sealed partial class PacketAnalyzer : IFlowEndHandler
     {
         flow.Ended = true;
         flow.EndReason = reason;
+        OnAttemptEnd(ref flow, reason);
         PeerStats peer = Peers.Get(new PeerKey(flow.ClientIp, flow.ServerIp), flow.LastSeenNanos);
         peer.ConnectionDuration.Observe(flow.DurationSeconds);
     }
 
-    void IFlowEndHandler.OnFlowRemoved(ref Flow flow) => _observer?.OnConnection(Device, flow);
+    void IFlowEndHandler.OnFlowRemoved(ref Flow flow)
+    {
+        _observer?.OnConnection(Device, flow);
+        ReleaseSegments(ref flow);
+    }
 }
