@@ -90,11 +90,10 @@ internal static class TcpSequenceAnalysis
     FinishedForward:
         if (ack != fwd.LastAck) fwd.DupAckNum = 0;
 
-        // 10. ACKed unseen segment: acknowledges beyond what the other side was seen to send. Wireshark 4.0
-        // compares maxseqtobeacked > nextseq as plain unsigned numbers here, not modulo 2^32.
+        // 10. ACKed unseen segment: acknowledges beyond what the other side was seen to send.
         if (rev.MaxSeqToBeAcked != 0 && SeqGreater(ack, rev.MaxSeqToBeAcked) && (flags & TcpFlags.Ack) != 0)
         {
-            if (rev.MaxSeqToBeAcked > rev.NextSeq)
+            if (SeqLess(rev.MaxSeqToBeAcked, rev.NextSeq))
             {
                 rev.MaxSeqToBeAcked = rev.NextSeq;
                 f |= TcpAnalysisFlags.AckedUnseen;
