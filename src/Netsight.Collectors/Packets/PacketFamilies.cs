@@ -17,7 +17,7 @@ public static class PacketFamilies
     private static readonly (string Name, string Help, PeerCounter Value)[] PeerCounters =
     [
         ("netsight_tcp_resets_total", "TCP segments with the RST flag, by sender.", s => s.Resets),
-        ("netsight_tcp_zero_windows_total", "TCP segments advertising a zero receive window (SYN, FIN and RST excluded; zero-window probes excluded), by the advertising side.", s => s.ZeroWindows),
+        ("netsight_tcp_zero_windows_total", "TCP segments advertising a zero receive window (tshark's tcp.analysis.zero_window: SYN, FIN, RST and zero-window probes excluded), by the advertising side.", s => s.ZeroWindows),
         ("netsight_ip_dont_fragment_packets_total", "IPv4 packets with the don't-fragment bit set.", s => s.DontFragment),
         ("netsight_ip_fragments_total", "IPv4 and IPv6 fragments (more-fragments set or offset above zero).", s => s.Fragments),
     ];
@@ -54,10 +54,7 @@ public static class PacketFamilies
             for (int r = 0; r < d.Malformed.Length; r++)
                 if (d.Malformed[r] > 0) w.Sample([new("device", d.Device), new("reason", ((DecodeStatus)r).Label())], d.Malformed[r]);
 
-        w.BeginFamily("netsight_tcp_retransmissions_total", "TCP segments whose sequence range was already sent, by sender.", MetricType.Counter);
-        foreach (DeviceSnapshot d in snapshots)
-            foreach (PeerSeries s in d.Peers)
-                if (s.Stats.Retransmissions > 0) w.Sample([.. s.Labels, new("kind", "retransmission")], s.Stats.Retransmissions);
+        TcpAnalysisFamilies.Write(w, snapshots.Select(d => d.Peers.Select(p => (p.Labels, p.Stats))));
 
         foreach (var (name, help, value) in PeerCounters)
         {
@@ -98,6 +95,8 @@ public static class PacketFamilies
             w.Sample([new("device", d.Device), new("reason", "idle")], d.EvictedIdle);
             w.Sample([new("device", d.Device), new("reason", "capacity")], d.EvictedCapacity);
         }
+
+        TcpAnalysisFamilies.WriteSegmentLists(w, analyzers);
 
         w.BeginFamily("netsight_series_overflow_total", "New peer pairs folded into src_ip/dst_ip=\"other\" because the device hit --max-series.", MetricType.Counter);
         foreach (DeviceSnapshot d in snapshots) w.Sample([new("device", d.Device)], d.SeriesOverflow);
