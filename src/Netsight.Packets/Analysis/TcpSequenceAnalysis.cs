@@ -158,9 +158,10 @@ internal static class TcpSequenceAnalysis
             return TcpAnalysisFlags.SpuriousRetransmission;
 
         // Fast (tcp.fastrt_supersedes_ooo defaults to TRUE, so it is tested before out-of-order): two or more
-        // duplicate ACKs for this sequence number within the last 20 ms.
+        // duplicate ACKs for this sequence number within the last 20 ms. Wireshark's dupacknum is unsigned, so
+        // the -1 an ACKed-unseen-segment leaves there also passes ">= 2" (verified against tshark 4.0.17).
         ulong sinceAck = (ulong)(now - rev.LastAckTime);
-        if (seqNotAdvanced && rev.DupAckNum >= 2 && rev.LastAck == seq && sinceAck < FastRetransmissionWindowNanos)
+        if (seqNotAdvanced && (uint)rev.DupAckNum >= 2 && rev.LastAck == seq && sinceAck < FastRetransmissionWindowNanos)
             return TcpAnalysisFlags.FastRetransmission;
 
         // Out-of-order: soon (under the handshake RTT, else 3 ms) after the highest segment, and not ending there.
