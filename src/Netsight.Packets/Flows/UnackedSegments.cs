@@ -30,6 +30,9 @@ public struct UnackedList
     // number would change nothing: the walk is skipped until an entry that might match is added.
     internal bool Clean;
     internal uint CleanAck;
+    // Every entry ends beyond the one before it (the usual case: segments sent in order). Then an ACK only
+    // removes entries from the head and the walk stops at the first entry it keeps.
+    internal bool Unordered;
 
     public readonly int Length => Count;
 }
@@ -79,6 +82,7 @@ public sealed class UnackedSegmentPool
         }
         UnackedSegment[] buffer = _buffers[list.Handle - 1];
         int mask = buffer.Length - 1;
+        if (list.Count > 0 && !SeqGreater(nextSeq, buffer[(list.Head + list.Count - 1) & mask].NextSeq)) list.Unordered = true;
         ref UnackedSegment slot = ref buffer[(list.Head + list.Count) & mask];
         slot.NextSeq = nextSeq;
         slot.TimeNanos = timeNanos;
@@ -99,7 +103,26 @@ public sealed class UnackedSegmentPool
         UnackedSegment[] buffer = _buffers[list.Handle - 1];
         int mask = buffer.Length - 1;
         long matched = -1;
+        if (!list.Unordered)
+        {
+            // Strictly increasing ends: what goes is a prefix, and at most one entry ends exactly at ack.
+            int removed = 0;
+            while (removed < list.Count)
+            {
+                UnackedSegment s = buffer[(list.Head + removed) & mask];
+                if (SeqGreater(s.NextSeq, ack)) break;
+                if (s.NextSeq == ack) matched = s.TimeNanos;
+                removed++;
+            }
+            list.Head = (list.Head + removed) & mask;
+            list.Count -= removed;
+            list.Clean = true;
+            list.CleanAck = ack;
+            if (list.Count == 0) Release(ref list);
+            return matched;
+        }
         int kept = 0;
+        bool unordered = false;
         for (int i = 0; i < list.Count; i++)
         {
             UnackedSegment s = buffer[(list.Head + i) & mask];
@@ -109,10 +132,12 @@ public sealed class UnackedSegmentPool
                 continue;
             }
             if (!SeqGreater(s.NextSeq, ack)) continue; // cumulatively acknowledged
+            if (kept > 0 && !SeqGreater(s.NextSeq, buffer[(list.Head + kept - 1) & mask].NextSeq)) unordered = true;
             if (kept != i) buffer[(list.Head + kept) & mask] = s;
             kept++;
         }
         list.Count = kept;
+        list.Unordered = unordered;
         list.Clean = true;
         list.CleanAck = ack;
         if (kept == 0) Release(ref list);
