@@ -5,6 +5,7 @@
 // peer pair (src = sender of the packet), per device and per connection, and follows the lifecycle for
 // resets, handshake RTT and connection-attempt outcomes (TcpConnectionOutcome.cs).
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using Netsight.Packets.Decoding;
 using Netsight.Packets.Flows;
 
@@ -17,6 +18,9 @@ public sealed partial class PacketAnalyzer
     private const sbyte ScaleUnknown = -1;
     private const sbyte ScaleNone = -2;
 
+    // Runs for every TCP segment from the first one: jitted fully optimized at once rather than waiting for
+    // tiering, which a short `netsight analyze` run would spend mostly in tier-0 code.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ProcessTcp(ref PacketHeaders h, PeerStats peer, long ts)
     {
         FlowKey key = FlowKey.Create(h.Source, h.SourcePort, h.Destination, h.DestinationPort, out bool senderIsA);

@@ -29,6 +29,7 @@ internal static class TcpSequenceAnalysis
     /// <paramref name="ackedSentNanos"/> is the send time of the segment this one acknowledges exactly
     /// (tshark's ack_rtt reference), or -1.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static TcpAnalysisFlags Analyze(ref Flow flow, ref TcpDirection fwd, ref TcpDirection rev, uint seq, uint ack,
         uint seglen, TcpFlags flags, uint window, long now, TcpAnalysisFlags preset, UnackedSegmentPool pool,
         out long ackedSentNanos)
@@ -144,6 +145,7 @@ internal static class TcpSequenceAnalysis
         return f;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static TcpAnalysisFlags ClassifyResend(ref Flow flow, ref TcpDirection fwd, ref TcpDirection rev, uint seq,
         uint seglen, TcpFlags flags, long now, TcpAnalysisFlags sofar)
     {

@@ -3,6 +3,12 @@
 // The classification flags do not depend on this list (only its 10,000 cap does, through the SYN/FIN
 // sequence quirk handled by the analysis), so each entry holds just the segment's end and its time.
 //
+// Entries are kept sorted by their end (nextseq) with one entry per distinct end: a retransmission ending
+// where an earlier segment ends only adds to that entry's copy count (Wireshark would keep both and report
+// the older one's time, which is the one kept), and a segment ending before the newest one is inserted in
+// place (rare: reordering, resegmented retransmissions). So an ACK removes a prefix and costs O(removed),
+// not O(in flight): bulk transfers keep thousands of segments in flight.
+//
 // Storage is a ring buffer per direction, rented from a pool shared by the device's flow table in size
 // classes of 8 to 16,384 entries: a direction with nothing in flight holds no buffer at all (the list
 // handle is 16 bytes inside the Flow struct), buffers grow by doubling and return to the pool when the
@@ -12,10 +18,12 @@ using System.Runtime.CompilerServices;
 
 namespace Netsight.Packets.Flows;
 
-/// <summary>One unacked segment: its next sequence number and capture time.</summary>
+/// <summary>One distinct segment end: its next sequence number, capture time of the first segment ending
+/// there, and how many more segments (retransmissions) ended there too.</summary>
 public struct UnackedSegment
 {
     public uint NextSeq;
+    public uint Copies;
     public long TimeNanos;
 }
 
@@ -23,18 +31,13 @@ public struct UnackedSegment
 public struct UnackedList
 {
     internal int Handle;     // pool buffer index + 1; 0 = no buffer
-    internal int Head;       // ring index of the oldest entry
-    internal int Count;
+    internal int Head;       // ring index of the entry with the lowest end
+    internal int Count;      // entries (distinct ends)
+    internal int Segments;   // segments, copies included: what Wireshark's 10,000 cap counts
     internal byte SizeClass; // capacity = 1 << SizeClass
-    // After an ACK walk with CleanAck every kept entry ends beyond it, so another walk with the same ack
-    // number would change nothing: the walk is skipped until an entry that might match is added.
-    internal bool Clean;
-    internal uint CleanAck;
-    // Every entry ends beyond the one before it (the usual case: segments sent in order). Then an ACK only
-    // removes entries from the head and the walk stops at the first entry it keeps.
-    internal bool Unordered;
 
-    public readonly int Length => Count;
+    /// <summary>Unacknowledged segments remembered (Wireshark's segment_count).</summary>
+    public readonly int Length => Segments;
 }
 
 public sealed class UnackedSegmentPool
@@ -65,12 +68,30 @@ public sealed class UnackedSegmentPool
     public long BudgetHits { get; private set; }
 
     /// <summary>Remembers a segment; false when it was not stored (cap or budget, both counted).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool Add(ref UnackedList list, uint nextSeq, long timeNanos)
     {
-        if (list.Count >= MaxPerDirection)
+        if (list.Segments >= MaxPerDirection)
         {
             CapHits++;
             return false;
+        }
+        int pos = list.Count;
+        if (list.Count > 0)
+        {
+            UnackedSegment[] b = _buffers[list.Handle - 1];
+            int m = b.Length - 1;
+            if (!SeqGreater(nextSeq, b[(list.Head + list.Count - 1) & m].NextSeq))
+            {
+                pos = LowerBound(b, m, list.Head, list.Count, nextSeq);
+                ref UnackedSegment at = ref b[(list.Head + pos) & m];
+                if (pos < list.Count && at.NextSeq == nextSeq)
+                {
+                    at.Copies++; // ends where an earlier segment ends: that one's time is the RTT reference
+                    list.Segments++;
+                    return true;
+                }
+            }
         }
         if (list.Handle == 0 || list.Count == 1 << list.SizeClass)
         {
@@ -82,12 +103,10 @@ public sealed class UnackedSegmentPool
         }
         UnackedSegment[] buffer = _buffers[list.Handle - 1];
         int mask = buffer.Length - 1;
-        if (list.Count > 0 && !SeqGreater(nextSeq, buffer[(list.Head + list.Count - 1) & mask].NextSeq)) list.Unordered = true;
-        ref UnackedSegment slot = ref buffer[(list.Head + list.Count) & mask];
-        slot.NextSeq = nextSeq;
-        slot.TimeNanos = timeNanos;
+        for (int i = list.Count; i > pos; i--) buffer[(list.Head + i) & mask] = buffer[(list.Head + i - 1) & mask];
+        buffer[(list.Head + pos) & mask] = new UnackedSegment { NextSeq = nextSeq, TimeNanos = timeNanos };
         list.Count++;
-        if (list.Clean && !SeqGreater(nextSeq, list.CleanAck)) list.Clean = false;
+        list.Segments++;
         return true;
     }
 
@@ -97,50 +116,27 @@ public sealed class UnackedSegmentPool
     /// segment ending exactly at <paramref name="ack"/> (Wireshark reports the RTT of the original
     /// transmission, no Karn's rule), or -1 when none does.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public long Acknowledge(ref UnackedList list, uint ack)
     {
-        if (list.Count == 0 || (list.Clean && list.CleanAck == ack)) return -1;
+        if (list.Count == 0) return -1;
         UnackedSegment[] buffer = _buffers[list.Handle - 1];
         int mask = buffer.Length - 1;
         long matched = -1;
-        if (!list.Unordered)
+        int removed = 0, segments = 0;
+        while (removed < list.Count)
         {
-            // Strictly increasing ends: what goes is a prefix, and at most one entry ends exactly at ack.
-            int removed = 0;
-            while (removed < list.Count)
-            {
-                UnackedSegment s = buffer[(list.Head + removed) & mask];
-                if (SeqGreater(s.NextSeq, ack)) break;
-                if (s.NextSeq == ack) matched = s.TimeNanos;
-                removed++;
-            }
-            list.Head = (list.Head + removed) & mask;
-            list.Count -= removed;
-            list.Clean = true;
-            list.CleanAck = ack;
-            if (list.Count == 0) Release(ref list);
-            return matched;
+            ref UnackedSegment s = ref buffer[(list.Head + removed) & mask];
+            if (SeqGreater(s.NextSeq, ack)) break;
+            if (s.NextSeq == ack) matched = s.TimeNanos;
+            segments += 1 + (int)s.Copies;
+            removed++;
         }
-        int kept = 0;
-        bool unordered = false;
-        for (int i = 0; i < list.Count; i++)
-        {
-            UnackedSegment s = buffer[(list.Head + i) & mask];
-            if (s.NextSeq == ack)
-            {
-                if (matched < 0) matched = s.TimeNanos;
-                continue;
-            }
-            if (!SeqGreater(s.NextSeq, ack)) continue; // cumulatively acknowledged
-            if (kept > 0 && !SeqGreater(s.NextSeq, buffer[(list.Head + kept - 1) & mask].NextSeq)) unordered = true;
-            if (kept != i) buffer[(list.Head + kept) & mask] = s;
-            kept++;
-        }
-        list.Count = kept;
-        list.Unordered = unordered;
-        list.Clean = true;
-        list.CleanAck = ack;
-        if (kept == 0) Release(ref list);
+        if (removed == 0) return -1;
+        list.Head = (list.Head + removed) & mask;
+        list.Count -= removed;
+        list.Segments -= segments;
+        if (list.Count == 0) Release(ref list);
         return matched;
     }
 
@@ -155,6 +151,19 @@ public sealed class UnackedSegmentPool
             EntriesRented -= 1L << c;
         }
         list = default;
+    }
+
+    /// <summary>First position whose end is not below <paramref name="nextSeq"/>.</summary>
+    private static int LowerBound(UnackedSegment[] buffer, int mask, int head, int count, uint nextSeq)
+    {
+        int lo = 0, hi = count;
+        while (lo < hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            if (SeqGreater(nextSeq, buffer[(head + mid) & mask].NextSeq)) lo = mid + 1;
+            else hi = mid;
+        }
+        return lo;
     }
 
     private bool Grow(ref UnackedList list)
