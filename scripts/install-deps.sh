@@ -6,7 +6,7 @@ set -euo pipefail
 kind=${1:-runtime}
 packages=(libpcap0.8 iproute2)
 if [ "$kind" = test ] || [ "$kind" = bench ]; then
-  packages+=(tshark tcpdump nftables nginx-light iperf3 curl procps prometheus golang-github-google-gopacket-dev)
+  packages+=(tshark tcpdump nftables nginx-light iperf3 curl procps prometheus golang-github-google-gopacket-dev dnsmasq-base)
 fi
 if [ "$kind" = bench ]; then
   packages+=(tcptrace nfdump argus-client argus-server)

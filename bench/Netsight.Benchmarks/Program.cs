@@ -1,4 +1,29 @@
-// Entry point of the micro-benchmarks: BenchmarkDotNet over every [Benchmark] class in this assembly.
+// Entry point of the benchmarks. With no mode it is BenchmarkDotNet's switcher over every benchmark class
+// in this assembly (`-- --filter '*'`, `-- --list flat`). Three quick console modes serve bench/run.sh:
+//   alloc [PACKETS]           bytes allocated per packet by PacketAnalyzer.Process after warm-up (the 0 B claim)
+//   breakdown FILE [ROUNDS]   where `netsight analyze` spends its time: read only, + decode, + full analysis
+//   gen-flows FILE [CONNS]    writes a pcap with CONNS concurrent TCP connections that stay open (flow-table RSS)
 using BenchmarkDotNet.Running;
 
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+namespace Netsight.Benchmarks;
+
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        if (args.Length > 0)
+        {
+            switch (args[0])
+            {
+                case "alloc":
+                    return QuickModes.Alloc(args.Length > 1 ? long.Parse(args[1]) : 10_000_000);
+                case "breakdown" when args.Length > 1:
+                    return QuickModes.Breakdown(args[1], args.Length > 2 ? int.Parse(args[2]) : 3);
+                case "gen-flows" when args.Length > 1:
+                    return QuickModes.GenerateFlows(args[1], args.Length > 2 ? int.Parse(args[2]) : 100_000);
+            }
+        }
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        return 0;
+    }
+}

@@ -101,6 +101,8 @@ public static class PacketFamilies
         w.BeginFamily("netsight_series_overflow_total", "New peer pairs folded into src_ip/dst_ip=\"other\" because the device hit --max-series.", MetricType.Counter);
         foreach (DeviceSnapshot d in snapshots) w.Sample([new("device", d.Device)], d.SeriesOverflow);
 
+        DnsFamilies.Write(w, analyzers);
+
         if (!live) return;
         w.BeginFamily("netsight_capture_dropped_packets_total", "Packets lost before analysis, from pcap_stats: kernel (ring buffer full) or interface (dropped by the driver).", MetricType.Counter);
         foreach (DeviceSnapshot d in snapshots)

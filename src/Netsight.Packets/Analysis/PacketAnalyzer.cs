@@ -4,6 +4,7 @@
 // of the files) run exactly the same code. Not thread-safe: the owner serializes Process and reads
 // through SyncRoot.
 using Netsight.Packets.Decoding;
+using Netsight.Packets.Dns;
 using Netsight.Packets.Flows;
 using Netsight.Packets.Reassembly;
 
@@ -31,6 +32,7 @@ public sealed partial class PacketAnalyzer : IFlowEndHandler
         Peers = new PeerTable(options.MaxPeerSeries);
         Reassembler = new FragmentReassembler(options.MaxReassemblies, (long)options.ReassemblyTimeout.TotalNanoseconds);
         _segments = new UnackedSegmentPool(options.MaxUnackedSegments);
+        Dns = new DnsAnalyzer(options.Dns, options.MaxPeerSeries);
     }
 
     public string Device { get; }
@@ -42,6 +44,8 @@ public sealed partial class PacketAnalyzer : IFlowEndHandler
     public FragmentReassembler Reassembler { get; }
     /// <summary>Unacked-segment lists of every connection (ack RTT), with their bounds' counters.</summary>
     public UnackedSegmentPool UnackedSegments => _segments;
+    /// <summary>Passive DNS: queries, responses and their latency (UDP and TCP port 53).</summary>
+    public DnsAnalyzer Dns { get; }
     /// <summary>Kernel and interface drops reported by the capture source (pcap_stats), if any.</summary>
     public long CaptureDropsKernel { get; set; }
     public long CaptureDropsInterface { get; set; }
@@ -79,6 +83,7 @@ public sealed partial class PacketAnalyzer : IFlowEndHandler
             counters.DontFragment++;
         }
 
+        ReadOnlySpan<byte> transportBytes = frame; // what h.TransportOffset points into
         if (h.IsFragment)
         {
             peer.Fragments++;
@@ -90,9 +95,11 @@ public sealed partial class PacketAnalyzer : IFlowEndHandler
             byte upper = Reassembler.CompletedProtocol;
             if (PacketDecoder.DecodeTransport(upper, payload, ref h) != DecodeStatus.Ok) return;
             h.Protocol = upper;
+            transportBytes = payload;
         }
 
         if (h.IsTcp) ProcessTcp(ref h, peer, timestampNanos);
+        if (DnsAnalyzer.IsDns(h)) Dns.Process(h, transportBytes, timestampNanos);
     }
 
     /// <summary>Drops state older than the timeouts, measured against <paramref name="nowNanos"/>
@@ -103,10 +110,15 @@ public sealed partial class PacketAnalyzer : IFlowEndHandler
             nowNanos - (long)_options.ClosedFlowLinger.TotalNanoseconds, this);
         Reassembler.ExpireOlderThan(nowNanos);
         if (expireSeries) Peers.RemoveIdle(nowNanos - (long)_options.SeriesTtl.TotalNanoseconds);
+        Dns.Expire(nowNanos, expireSeries ? nowNanos - (long)_options.SeriesTtl.TotalNanoseconds : long.MinValue);
     }
 
     /// <summary>End of a capture: reports connections still in the table to the observer.</summary>
-    public void Complete() => Flows.ReportAll(this);
+    public void Complete()
+    {
+        Flows.ReportAll(this);
+        Dns.Complete();
+    }
 
     private static ProtocolClass Classify(byte protocol) => protocol switch
     {

@@ -24,6 +24,8 @@ public sealed partial class FragmentReassembler
         /// <summary>Bytes of IPv6 extension headers at the start of the data; -1 until the first fragment arrived.</summary>
         public int HeaderSkip;
         public byte UpperProtocol;
+        /// <summary>Some fragment was cut by the snaplen: its missing bytes are zeros, so overlaps cannot be checked.</summary>
+        public bool Partial;
         public int Prev;
         public int Next;
     }
@@ -85,28 +87,33 @@ public sealed partial class FragmentReassembler
     }
 
     /// <summary>
-    /// Copies a fragment's data in at <paramref name="start"/>. Returns false on a conflicting overlap: a block
-    /// already received whose bytes differ (an identical retransmitted fragment is fine).
+    /// Copies a fragment's data in at <paramref name="start"/>; <paramref name="length"/> is its length per the IP
+    /// header and <paramref name="captured"/> the part the snaplen kept (the rest is zero-filled: the analysis needs
+    /// only the transport header at the front of the first fragment, and the datagram's true length). Returns false
+    /// on a conflicting overlap: a block already received whose bytes differ (an identical retransmitted fragment
+    /// is fine). Once any fragment was cut, overlaps cannot be verified and are not checked.
     /// </summary>
-    private bool Store(int slot, int start, ReadOnlySpan<byte> data)
+    private bool Store(int slot, int start, int length, ReadOnlySpan<byte> captured)
     {
         ref Datagram d = ref _slots[slot];
-        int end = start + data.Length;
+        int end = start + length;
         EnsureCapacity(ref d, end);
         Span<ulong> bitmap = _bitmaps.AsSpan(slot * _bitmapWords, _bitmapWords);
         byte[] buffer = d.Buffer!;
+        if (captured.Length < length) d.Partial = true;
 
         int firstBlock = start / BlockSize;
         int lastBlock = (end + BlockSize - 1) / BlockSize;
-        for (int block = firstBlock; block < lastBlock; block++)
+        for (int block = firstBlock; block < lastBlock && !d.Partial; block++)
         {
             if ((bitmap[block >> 6] & (1UL << block)) == 0) continue;
             int from = Math.Max(start, block * BlockSize);
             int to = Math.Min(end, (block + 1) * BlockSize);
-            if (!buffer.AsSpan(from, to - from).SequenceEqual(data.Slice(from - start, to - from))) return false;
+            if (!buffer.AsSpan(from, to - from).SequenceEqual(captured.Slice(from - start, to - from))) return false;
         }
 
-        data.CopyTo(buffer.AsSpan(start));
+        captured.CopyTo(buffer.AsSpan(start));
+        buffer.AsSpan(start + captured.Length, length - captured.Length).Clear();
         for (int block = firstBlock; block < lastBlock; block++)
         {
             ref ulong word = ref bitmap[block >> 6];

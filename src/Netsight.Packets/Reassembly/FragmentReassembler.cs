@@ -81,16 +81,18 @@ public sealed partial class FragmentReassembler
             _counters.TooLarge++;
             return ReassemblyResult.TooLarge;
         }
-        // Without every byte (a snaplen cut) the datagram cannot be rebuilt; every fragment but the last must
-        // fill whole blocks (RFC 791, RFC 8200 "discard"). Both concern this fragment only.
-        if (dataOffset > frame.Length - dataLength || (!last && (dataLength == 0 || dataLength % BlockSize != 0)))
+        // Every fragment but the last must fill whole blocks (RFC 791, RFC 8200 "discard").
+        if (!last && (dataLength == 0 || dataLength % BlockSize != 0))
             return CountInvalid();
-        ReadOnlySpan<byte> data = frame.Slice(dataOffset, dataLength);
+        // A live agent captures headers only (--snaplen 256), so most fragments arrive cut: completeness follows
+        // the IP header's lengths, and only the captured bytes are stored.
+        int capturedLength = Math.Clamp(frame.Length - dataOffset, 0, dataLength);
+        ReadOnlySpan<byte> data = frame.Slice(Math.Min(dataOffset, frame.Length), capturedLength);
         // Extension headers after an IPv6 Fragment header open the fragmentable part; the payload starts after them.
         int headerSkip = start == 0 ? headers.IpOffset + headers.IpHeaderLength - dataOffset : -1;
         if (start == 0 && (headerSkip < 0 || headerSkip > dataLength)) return CountInvalid();
 
-        if (start == 0 && last)
+        if (start == 0 && last && capturedLength == dataLength)
         {
             // An atomic fragment (offset 0, no more fragments) is a whole datagram on its own.
             _counters.Complete++;
@@ -130,7 +132,7 @@ public sealed partial class FragmentReassembler
             return CountInvalid();
         }
 
-        if (!Store(slot, start, data))
+        if (!Store(slot, start, dataLength, data))
         {
             Release(slot);
             _counters.Overlap++;

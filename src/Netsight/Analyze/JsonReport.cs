@@ -49,6 +49,8 @@ public static class JsonReport
         TcpJson.WriteTotals(w, analysis.Analyzers);
         w.WriteEndObject();
 
+        DnsReport.Write(w, analysis.Analyzers);
+
         w.WriteStartArray("connections");
         foreach (ConnectionRecord c in connections)
         {

@@ -34,7 +34,8 @@ public static class AnalyzeCommand
     {
         // Files are reports, not live series: nothing expires by TTL and the peer cap is generous.
         using StreamWriter? frames = output == "frames" ? new StreamWriter(Console.OpenStandardOutput(), bufferSize: 1 << 16) : null;
-        var analysis = new CaptureAnalysis(new AnalyzerOptions { MaxFlows = maxFlows, MaxPeerSeries = 1_000_000, SeriesTtl = TimeSpan.MaxValue / 4 }) { FrameLog = frames };
+        var analysis = new CaptureAnalysis(new AnalyzerOptions { MaxFlows = maxFlows, MaxPeerSeries = 1_000_000, SeriesTtl = TimeSpan.MaxValue / 4,
+            Dns = new Netsight.Packets.Dns.DnsOptions { CollectNames = output == "json" } }) { FrameLog = frames };
         try
         {
             bool showProgress = output == "table" && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive

@@ -202,12 +202,38 @@ public class FragmentReassemblerTests
         byte[] whole = Ipv4(17, Udp());
         PacketDecoder.Decode(LinkType.Raw, whole, whole.Length, ref h);
         Assert.Equal(ReassemblyResult.Invalid, r.Add(in h, whole, 0, out _));
-        // Data cut by the snaplen cannot be reassembled.
-        byte[] cut = Ipv4(17, Bytes(64), mf: true);
-        PacketDecoder.Decode(LinkType.Raw, cut.AsSpan(0, 60), cut.Length, ref h);
-        Assert.Equal(ReassemblyResult.Invalid, r.Add(in h, cut.AsSpan(0, 60), 0, out _));
-        Assert.Equal(3, r.Counters.Invalid);
+        Assert.Equal(2, r.Counters.Invalid);
         Assert.Equal(0, r.Pending);
+    }
+
+    [Fact]
+    public void FragmentsCutByTheSnaplenStillCompleteWithTheirTrueLengths()
+    {
+        // What a live agent with --snaplen 256 sees of a 4000-byte UDP datagram: three fragments, each cut.
+        var r = new FragmentReassembler();
+        byte[] udp = Udp(40000, 9999, Bytes(3992));
+        byte[] first = Ipv4(17, udp[..1480], mf: true);
+        byte[] second = Ipv4(17, udp[1480..2960], mf: true, fragmentOffset: 1480);
+        byte[] third = Ipv4(17, udp[2960..], fragmentOffset: 2960);
+        const int Snaplen = 60;
+        PacketHeaders h = default;
+        byte[]? payload = null;
+        ReassemblyResult result = ReassemblyResult.Invalid;
+        foreach (byte[] fragment in new[] { first, second, third })
+        {
+            byte[] captured = fragment[..Snaplen];
+            Assert.Equal(DecodeStatus.Ok, PacketDecoder.Decode(LinkType.Raw, captured, fragment.Length, ref h));
+            result = r.Add(in h, captured, 0, out ReadOnlySpan<byte> completed);
+            if (result == ReassemblyResult.Complete) payload = completed.ToArray();
+        }
+        Assert.Equal(ReassemblyResult.Complete, result);
+        Assert.NotNull(payload);
+        Assert.Equal(udp.Length, payload.Length);
+        Assert.Equal(DecodeStatus.Ok, PacketDecoder.DecodeTransport(r.CompletedProtocol, payload, ref h));
+        Assert.Equal(9999, h.DestinationPort);
+        Assert.Equal(3992, h.PayloadLength);
+        Assert.Equal(1, r.Counters.Complete);
+        Assert.Equal(0, r.Counters.Invalid);
     }
 
     [Fact]

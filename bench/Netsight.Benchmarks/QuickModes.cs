@@ -1,0 +1,135 @@
+// The console modes behind bench/run.sh: quick, single-shot measurements that need no BenchmarkDotNet run.
+// Each prints "key value" lines (and a human sentence) so the script can pick numbers out with awk.
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using Netsight.Benchmarks.Traffic;
+using Netsight.Packets.Analysis;
+using Netsight.Packets.Capture;
+using Netsight.Packets.Decoding;
+using Netsight.Packets.Flows;
+
+namespace Netsight.Benchmarks;
+
+internal static class QuickModes
+{
+    /// <summary>Processes <paramref name="packets"/> packets of every traffic profile after a warm-up and
+    /// prints the bytes this thread allocated per packet. Exit code 1 when any profile allocates.</summary>
+    public static int Alloc(long packets)
+    {
+        bool ok = true;
+        string[] profiles = TrafficMix.Profiles;
+        var replays = profiles.Select(p => TrafficMix.Build(p).ToReplay()).ToArray();
+        var analyzers = profiles.Select(_ => new PacketAnalyzer("alloc0", new AnalyzerOptions())).ToArray();
+        // Warm every profile before measuring any: the peer and flow tables reach their working size, and
+        // the JIT's tier-up (call counting, then tier-1 in the background) settles, which takes a few
+        // hundred milliseconds of runtime rather than a number of calls.
+        for (int round = 0; round < 2; round++)
+            for (int p = 0; p < profiles.Length; p++)
+                for (int i = 0; i < 8; i++) replays[p].Run(analyzers[p], replays[p].Count);
+        Thread.Sleep(500);
+        Console.WriteLine($"sizes flow_slot_bytes={Unsafe.SizeOf<Flow>()} flow_key_bytes={Unsafe.SizeOf<FlowKey>()}");
+        for (int p = 0; p < profiles.Length; p++)
+        {
+            string profile = profiles[p];
+            Replay replay = replays[p];
+            PacketAnalyzer analyzer = analyzers[p];
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            long start = Stopwatch.GetTimestamp();
+            for (long done = 0; done < packets; done += replay.Count) replay.Run(analyzer, replay.Count);
+            TimeSpan elapsed = Stopwatch.GetElapsedTime(start);
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            long processed = (packets + replay.Count - 1) / replay.Count * replay.Count;
+            double perPacket = (double)allocated / processed;
+            Console.WriteLine($"alloc profile={profile} packets={processed} allocated_bytes={allocated} bytes_per_packet={perPacket:0.####} ns_per_packet={elapsed.TotalNanoseconds / processed:0.0}");
+            ok &= allocated == 0;
+        }
+        Console.WriteLine(ok ? "alloc result=ok (0 B per packet in steady state)" : "alloc result=FAIL (allocations in steady state)");
+        return ok ? 0 : 1;
+    }
+
+    /// <summary>Times the stages of file analysis on <paramref name="path"/>: reading records, plus decoding,
+    /// plus the full per-packet analysis (as CaptureAnalysis runs it, without report building). The best of
+    /// <paramref name="rounds"/> rounds each (by CPU time), so the page cache and JIT tiers are warm.</summary>
+    public static int Breakdown(string path, int rounds)
+    {
+        long records = 0;
+        // Best by CPU time (user+sys of the process), which a busy machine disturbs far less than wall time.
+        double Best(string stage, Func<long> run)
+        {
+            double best = double.MaxValue, bestWall = 0;
+            long allocated = 0;
+            for (int r = 0; r < rounds; r++)
+            {
+                long a0 = GC.GetAllocatedBytesForCurrentThread();
+                TimeSpan c0 = Process.GetCurrentProcess().TotalProcessorTime;
+                long t0 = Stopwatch.GetTimestamp();
+                records = run();
+                double wall = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+                double cpu = (Process.GetCurrentProcess().TotalProcessorTime - c0).TotalSeconds;
+                if (cpu < best) (best, bestWall) = (cpu, wall);
+                allocated = GC.GetAllocatedBytesForCurrentThread() - a0;
+            }
+            Console.WriteLine($"stage {stage} cpu_seconds={best:0.000} wall_seconds={bestWall:0.000} packets={records} mpps_per_cpu_second={records / best / 1e6:0.00} cpu_ns_per_packet={best * 1e9 / records:0.0} allocated_bytes={allocated}");
+            return best;
+        }
+
+        double read = Best("read", () =>
+        {
+            using var reader = CaptureFileReader.Open(path);
+            long n = 0, bytes = 0;
+            while (reader.TryReadNext(out CaptureRecord rec)) { n++; bytes += rec.Data.Length; }
+            return bytes >= 0 ? n : 0;
+        });
+        double decode = Best("read+decode", () =>
+        {
+            using var reader = CaptureFileReader.Open(path);
+            PacketHeaders h = default;
+            long n = 0, tcp = 0;
+            while (reader.TryReadNext(out CaptureRecord rec))
+            {
+                n++;
+                if (PacketDecoder.Decode(rec.LinkType, rec.Data, rec.OriginalLength, ref h) == DecodeStatus.Ok && h.IsTcp) tcp++;
+            }
+            return tcp >= 0 ? n : 0;
+        });
+        double full = Best("read+decode+analyze", () =>
+        {
+            using var reader = CaptureFileReader.Open(path);
+            var analyzer = new PacketAnalyzer("file", new AnalyzerOptions { MaxFlows = 1_048_576, MaxPeerSeries = 1_000_000, SeriesTtl = TimeSpan.MaxValue / 4 });
+            long n = 0;
+            while (reader.TryReadNext(out CaptureRecord rec))
+            {
+                analyzer.Process(rec.LinkType, rec.Data, rec.OriginalLength, rec.TimestampNanos);
+                if (++n % 65_536 == 0) analyzer.Expire(analyzer.LastTimestampNanos, expireSeries: false);
+            }
+            analyzer.Complete();
+            return n;
+        });
+        Console.WriteLine($"share read={read / full:P0} decode={(decode - read) / full:P0} analyze={(full - decode) / full:P0}");
+        return 0;
+    }
+
+    /// <summary>Writes a pcap in which <paramref name="connections"/> TCP connections complete their handshake
+    /// and exchange one request and response, all still open at the end: the flow table holds every one.
+    /// 1,000 client addresses and 4 servers, so the peer-pair table stays at 2,000 series (each client talks to one server).</summary>
+    public static int GenerateFlows(string path, int connections)
+    {
+        var trace = new PacketTrace { Snaplen = 1514 }; // whole frames: send-frames.py puts them on a wire
+        long ts = 1_700_000_000L * 1_000_000_000L;
+        for (int c = 0; c < connections; c++)
+        {
+            var client = Endpoint.V4(198, 18, (byte)(1 + c % 1000 / 250), (byte)(1 + c % 250), (ushort)(10_000 + c / 1000));
+            var server = Endpoint.V4(198, 19, 0, (byte)(1 + c % 4), 80);
+            uint cs = (uint)c * 7919u, ss = (uint)c * 104_729u, tv = (uint)c;
+            trace.AddTcp("syn", ts += 1000, client, server, Tcp.Syn, cs, 0, 0, 64_240, tv, 0);
+            trace.AddTcp("syn-ack", ts += 1000, server, client, Tcp.Syn | Tcp.Ack, ss, cs + 1, 0, 65_160, tv, tv);
+            trace.AddTcp("ack", ts += 1000, client, server, Tcp.Ack, cs + 1, ss + 1, 0, 502, tv, tv);
+            trace.AddTcp("request", ts += 1000, client, server, Tcp.Psh | Tcp.Ack, cs + 1, ss + 1, 120, 502, tv, tv);
+            trace.AddTcp("response", ts += 1000, server, client, Tcp.Psh | Tcp.Ack, ss + 1, cs + 121, 600, 509, tv, tv);
+        }
+        using (var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
+            trace.WritePcap(file);
+        Console.WriteLine($"gen-flows file={path} connections={connections} packets={trace.Count}");
+        return 0;
+    }
+}
