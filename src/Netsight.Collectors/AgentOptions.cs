@@ -1,5 +1,6 @@
 // Everything `netsight agent` was told on its command line, after validation. Collectors read the
 // part that concerns them; defaults live here so the CLI help and the code agree.
+using Netsight.Collectors.Identity;
 using Netsight.Packets.Analysis;
 
 namespace Netsight.Collectors;
@@ -23,7 +24,29 @@ public sealed record AgentOptions
     public TimeSpan InterfaceRescan { get; init; } = TimeSpan.FromSeconds(2);
     /// <summary>Root of sysfs, injectable for tests (the node_exporter convention).</summary>
     public string SysfsRoot { get; init; } = "/sys";
+    /// <summary>Root of procfs, injectable for tests.</summary>
+    public string ProcfsRoot { get; init; } = "/proc";
+    /// <summary>--conntrack.resync-interval: full conntrack dumps between events (DESTROY events also wait for
+    /// the kernel's garbage collection, which a dump triggers).</summary>
+    public TimeSpan ConntrackResyncInterval { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>--conntrack.enable-accounting: switch nf_conntrack_acct and nf_conntrack_timestamp on.</summary>
+    public bool ConntrackEnableAccounting { get; init; } = true;
+    /// <summary>--conntrack.service-cidr: Service virtual-IP ranges (repeatable).</summary>
+    public IReadOnlyList<string> ConntrackServiceCidrs { get; init; } = [];
+    /// <summary>--conntrack.rcvbuf: the event socket's receive buffer (SO_RCVBUFFORCE).</summary>
+    public int ConntrackReceiveBuffer { get; init; } = 16 * 1024 * 1024;
     public IReadOnlySet<string> EnabledCollectors { get; init; } = new HashSet<string>();
+
+    /// <summary>--labels: identity fields that become src_*/dst_* labels; null for the default (see LabelPolicy).</summary>
+    public string? Labels { get; init; }
+    /// <summary>--identity-file: YAML naming IPs and CIDRs without Kubernetes.</summary>
+    public string? IdentityFile { get; init; }
+    /// <summary>--kubeconfig; null with KUBERNETES_SERVICE_HOST set means in-cluster config, without it no Kubernetes.</summary>
+    public string? Kubeconfig { get; init; }
+    /// <summary>--node-name (default: $NODE_NAME from the downward API): the node this agent runs on.</summary>
+    public string? NodeName { get; init; }
+    /// <summary>The identity service, label policy and series budget every collector shares; the host fills it.</summary>
+    public FlowIdentity? Identity { get; init; }
 
     public AnalyzerOptions ToAnalyzerOptions() => new()
     {

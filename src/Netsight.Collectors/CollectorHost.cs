@@ -2,6 +2,7 @@
 // has: netsight_collector_up and netsight_collector_scrape_duration_seconds.
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using Netsight.Collectors.Identity;
 using Netsight.Metrics;
 
 namespace Netsight.Collectors;
@@ -12,10 +13,14 @@ public sealed partial class CollectorHost : IDisposable
     private readonly ILogger _log;
     private readonly double[] _durations;
     private readonly Lock _scrapeLock = new();
+    private readonly FlowIdentity _identity;
 
     public CollectorHost(AgentOptions options, ILoggerFactory logs)
     {
         _log = logs.CreateLogger("netsight.collectors");
+        // Every collector labels flows through the same identity, policy and budget.
+        _identity = options.Identity ?? FlowIdentity.Standalone(options.MaxSeries, options.SeriesTtl);
+        options = options with { Identity = _identity };
         foreach (CollectorDescriptor descriptor in CollectorRegistry.All)
         {
             if (!options.EnabledCollectors.Contains(descriptor.Name)) continue;
@@ -57,6 +62,8 @@ public sealed partial class CollectorHost : IDisposable
                 collector.WriteMetrics(writer);
                 _durations[i] = Stopwatch.GetElapsedTime(start).TotalSeconds;
             }
+
+            _identity.WriteMetrics(writer);
 
             writer.BeginFamily("netsight_collector_up", "1 when the collector is running, 0 when it could not start here.", MetricType.Gauge);
             foreach (var (name, collector) in _collectors)

@@ -3,6 +3,7 @@
 // OnPacketArrival allocate per packet); the pcap_pkthdr is read through its pointer.
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
+using Netsight.Collectors.Linux;
 using Netsight.Packets.Analysis;
 using Netsight.Packets.Decoding;
 using SharpPcap;
@@ -24,6 +25,7 @@ internal sealed partial class InterfaceCapture : IDisposable
     private volatile bool _stopping;
     private readonly LinkType _linkType;
     private readonly bool _nanosecond;
+    private WrappingCounter _received, _dropped, _interfaceDropped;
 
     private InterfaceCapture(LibPcapLiveDevice device, PacketAnalyzer analyzer, ILogger log)
     {
@@ -43,14 +45,17 @@ internal sealed partial class InterfaceCapture : IDisposable
     {
         LibPcapLiveDevice device = LibPcapLiveDeviceList.New()[name]
             ?? throw new InvalidOperationException($"no such interface {name}");
-        device.Open(new DeviceConfiguration
+        var configuration = new DeviceConfiguration
         {
             Mode = DeviceModes.None, // host traffic only: a node agent sees its pods' veths, promiscuity adds nothing
             ReadTimeout = ReadTimeoutMs,
             Snaplen = options.Snaplen,
             BufferSize = options.BufferSize,
             TimestampResolution = TimestampResolution.Nanosecond,
-        });
+        };
+        // SharpPcap reports a setting libpcap refused through this event, not an exception.
+        configuration.ConfigurationFailed += (_, e) => LogConfigurationFailed(log, name, e.Property, e.Error.ToString());
+        device.Open(configuration);
         try
         {
             if (options.Filter.Length > 0) device.Filter = options.Filter;
@@ -101,11 +106,28 @@ internal sealed partial class InterfaceCapture : IDisposable
 
     private void ReadStatistics()
     {
-        ICaptureStatistics stats = _device.Statistics;
+        // Not SharpPcap's Statistics: it misreads drops on 64-bit Linux (see LibPcapStats).
+        if (!LibPcapStats.TryRead(_device, out LibPcapStats.PcapStat stats)) return;
         lock (_analyzer.SyncRoot)
         {
-            _analyzer.CaptureDropsKernel = stats.DroppedPackets;
-            _analyzer.CaptureDropsInterface = stats.InterfaceDroppedPackets;
+            // libpcap's counters are 32-bit and wrap; widen them so the exported counters keep growing.
+            _analyzer.CaptureReceived = _received.Update(stats.Received);
+            _analyzer.CaptureDropsKernel = _dropped.Update(stats.Dropped);
+            _analyzer.CaptureDropsInterface = _interfaceDropped.Update(stats.InterfaceDropped);
+        }
+    }
+
+    /// <summary>A 32-bit counter widened to 64 bits across wrap-arounds.</summary>
+    private struct WrappingCounter
+    {
+        private uint _last;
+        private long _total;
+
+        public long Update(uint value)
+        {
+            _total += unchecked(value - _last);
+            _last = value;
+            return _total;
         }
     }
 
@@ -125,6 +147,9 @@ internal sealed partial class InterfaceCapture : IDisposable
         public uint CaptureLength;
         public uint Length;
     }
+
+    [LoggerMessage(EventId = 11, Level = LogLevel.Warning, Message = "capture on {Device}: libpcap refused {Setting}: {Error}")]
+    private static partial void LogConfigurationFailed(ILogger logger, string device, string setting, string error);
 
     [LoggerMessage(EventId = 10, Level = LogLevel.Warning, Message = "capture on {Device} ended: {Reason}")]
     private partial void LogCaptureEnded(string device, string reason);

@@ -11,10 +11,7 @@ namespace Netsight.Collectors.Packets;
 
 public static class PacketFamilies
 {
-    private delegate long PeerCounter(PeerStats stats);
-    private delegate Histogram PeerHistogram(PeerStats stats);
-
-    private static readonly (string Name, string Help, PeerCounter Value)[] PeerCounters =
+    private static readonly (string Name, string Help, Func<PeerStats, long> Value)[] PeerCounters =
     [
         ("netsight_tcp_resets_total", "TCP segments with the RST flag, by sender.", s => s.Resets),
         ("netsight_tcp_zero_windows_total", "TCP segments advertising a zero receive window (tshark's tcp.analysis.zero_window: SYN, FIN, RST and zero-window probes excluded), by the advertising side.", s => s.ZeroWindows),
@@ -22,7 +19,7 @@ public static class PacketFamilies
         ("netsight_ip_fragments_total", "IPv4 and IPv6 fragments (more-fragments set or offset above zero).", s => s.Fragments),
     ];
 
-    private static readonly (string Name, string Help, HistogramBuckets Buckets, PeerHistogram Value)[] PeerHistograms =
+    private static readonly (string Name, string Help, HistogramBuckets Buckets, Func<PeerStats, Histogram> Value)[] PeerHistograms =
     [
         ("netsight_ip_packet_size_bytes", "IP packet sizes from the IP header (not limited by the snaplen).", PacketBuckets.IpPacketSize, s => s.IpPacketSize),
         ("netsight_tcp_segment_size_bytes", "TCP payload sizes per segment.", PacketBuckets.TcpSegmentSize, s => s.TcpSegmentSize),
@@ -32,12 +29,30 @@ public static class PacketFamilies
 
     private static readonly string[] ReassemblyResults = ["complete", "timeout", "overlap", "too_large", "table_full", "invalid"];
 
-    public static void Write(MetricWriter w, IReadOnlyList<PacketAnalyzer> analyzers, bool live)
+    /// <summary>One scrape of a file analysis: IP labels, no cap beyond the analyzers' own.</summary>
+    public static void Write(MetricWriter w, IReadOnlyList<PacketAnalyzer> analyzers, bool live) =>
+        Write(w, analyzers, live, new PeerAggregator(FlowIdentity.Standalone(int.MaxValue, TimeSpan.MaxValue)), 0);
+
+    /// <summary>
+    /// Writes the families; peer pairs become series through <paramref name="peers"/> (label policy, series
+    /// budget, monotonic counters across scrapes). <paramref name="nowMillis"/> drives the series TTL.
+    /// </summary>
+    public static void Write(MetricWriter w, IReadOnlyList<PacketAnalyzer> analyzers, bool live, PeerAggregator peers, long nowMillis)
     {
         // Copy each device's peer series under its lock once, then format without holding it.
         var snapshots = new List<DeviceSnapshot>(analyzers.Count);
         foreach (PacketAnalyzer a in analyzers)
             lock (a.SyncRoot) snapshots.Add(DeviceSnapshot.Take(a));
+        lock (peers) WriteWith(w, snapshots, live, peers, nowMillis);
+        DnsFamilies.Write(w, analyzers);
+        TcpAnalysisFamilies.WriteSegmentLists(w, analyzers);
+    }
+
+    private static void WriteWith(MetricWriter w, List<DeviceSnapshot> snapshots, bool live, PeerAggregator peers, long nowMillis)
+    {
+        peers.Begin(nowMillis);
+        foreach (DeviceSnapshot d in snapshots)
+            foreach (var (key, stats) in d.Peers) peers.Add(d.Device, key, stats);
 
         w.BeginFamily("netsight_packets_total", "Frames captured, every frame counted once (non-IP and malformed included).", MetricType.Counter);
         foreach (DeviceSnapshot d in snapshots)
@@ -54,29 +69,22 @@ public static class PacketFamilies
             for (int r = 0; r < d.Malformed.Length; r++)
                 if (d.Malformed[r] > 0) w.Sample([new("device", d.Device), new("reason", ((DecodeStatus)r).Label())], d.Malformed[r]);
 
-        TcpAnalysisFamilies.Write(w, snapshots.Select(d => d.Peers.Select(p => (p.Labels, p.Stats))));
+        TcpAnalysisFamilies.Write(w, peers);
 
         foreach (var (name, help, value) in PeerCounters)
         {
             w.BeginFamily(name, help, MetricType.Counter);
-            foreach (DeviceSnapshot d in snapshots)
-                foreach (PeerSeries s in d.Peers)
-                {
-                    long v = value(s.Stats);
-                    if (v > 0) w.Sample(s.Labels, v);
-                }
+            peers.FoldCounter(name, value);
+            peers.WriteCounters(w, name);
         }
 
         foreach (var (name, help, buckets, value) in PeerHistograms)
         {
             w.BeginFamily(name, help, MetricType.Histogram);
-            foreach (DeviceSnapshot d in snapshots)
-                foreach (PeerSeries s in d.Peers)
-                {
-                    Histogram h = value(s.Stats);
-                    if (h.Count > 0) w.Histogram(s.Labels, buckets, h.BucketCounts, h.Sum, h.Count);
-                }
+            peers.FoldHistogram(name, value);
+            peers.WriteHistograms(w, name, buckets);
         }
+        peers.End();
 
         w.BeginFamily("netsight_ip_reassemblies_total", "IP datagrams whose fragments were reassembled, by result.", MetricType.Counter);
         foreach (DeviceSnapshot d in snapshots)
@@ -96,14 +104,13 @@ public static class PacketFamilies
             w.Sample([new("device", d.Device), new("reason", "capacity")], d.EvictedCapacity);
         }
 
-        TcpAnalysisFamilies.WriteSegmentLists(w, analyzers);
-
-        w.BeginFamily("netsight_series_overflow_total", "New peer pairs folded into src_ip/dst_ip=\"other\" because the device hit --max-series.", MetricType.Counter);
+        w.BeginFamily("netsight_peer_pairs_overflow_total", "New (source IP, destination IP) pairs folded into one `other` pair because the device's analysis table hit --max-series.", MetricType.Counter);
         foreach (DeviceSnapshot d in snapshots) w.Sample([new("device", d.Device)], d.SeriesOverflow);
 
-        DnsFamilies.Write(w, analyzers);
-
         if (!live) return;
+        w.BeginFamily("netsight_capture_received_packets_total", "Packets the kernel handed to the capture (pcap_stats ps_recv); compare with netsight_packets_total.", MetricType.Counter);
+        foreach (DeviceSnapshot d in snapshots) w.Sample([new("device", d.Device)], d.Received);
+
         w.BeginFamily("netsight_capture_dropped_packets_total", "Packets lost before analysis, from pcap_stats: kernel (ring buffer full) or interface (dropped by the driver).", MetricType.Counter);
         foreach (DeviceSnapshot d in snapshots)
         {
@@ -112,27 +119,18 @@ public static class PacketFamilies
         }
     }
 
-    private readonly record struct PeerSeries(Label[] Labels, PeerStats Stats);
-
     /// <summary>A consistent copy of one device's tables, taken under its lock.</summary>
     private sealed class DeviceSnapshot
     {
         public required string Device;
         public required long[] Packets, Bytes, Malformed, Reassemblies;
-        public required List<PeerSeries> Peers;
-        public long Flows, Connections, EvictedIdle, EvictedCapacity, SeriesOverflow, DropsKernel, DropsInterface;
+        public required List<(PeerKey Key, PeerStats Stats)> Peers;
+        public long Received, Flows, Connections, EvictedIdle, EvictedCapacity, SeriesOverflow, DropsKernel, DropsInterface;
 
         public static DeviceSnapshot Take(PacketAnalyzer a)
         {
-            var peers = new List<PeerSeries>(a.Peers.Count);
-            foreach (var (key, stats) in a.Peers)
-                peers.Add(new PeerSeries(FlowLabels.For(a.Device, FlowLabels.IpLabel(key.Source), FlowLabels.IpLabel(key.Destination)), stats.Clone()));
-            // A stable order makes scrapes diffable and golden-testable.
-            peers.Sort(static (x, y) =>
-            {
-                int c = string.CompareOrdinal(x.Labels[1].Value, y.Labels[1].Value);
-                return c != 0 ? c : string.CompareOrdinal(x.Labels[2].Value, y.Labels[2].Value);
-            });
+            var peers = new List<(PeerKey, PeerStats)>(a.Peers.Count);
+            foreach (var (key, stats) in a.Peers) peers.Add((key, stats.Clone()));
             ReassemblyCounters rc = a.Reassembler.Counters;
             return new DeviceSnapshot
             {
@@ -148,6 +146,7 @@ public static class PacketFamilies
                 EvictedCapacity = a.Flows.EvictedCapacity,
                 SeriesOverflow = a.Peers.Overflows,
                 DropsKernel = a.CaptureDropsKernel,
+                Received = a.CaptureReceived,
                 DropsInterface = a.CaptureDropsInterface,
             };
         }

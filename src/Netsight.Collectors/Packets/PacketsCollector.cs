@@ -22,6 +22,7 @@ public sealed partial class PacketsCollector : ICollector
     private readonly Thread _watcher;
     private readonly CancellationTokenSource _stop = new();
     private readonly HashSet<string> _failed = new(StringComparer.Ordinal);
+    private readonly PeerAggregator _peers;
 
     public PacketsCollector(AgentOptions options, ILoggerFactory logs)
     {
@@ -29,6 +30,7 @@ public sealed partial class PacketsCollector : ICollector
         _log = logs.CreateLogger("netsight.packets");
         _matcher = new InterfaceMatcher(options.Interfaces, options.SysfsRoot);
         _watcher = new Thread(Watch) { IsBackground = true, Name = "packets watcher" };
+        _peers = new PeerAggregator(options.Identity ?? Identity.FlowIdentity.Standalone(options.MaxSeries, options.SeriesTtl));
     }
 
     public string Name => "packets";
@@ -134,7 +136,7 @@ public sealed partial class PacketsCollector : ICollector
     {
         List<PacketAnalyzer> analyzers;
         lock (_lock) analyzers = _analyzers.Values.Select(v => v.Analyzer).OrderBy(a => a.Device, StringComparer.Ordinal).ToList();
-        PacketFamilies.Write(writer, analyzers, live: true);
+        PacketFamilies.Write(writer, analyzers, live: true, _peers, Environment.TickCount64);
     }
 
     public void Dispose()

@@ -29,43 +29,46 @@ internal static class TcpAnalysisFamilies
         ("spurious", TcpAnalysisFlags.SpuriousRetransmission),
     ];
 
-    public static void Write(MetricWriter w, IEnumerable<IEnumerable<(Label[] Labels, PeerStats Stats)>> devices)
+    /// <summary>Writes the flow-labelled TCP analysis families through the scrape's peer aggregation
+    /// (between its Begin and End), so they get the same label policy, budget and monotonicity.</summary>
+    public static void Write(MetricWriter w, PeerAggregator peers)
     {
-        var all = devices.SelectMany(d => d).ToList();
-
-        w.BeginFamily("netsight_tcp_retransmissions_total", "TCP retransmissions by kind (disjoint; their sum is tshark's tcp.analysis.retransmission): retransmission (plain, timeout-driven), fast (after two or more duplicate ACKs within 20 ms), spurious (data the receiver had already acknowledged), by sender.", MetricType.Counter);
-        foreach (var (labels, stats) in all)
-            foreach (var (kind, flag) in RetransmissionKinds)
-            {
-                long v = stats.TcpEvents[TcpAnalysisFlagNames.Index(flag)];
-                if (v > 0) w.Sample([.. labels, new("kind", kind)], v);
-            }
+        const string Retransmissions = "netsight_tcp_retransmissions_total";
+        w.BeginFamily(Retransmissions, "TCP retransmissions by kind (disjoint; their sum is tshark's tcp.analysis.retransmission): retransmission (plain, timeout-driven), fast (after two or more duplicate ACKs within 20 ms), spurious (data the receiver had already acknowledged), by sender.", MetricType.Counter);
+        foreach (var (kind, flag) in RetransmissionKinds)
+        {
+            int i = TcpAnalysisFlagNames.Index(flag);
+            peers.FoldCounter(Retransmissions, s => s.TcpEvents[i], new Label("kind", kind));
+        }
+        peers.WriteCounters(w, Retransmissions);
 
         foreach (var (name, help, flag) in Counters)
         {
             w.BeginFamily(name, help, MetricType.Counter);
             int i = TcpAnalysisFlagNames.Index(flag);
-            foreach (var (labels, stats) in all)
-                if (stats.TcpEvents[i] > 0) w.Sample(labels, stats.TcpEvents[i]);
+            peers.FoldCounter(name, s => s.TcpEvents[i]);
+            peers.WriteCounters(w, name);
         }
 
-        w.BeginFamily("netsight_tcp_connection_attempts_total", "TCP connections whose SYN was seen, by outcome (src is the client): established (handshake completed), refused (RST answering the SYN), reset (other RST before the handshake completed), timeout (handshake never completed before the connection left the table).", MetricType.Counter);
-        foreach (var (labels, stats) in all)
-            for (int r = 0; r < PacketAnalyzer.AttemptResultNames.Length; r++)
-                if (stats.ConnectionAttempts[r] > 0) w.Sample([.. labels, new("result", PacketAnalyzer.AttemptResultNames[r])], stats.ConnectionAttempts[r]);
-
-        w.BeginFamily("netsight_tcp_handshake_rtt_seconds", "TCP handshake round trips as seen from the capture point, src is the client: side=server is SYN to SYN-ACK (capture point to server and back), side=client is SYN-ACK to the ACK completing the handshake (capture point to client and back); their sum per connection is tshark's initial RTT.", MetricType.Histogram);
-        foreach (var (labels, stats) in all)
+        const string Attempts = "netsight_tcp_connection_attempts_total";
+        w.BeginFamily(Attempts, "TCP connections whose SYN was seen, by outcome (src is the client): established (handshake completed), refused (RST answering the SYN), reset (other RST before the handshake completed), timeout (handshake never completed before the connection left the table).", MetricType.Counter);
+        for (int r = 0; r < PacketAnalyzer.AttemptResultNames.Length; r++)
         {
-            if (stats.HandshakeRttServer.Count > 0)
-                w.Histogram([.. labels, new("side", "server")], PacketBuckets.Rtt, stats.HandshakeRttServer.BucketCounts, stats.HandshakeRttServer.Sum, stats.HandshakeRttServer.Count);
-            if (stats.HandshakeRttClient.Count > 0)
-                w.Histogram([.. labels, new("side", "client")], PacketBuckets.Rtt, stats.HandshakeRttClient.BucketCounts, stats.HandshakeRttClient.Sum, stats.HandshakeRttClient.Count);
+            int result = r;
+            peers.FoldCounter(Attempts, s => s.ConnectionAttempts[result], new Label("result", PacketAnalyzer.AttemptResultNames[r]));
         }
+        peers.WriteCounters(w, Attempts);
 
-        w.BeginFamily("netsight_tcp_ack_rtt_seconds", "Time from a TCP data (or SYN/FIN) segment to the ACK that acknowledges exactly its end (tshark's tcp.analysis.ack_rtt; the original transmission's time when it was retransmitted), src is the side whose segment was acknowledged.", MetricType.Histogram);
-        foreach (var (labels, stats) in all)
-            if (stats.AckRtt.Count > 0) w.Histogram(labels, PacketBuckets.Rtt, stats.AckRtt.BucketCounts, stats.AckRtt.Sum, stats.AckRtt.Count);
+        const string Handshake = "netsight_tcp_handshake_rtt_seconds";
+        w.BeginFamily(Handshake, "TCP handshake round trips as seen from the capture point, src is the client: side=server is SYN to SYN-ACK (capture point to server and back), side=client is SYN-ACK to the ACK completing the handshake (capture point to client and back); their sum per connection is tshark's initial RTT.", MetricType.Histogram);
+        peers.FoldHistogram(Handshake, static s => s.HandshakeRttServer, new Label("side", "server"));
+        peers.FoldHistogram(Handshake, static s => s.HandshakeRttClient, new Label("side", "client"));
+        peers.WriteHistograms(w, Handshake, PacketBuckets.Rtt);
+
+        const string AckRtt = "netsight_tcp_ack_rtt_seconds";
+        w.BeginFamily(AckRtt, "Time from a TCP data (or SYN/FIN) segment to the ACK that acknowledges exactly its end (tshark's tcp.analysis.ack_rtt; the original transmission's time when it was retransmitted), src is the side whose segment was acknowledged.", MetricType.Histogram);
+        peers.FoldHistogram(AckRtt, static s => s.AckRtt);
+        peers.WriteHistograms(w, AckRtt, PacketBuckets.Rtt);
     }
 
     public static void WriteSegmentLists(MetricWriter w, IReadOnlyList<PacketAnalyzer> analyzers)

@@ -49,6 +49,8 @@ public sealed partial class PacketAnalyzer : IFlowEndHandler
     /// <summary>Kernel and interface drops reported by the capture source (pcap_stats), if any.</summary>
     public long CaptureDropsKernel { get; set; }
     public long CaptureDropsInterface { get; set; }
+    /// <summary>Packets the kernel handed to the capture socket (pcap_stats ps_recv), to compare with Frames.</summary>
+    public long CaptureReceived { get; set; }
     public long LastTimestampNanos => _lastTimestampNanos;
 
     /// <summary>Analyzes one captured frame.</summary>

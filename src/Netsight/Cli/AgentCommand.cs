@@ -33,12 +33,28 @@ public static class AgentCommand
         var snaplen = new Option<int>("--snaplen") { Description = "Bytes captured per packet (headers only are needed).", CustomParser = OptionParsers.IntInRange(64, 262_144), DefaultValueFactory = _ => defaults.Snaplen };
         var bufferSize = new Option<int>("--buffer-size") { Description = "Kernel capture buffer per interface, in bytes.", CustomParser = OptionParsers.IntInRange(65_536, int.MaxValue), DefaultValueFactory = _ => defaults.BufferSize };
         var maxFlows = new Option<int>("--max-flows") { Description = "TCP connections tracked per interface; the least recently seen is evicted beyond it (counted).", CustomParser = OptionParsers.IntInRange(1, 100_000_000), DefaultValueFactory = _ => defaults.MaxFlows };
-        var maxSeries = new Option<int>("--max-series") { Description = "Peer pairs per interface and family; more fold into src_ip/dst_ip=\"other\" (counted).", CustomParser = OptionParsers.IntInRange(1, 10_000_000), DefaultValueFactory = _ => defaults.MaxSeries };
+        var maxSeries = new Option<int>("--max-series") { Description = "Series per flow family (and peer pairs per interface); more fold into src_*/dst_*=\"other\" (netsight_series_overflow_total).", CustomParser = OptionParsers.IntInRange(1, 10_000_000), DefaultValueFactory = _ => defaults.MaxSeries };
         var seriesTtl = new Option<TimeSpan>("--series-ttl") { Description = "Series with no new data for this long disappear (e.g. 5m).", CustomParser = OptionParsers.Duration, DefaultValueFactory = _ => defaults.SeriesTtl };
+        var labels = new Option<string>("--labels") { Description = $"Identity fields that become src_*/dst_* labels: ip, namespace, pod, workload, workload_kind, service, node, each optionally prefixed src_ or dst_. Default: {Identity.LabelPolicy.ClusterSpec} with Kubernetes or --identity-file, ip otherwise." };
+        labels.Validators.Add(result =>
+        {
+            string text = result.GetValueOrDefault<string>() ?? "";
+            if (!Identity.LabelPolicy.TryParse(text, out _, out string error)) result.AddError($"invalid --labels '{text}': {error}");
+        });
+        var identityFile = new Option<string>("--identity-file") { Description = "YAML file naming IPs and CIDRs (namespace, pod, workload, workload_kind, service, node) without Kubernetes." };
+        var kubeconfig = new Option<string>("--kubeconfig") { Description = "kubeconfig to reach the API server; default: the in-cluster service account when running in a pod, else no Kubernetes." };
+        var nodeName = new Option<string>("--node-name") { Description = "Name of this node (default: $NODE_NAME, set from the downward API).", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("NODE_NAME") ?? "" };
+
+        var ctResync = new Option<TimeSpan>("--conntrack.resync-interval") { Description = "Full conntrack table dump between events (also repairs lost events).", CustomParser = OptionParsers.Duration, DefaultValueFactory = _ => defaults.ConntrackResyncInterval };
+        var ctAccounting = new Option<bool>("--conntrack.enable-accounting") { Description = "Switch nf_conntrack_acct and nf_conntrack_timestamp on when off (byte counts, durations).", DefaultValueFactory = _ => defaults.ConntrackEnableAccounting };
+        var ctServiceCidr = new Option<string[]>("--conntrack.service-cidr") { Description = "Service virtual-IP range, e.g. 10.96.0.0/12 (repeatable): DNAT'ed connections to it are Service transactions.", Arity = ArgumentArity.OneOrMore, AllowMultipleArgumentsPerToken = false, CustomParser = OptionParsers.Cidrs };
+        var ctRcvbuf = new Option<int>("--conntrack.rcvbuf") { Description = "Receive buffer of the conntrack event socket, in bytes (SO_RCVBUFFORCE).", CustomParser = OptionParsers.IntInRange(65_536, int.MaxValue), DefaultValueFactory = _ => defaults.ConntrackReceiveBuffer };
 
         var command = new Command("agent", "Run the node agent: capture, analyze and serve Prometheus metrics.")
         {
             interfaces, filter, listen, snaplen, bufferSize, maxFlows, maxSeries, seriesTtl,
+            labels, identityFile, kubeconfig, nodeName,
+            ctResync, ctAccounting, ctServiceCidr, ctRcvbuf,
         };
         var collectorFlags = new List<(CollectorDescriptor Descriptor, Option<bool> Enable, Option<bool> Disable)>();
         foreach (CollectorDescriptor d in CollectorRegistry.All)
@@ -70,7 +86,15 @@ public static class AgentCommand
                 MaxFlows = parse.GetValue(maxFlows),
                 MaxSeries = parse.GetValue(maxSeries),
                 SeriesTtl = parse.GetValue(seriesTtl),
+                ConntrackResyncInterval = parse.GetValue(ctResync),
+                ConntrackEnableAccounting = parse.GetValue(ctAccounting),
+                ConntrackServiceCidrs = parse.GetValue(ctServiceCidr) ?? [],
+                ConntrackReceiveBuffer = parse.GetValue(ctRcvbuf),
                 EnabledCollectors = enabled,
+                Labels = parse.GetValue(labels),
+                IdentityFile = parse.GetValue(identityFile),
+                Kubeconfig = parse.GetValue(kubeconfig),
+                NodeName = parse.GetValue(nodeName) is { Length: > 0 } node ? node : null,
             };
             return AgentHost.Run(options);
         });

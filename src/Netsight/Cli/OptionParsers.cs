@@ -73,6 +73,15 @@ public static partial class OptionParsers
         return min;
     };
 
+    public static string[] Cidrs(ArgumentResult result)
+    {
+        var values = result.Tokens.Select(t => t.Value).ToArray();
+        foreach (string v in values)
+            if (!System.Net.IPNetwork.TryParse(v, out _))
+                result.AddError($"invalid CIDR '{v}' for {OptionName(result)} (use e.g. 10.96.0.0/12 or fd00::/108)");
+        return values;
+    }
+
     private static string OptionName(ArgumentResult result) =>
         result.Parent is OptionResult o ? o.Option.Name : result.Argument.Name;
 }

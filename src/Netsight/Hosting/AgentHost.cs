@@ -11,6 +11,8 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Netsight.Cli;
 using Netsight.Collectors;
+using Netsight.Collectors.Identity;
+using Netsight.Kubernetes;
 
 namespace Netsight.Hosting;
 
@@ -49,7 +51,21 @@ public static class AgentHost
             return 1;
         }
 
-        using var collectors = new CollectorHost(options, app.Services.GetRequiredService<ILoggerFactory>());
+        ILoggerFactory logs = app.Services.GetRequiredService<ILoggerFactory>();
+        FlowIdentity identity;
+        KubernetesSource? kubernetes;
+        try
+        {
+            (identity, kubernetes) = IdentitySetup.Create(options, logs);
+        }
+        catch (FormatException e)
+        {
+            Console.Error.WriteLine($"netsight: {e.Message}");
+            return 1;
+        }
+        using KubernetesSource? stopKubernetes = kubernetes;
+        kubernetes?.Start();
+        using var collectors = new CollectorHost(options with { Identity = identity }, logs);
         Endpoints.Map(app, collectors);
         try
         {

@@ -1,0 +1,118 @@
+// The conntrack families, written at scrape from the collector's table under its lock: entries by
+// protocol and state, the kernel's count and limit, events and overruns, the kernel's per-CPU statistics
+// as counters (one family per statistic the kernel reports), Service connections, bytes and durations,
+// and the self-metrics that say what was not seen (parse errors, untracked flows, sysctls left off).
+using Netsight.Metrics;
+
+namespace Netsight.Collectors.Conntrack;
+
+public sealed partial class ConntrackCollector
+{
+    public void WriteMetrics(MetricWriter writer)
+    {
+        lock (_lock)
+        {
+            WriteTableFamilies(writer);
+            WriteServiceFamilies(writer);
+            WriteSelfMetrics(writer);
+        }
+    }
+
+    private void WriteTableFamilies(MetricWriter w)
+    {
+        var byState = new SortedDictionary<(string Protocol, string State), long>();
+        foreach (var (_, flow) in _table.Flows)
+        {
+            var key = (CtNetlink.ProtocolName(flow.Original.Protocol), StateName(flow));
+            byState[key] = byState.GetValueOrDefault(key) + 1;
+        }
+        w.BeginFamily("netsight_conntrack_entries", "Conntrack entries tracked by the collector, by protocol and state (TCP state; assured, replied or unreplied otherwise).", MetricType.Gauge);
+        foreach (var ((protocol, state), count) in byState)
+            w.Sample([new Label("protocol", protocol), new Label("state", state)], count);
+
+        w.BeginFamily("netsight_conntrack_table_entries", "Entries in the kernel's conntrack table of this network namespace, as the kernel counts them.", MetricType.Gauge);
+        if (_kernelEntries >= 0) w.Sample([], _kernelEntries);
+        w.BeginFamily("netsight_conntrack_entries_limit", "The kernel's conntrack table limit (nf_conntrack_max).", MetricType.Gauge);
+        if (_kernelLimit >= 0) w.Sample([], _kernelLimit);
+
+        w.BeginFamily("netsight_conntrack_events_total", "Conntrack events received, by type.", MetricType.Counter);
+        w.Sample([new Label("type", "new")], _table.NewEvents);
+        w.Sample([new Label("type", "destroy")], _table.DestroyEvents);
+        w.BeginFamily("netsight_conntrack_events_lost_total", "Times the kernel dropped conntrack events because the socket buffer was full (ENOBUFS); each is followed by a resync dump.", MetricType.Counter);
+        w.Sample([], Interlocked.Read(ref _lostOverruns));
+        w.BeginFamily("netsight_conntrack_resyncs_total", "Full dumps of the conntrack table, by reason.", MetricType.Counter);
+        for (int i = 0; i < ResyncReasons.Length; i++)
+            w.Sample([new Label("reason", ResyncReasons[i])], Interlocked.Read(ref _resyncs[i]));
+
+        for (int i = 1; i < CtNetlink.CpuStatNames.Length; i++)
+        {
+            if (!_cpuStatPresent[i]) continue;
+            w.BeginFamily($"netsight_conntrack_stats_{CtNetlink.CpuStatNames[i]}_total",
+                $"The kernel's conntrack statistic '{CtNetlink.CpuStatNames[i]}', summed over CPUs.", MetricType.Counter);
+            w.Sample([], _cpuStats[i]);
+        }
+    }
+
+    private void WriteServiceFamilies(MetricWriter w)
+    {
+        // Bytes of live connections are added to those of finished ones, so the counter only grows.
+        var live = new Dictionary<ServiceStats, (ulong Original, ulong Reply)>();
+        foreach (var (_, flow) in _table.Flows)
+        {
+            if (flow.Service is null) continue;
+            var sum = live.GetValueOrDefault(flow.Service);
+            live[flow.Service] = (sum.Original + flow.OriginalBytes, sum.Reply + flow.ReplyBytes);
+        }
+        var services = _table.Services
+            .Select(s => (Stats: s, Service: ServiceNaming.Name(s.Key.VirtualIp, s.Key.Port), Endpoint: s.Key.Endpoint.ToString(),
+                Protocol: CtNetlink.ProtocolName(s.Key.Protocol)))
+            .OrderBy(s => s.Service, StringComparer.Ordinal).ThenBy(s => s.Endpoint, StringComparer.Ordinal).ThenBy(s => s.Protocol, StringComparer.Ordinal)
+            .ToList();
+
+        w.BeginFamily("netsight_conntrack_service_connections_total", "Connections to a Service virtual IP, by the endpoint DNAT chose.", MetricType.Counter);
+        foreach (var s in services)
+            w.Sample([new Label("service", s.Service), new Label("endpoint", s.Endpoint), new Label("protocol", s.Protocol)], s.Stats.Connections);
+
+        w.BeginFamily("netsight_conntrack_service_connection_duration_seconds", "Duration of finished Service connections, from the conntrack start and stop timestamps.", MetricType.Histogram, "seconds");
+        foreach (var s in services)
+            if (s.Stats.Durations.Count > 0)
+                w.Histogram([new Label("service", s.Service), new Label("endpoint", s.Endpoint), new Label("protocol", s.Protocol)], s.Stats.Durations);
+
+        w.BeginFamily("netsight_conntrack_service_bytes_total", "Bytes of Service connections: original is client to Service, reply is endpoint to client (needs nf_conntrack_acct).", MetricType.Counter);
+        foreach (var s in services)
+        {
+            var l = live.GetValueOrDefault(s.Stats);
+            w.Sample([new Label("service", s.Service), new Label("endpoint", s.Endpoint), new Label("direction", "original")], (long)(s.Stats.FinishedOriginalBytes + l.Original));
+            w.Sample([new Label("service", s.Service), new Label("endpoint", s.Endpoint), new Label("direction", "reply")], (long)(s.Stats.FinishedReplyBytes + l.Reply));
+        }
+    }
+
+    private void WriteSelfMetrics(MetricWriter w)
+    {
+        w.BeginFamily("netsight_conntrack_parse_errors_total", "Conntrack messages or attributes that were skipped, by reason.", MetricType.Counter);
+        foreach (ParseError reason in Enum.GetValues<ParseError>())
+            w.Sample([new Label("reason", ParseErrorCounts.Names[(int)reason])], _errors[reason]);
+
+        w.BeginFamily("netsight_conntrack_flows", "Conntrack entries held in the collector's table (capped by --max-flows).", MetricType.Gauge);
+        w.Sample([], _table.FlowCount);
+        w.BeginFamily("netsight_conntrack_flows_dropped_total", "Entries not followed: table_full (over --max-flows) or missed_destroy (gone at a resync dump without a DESTROY event).", MetricType.Counter);
+        w.Sample([new Label("reason", "table_full")], _table.FlowsDropped);
+        w.Sample([new Label("reason", "missed_destroy")], _table.FlowsSwept);
+        w.BeginFamily("netsight_conntrack_services_dropped_total", "Service connections not counted because there were already --max-series Service/endpoint pairs.", MetricType.Counter);
+        w.Sample([], _table.ServicesDropped);
+        w.BeginFamily("netsight_conntrack_request_errors_total", "Resync dumps or statistics requests that failed.", MetricType.Counter);
+        w.Sample([], Interlocked.Read(ref _requestErrors));
+
+        w.BeginFamily("netsight_conntrack_sysctl_enabled", "1 when the sysctl is on; 0 when off (no byte counts or durations), e.g. because the agent could not switch it on.", MetricType.Gauge);
+        for (int i = 0; i < ConntrackSysctls.Names.Length; i++)
+            if (_sysctls.State[i] >= 0) w.Sample([new Label("sysctl", ConntrackSysctls.Names[i])], _sysctls.State[i]);
+    }
+
+    private static string StateName(in FlowRecord flow)
+    {
+        if (flow.Original.Protocol == CtNetlink.IPPROTO_TCP && flow.HasTcpState)
+            return flow.TcpState < CtNetlink.TcpStateNames.Length ? CtNetlink.TcpStateNames[flow.TcpState] : "unknown";
+        if ((flow.Status & CtNetlink.IPS_ASSURED) != 0) return "assured";
+        return (flow.Status & CtNetlink.IPS_SEEN_REPLY) != 0 ? "replied" : "unreplied";
+    }
+}

@@ -1,0 +1,194 @@
+// The `conntrack` collector: netfilter connection tracking over netlink. One socket joins the NEW and
+// DESTROY multicast groups and is read by its own long-running thread; a second socket dumps the table
+// (IPCTNL_MSG_CT_GET) and the statistics at start, every --conntrack.resync-interval, and right after an
+// overrun (ENOBUFS: the kernel dropped events because the receive buffer was full; counted as lost, the
+// dump repairs the table). Scrapes and the JSON endpoints read the table under the same lock.
+using System.Diagnostics;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Netsight.Collectors.Linux;
+
+namespace Netsight.Collectors.Conntrack;
+
+public sealed partial class ConntrackCollector : ICollector, IHttpEndpoints
+{
+    private const int ReceiveBufferLength = 256 * 1024; // larger than any netlink dump datagram
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly AgentOptions _options;
+    private readonly ILogger _log;
+    private readonly Lock _lock = new();
+    private readonly ConntrackTable _table;
+    private readonly ParseErrorCounts _errors = new();
+    private readonly ConntrackSysctls _sysctls;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly AutoResetEvent _resyncNow = new(false);
+    private readonly Thread _eventReader;
+    private readonly Thread _resyncer;
+    private NetlinkSocket? _events;
+    private NetlinkSocket? _requests;
+    private uint _sequence;
+    private ConntrackRequests? _requester;
+    private long _lostOverruns;
+    private long _requestErrors;
+    private readonly long[] _resyncs = new long[3]; // start, interval, overrun
+    private static readonly string[] ResyncReasons = ["start", "interval", "overrun"];
+
+    // Statistics of the last successful read (under _lock).
+    private readonly long[] _cpuStats = new long[CtNetlink.CpuStatNames.Length];
+    private readonly bool[] _cpuStatPresent = new bool[CtNetlink.CpuStatNames.Length];
+    private long _kernelEntries = -1, _kernelLimit = -1;
+
+    public ConntrackCollector(AgentOptions options, ILoggerFactory logs)
+    {
+        _options = options;
+        _log = logs.CreateLogger("netsight.conntrack");
+        _table = new ConntrackTable(new ServiceCidrs(options.ConntrackServiceCidrs), options.MaxFlows, options.MaxSeries);
+        _sysctls = new ConntrackSysctls(options.ProcfsRoot, _log);
+        _eventReader = new Thread(ReadEvents) { IsBackground = true, Name = "conntrack events" };
+        _resyncer = new Thread(Resync) { IsBackground = true, Name = "conntrack resync" };
+    }
+
+    public string Name => "conntrack";
+
+    internal ConntrackTable Table => _table;
+    internal ParseErrorCounts Errors => _errors;
+
+    public void Start()
+    {
+        try
+        {
+            _events = NetlinkSocket.Open(NetlinkSocket.NETLINK_NETFILTER);
+            _events.JoinGroup(CtNetlink.NFNLGRP_CONNTRACK_NEW);
+            _events.JoinGroup(CtNetlink.NFNLGRP_CONNTRACK_DESTROY);
+            int granted = _events.SetReceiveBuffer(_options.ConntrackReceiveBuffer);
+            _events.ReceiveTimeout = PollInterval;
+            _requests = NetlinkSocket.Open(NetlinkSocket.NETLINK_NETFILTER);
+            _requests.ReceiveTimeout = RequestTimeout;
+            // The first dump also loads nf_conntrack_netlink (and nf_conntrack) when they are modules.
+            ResyncOnce(0);
+            _sysctls.Apply(_options.ConntrackEnableAccounting);
+            LogReady(_table.FlowCount, granted);
+        }
+        catch (Exception e) when (e is SocketException or NetlinkErrorException)
+        {
+            int errno = e is SocketException s ? s.NativeErrorCode : ((NetlinkErrorException)e).Errno;
+            string why = errno switch
+            {
+                LinuxInterop.EPERM or LinuxInterop.EACCES => "no permission for netfilter netlink (needs CAP_NET_ADMIN)",
+                LinuxInterop.EPROTONOSUPPORT => "this kernel has no netfilter netlink",
+                _ => "conntrack is not available",
+            };
+            throw new CollectorUnavailableException($"{why}: {e.Message} (errno {errno})", e);
+        }
+        _eventReader.Start();
+        _resyncer.Start();
+    }
+
+    private void ReadEvents()
+    {
+        var buffer = GC.AllocateUninitializedArray<byte>(ReceiveBufferLength, pinned: true);
+        var entry = new ConntrackEntry();
+        NetlinkSocket socket = _events!;
+        while (!_stop.IsCancellationRequested)
+        {
+            int received;
+            try
+            {
+                received = socket.Receive(buffer);
+            }
+            catch (SocketException e) when (e.NativeErrorCode == LinuxInterop.ENOBUFS || e.SocketErrorCode == SocketError.NoBufferSpaceAvailable)
+            {
+                Interlocked.Increment(ref _lostOverruns);
+                _resyncNow.Set();
+                continue;
+            }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock or SocketError.Interrupted)
+            {
+                continue;
+            }
+            catch (ObjectDisposedException)
+            {
+                break;
+            }
+            ApplyEvents(buffer.AsSpan(0, received), ref entry);
+        }
+    }
+
+    /// <summary>Parses one datagram of events and applies them (no allocation on this path).</summary>
+    private void ApplyEvents(ReadOnlySpan<byte> datagram, ref ConntrackEntry entry)
+    {
+        long now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        long tick = Stopwatch.GetTimestamp();
+        var reader = new NetlinkMessageReader(datagram);
+        lock (_lock)
+        {
+            while (reader.TryRead(out NetlinkMessage message))
+            {
+                if (message.Type < 0x100) continue; // NOOP, ERROR, DONE, OVERRUN carry no entry
+                if (ConntrackParser.TryParseEntry(message, ref entry, _errors)) _table.ApplyEvent(entry, now, tick);
+            }
+        }
+        if (reader.Truncated) _errors.Add(ParseError.TruncatedMessage);
+    }
+
+    private void Resync()
+    {
+        WaitHandle[] handles = [_stop.Token.WaitHandle, _resyncNow];
+        while (true)
+        {
+            int signaled = WaitHandle.WaitAny(handles, _options.ConntrackResyncInterval);
+            if (signaled == 0) break;
+            try
+            {
+                ResyncOnce(signaled == 1 ? 2 : 1);
+            }
+            catch (Exception e) when (e is SocketException or NetlinkErrorException or TimeoutException)
+            {
+                Interlocked.Increment(ref _requestErrors);
+                LogResyncFailed(e.Message);
+            }
+            catch (ObjectDisposedException)
+            {
+                break;
+            }
+        }
+    }
+
+    /// <summary>Dumps the table, then reads the statistics. <paramref name="reason"/> indexes ResyncReasons.</summary>
+    private void ResyncOnce(int reason)
+    {
+        Interlocked.Increment(ref _resyncs[reason]);
+        _requester ??= new ConntrackRequests(_requests!, _errors, () => ++_sequence);
+        ConntrackRequests dump = _requester;
+        dump.DumpTable(_table, _lock);
+        dump.ReadStatistics(_cpuStats, _cpuStatPresent, _lock, out long entries, out long limit);
+        // Kernels without IPCTNL_MSG_CT_GET_STATS: the same numbers from /proc.
+        string dir = Path.Combine(_options.ProcfsRoot, "sys/net/netfilter");
+        if (entries < 0) entries = ConntrackSysctls.ReadNumber(Path.Combine(dir, "nf_conntrack_count"));
+        if (limit < 0) limit = ConntrackSysctls.ReadNumber(Path.Combine(dir, "nf_conntrack_max"));
+        lock (_lock)
+        {
+            _kernelEntries = entries;
+            _kernelLimit = limit;
+        }
+    }
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        if (_eventReader.IsAlive) _eventReader.Join(PollInterval * 4);
+        if (_resyncer.IsAlive) _resyncer.Join(RequestTimeout);
+        _events?.Dispose();
+        _requests?.Dispose();
+        _resyncNow.Dispose();
+        _stop.Dispose();
+    }
+
+    [LoggerMessage(EventId = 400, Level = LogLevel.Information, Message = "conntrack: {Flows} entries at start, event buffer {Buffer} bytes")]
+    private partial void LogReady(int flows, int buffer);
+
+    [LoggerMessage(EventId = 403, Level = LogLevel.Warning, Message = "conntrack: resync failed: {Reason}")]
+    private partial void LogResyncFailed(string reason);
+}

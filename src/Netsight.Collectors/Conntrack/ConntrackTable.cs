@@ -1,0 +1,207 @@
+// The collector's state, pure (no I/O, no clock: callers pass wall-clock seconds and a monotonic tick):
+// the flows the kernel tracks (keyed by conntrack id, capped), the event counters, and per Service and
+// endpoint the connections, bytes and durations. Events (NEW, DESTROY) and dump replies are applied in
+// order under the owner's lock. A dump is a mark-and-sweep: entries a complete dump did not contain had
+// their DESTROY lost and are removed; recent DESTROYs are remembered (tombstones) so a dump that was
+// already running cannot bring a destroyed entry back.
+using System.Runtime.InteropServices;
+using Netsight.Metrics;
+using Netsight.Packets.Decoding;
+
+namespace Netsight.Collectors.Conntrack;
+
+public struct FlowRecord
+{
+    public CtTuple Original;
+    public CtTuple Reply;
+    public uint Status;
+    public byte TcpState;
+    public bool HasTcpState;
+    public ulong OriginalPackets, OriginalBytes, ReplyPackets, ReplyBytes;
+    public ulong StartNs;
+    public long FirstSeenSeconds;
+    public long LastUpdateSeconds;
+    public long InsertedTick;
+    public int SeenInDump;
+    /// <summary>The Service pair this flow counts for, or null.</summary>
+    public ServiceStats? Service;
+}
+
+/// <summary>One Service and endpoint: connections, bytes of finished connections, durations.</summary>
+public sealed class ServiceStats(ServiceKey key, HistogramBuckets durationBuckets)
+{
+    public ServiceKey Key { get; } = key;
+    public long Connections;
+    public ulong FinishedOriginalBytes, FinishedReplyBytes;
+    public Histogram Durations { get; } = new(durationBuckets);
+}
+
+public readonly record struct ServiceKey(IpAddr VirtualIp, ushort Port, byte Protocol, IpAddr Endpoint);
+
+public sealed class ConntrackTable
+{
+    /// <summary>Connection durations from 1 ms to about 9 hours.</summary>
+    public static readonly HistogramBuckets DurationBuckets =
+        new(0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600, 10800, 32400);
+
+    private readonly Dictionary<uint, FlowRecord> _flows = [];
+    private readonly Dictionary<uint, long> _tombstones = [];
+    private readonly Dictionary<ServiceKey, ServiceStats> _services = [];
+    private readonly ServiceCidrs _serviceCidrs;
+    private readonly int _maxFlows;
+    private readonly int _maxServices;
+    private int _dumpGeneration;
+    private long _dumpStartTick;
+    private readonly List<uint> _scratch = [];
+
+    public ConntrackTable(ServiceCidrs serviceCidrs, int maxFlows, int maxServices)
+    {
+        _serviceCidrs = serviceCidrs;
+        _maxFlows = maxFlows;
+        _maxServices = maxServices;
+    }
+
+    public long NewEvents { get; private set; }
+    public long DestroyEvents { get; private set; }
+    /// <summary>Flows not tracked because the table was full.</summary>
+    public long FlowsDropped { get; private set; }
+    /// <summary>Flows removed by a dump that no longer contained them (their DESTROY was lost).</summary>
+    public long FlowsSwept { get; private set; }
+    /// <summary>Service/endpoint pairs not tracked because there were already too many.</summary>
+    public long ServicesDropped { get; private set; }
+    public long Dumps { get; private set; }
+
+    public int FlowCount => _flows.Count;
+    public IReadOnlyDictionary<uint, FlowRecord> Flows => _flows;
+    public IReadOnlyCollection<ServiceStats> Services => _services.Values;
+
+    /// <summary>Applies one event (NEW or DESTROY) received at <paramref name="nowSeconds"/> (wall clock) and <paramref name="tick"/>.</summary>
+    public void ApplyEvent(in ConntrackEntry entry, long nowSeconds, long tick)
+    {
+        if (entry.Type == CtEventType.Destroy)
+        {
+            DestroyEvents++;
+            Destroy(entry, tick);
+            return;
+        }
+        if (entry.Type == CtEventType.New) NewEvents++;
+        if ((entry.Fields & CtFields.Id) != 0) _tombstones.Remove(entry.Id);
+        Upsert(entry, nowSeconds, tick, countIfUntracked: entry.Type == CtEventType.New);
+    }
+
+    public void BeginDump(long tick)
+    {
+        _dumpGeneration++;
+        _dumpStartTick = tick;
+    }
+
+    /// <summary>Applies one entry of the dump begun last.</summary>
+    public void ApplyDumpEntry(in ConntrackEntry entry, long nowSeconds, long tick)
+    {
+        if ((entry.Fields & CtFields.Id) != 0 && _tombstones.ContainsKey(entry.Id)) return;
+        Upsert(entry, nowSeconds, tick, countIfUntracked: false);
+    }
+
+    /// <summary>Ends a complete dump: removes what it did not contain, forgets tombstones it could not have contained.</summary>
+    public void EndDump(bool consistent = true)
+    {
+        Dumps++;
+        _scratch.Clear();
+        // An interrupted dump (NLM_F_DUMP_INTR) may have skipped live entries: nothing is swept after it.
+        if (consistent)
+            foreach (var (id, flow) in _flows)
+            if (flow.SeenInDump != _dumpGeneration && flow.InsertedTick < _dumpStartTick) _scratch.Add(id);
+        foreach (uint id in _scratch)
+        {
+            _flows.Remove(id, out FlowRecord flow);
+            Finish(flow.Service, flow.OriginalBytes, flow.ReplyBytes, double.NaN);
+            FlowsSwept++;
+        }
+        _scratch.Clear();
+        foreach (var (id, tick) in _tombstones)
+            if (tick < _dumpStartTick) _scratch.Add(id);
+        foreach (uint id in _scratch) _tombstones.Remove(id);
+    }
+
+    private void Upsert(in ConntrackEntry entry, long nowSeconds, long tick, bool countIfUntracked)
+    {
+        if ((entry.Fields & CtFields.Id) == 0) return;
+        ref FlowRecord flow = ref CollectionsMarshal.GetValueRefOrNullRef(_flows, entry.Id);
+        if (System.Runtime.CompilerServices.Unsafe.IsNullRef(ref flow))
+        {
+            ServiceStats? service = ServiceOf(entry);
+            if (_flows.Count >= _maxFlows)
+            {
+                FlowsDropped++;
+                // A new connection is still a connection of its Service, even if its bytes cannot be followed.
+                if (countIfUntracked && service is not null) service.Connections++;
+                return;
+            }
+            flow = ref CollectionsMarshal.GetValueRefOrAddDefault(_flows, entry.Id, out _);
+            flow.FirstSeenSeconds = nowSeconds;
+            flow.InsertedTick = tick;
+            flow.Service = service;
+            if (service is not null) service.Connections++;
+        }
+        flow.Original = entry.Original;
+        if ((entry.Fields & CtFields.Reply) != 0) flow.Reply = entry.Reply;
+        if ((entry.Fields & CtFields.Status) != 0) flow.Status = entry.Status;
+        if ((entry.Fields & CtFields.TcpState) != 0) { flow.TcpState = entry.TcpState; flow.HasTcpState = true; }
+        if ((entry.Fields & CtFields.CountersOriginal) != 0) { flow.OriginalPackets = entry.OriginalPackets; flow.OriginalBytes = entry.OriginalBytes; }
+        if ((entry.Fields & CtFields.CountersReply) != 0) { flow.ReplyPackets = entry.ReplyPackets; flow.ReplyBytes = entry.ReplyBytes; }
+        if ((entry.Fields & CtFields.Start) != 0) flow.StartNs = entry.StartNs;
+        flow.LastUpdateSeconds = nowSeconds;
+        flow.SeenInDump = _dumpGeneration;
+    }
+
+    private void Destroy(in ConntrackEntry entry, long tick)
+    {
+        if ((entry.Fields & CtFields.Id) == 0) return;
+        _tombstones[entry.Id] = tick;
+        bool tracked = _flows.Remove(entry.Id, out FlowRecord flow);
+        ServiceStats? service = tracked ? flow.Service : FindService(entry);
+        if (service is null) return;
+        ulong original = (entry.Fields & CtFields.CountersOriginal) != 0 ? entry.OriginalBytes : flow.OriginalBytes;
+        ulong reply = (entry.Fields & CtFields.CountersReply) != 0 ? entry.ReplyBytes : flow.ReplyBytes;
+        ulong start = (entry.Fields & CtFields.Start) != 0 ? entry.StartNs : flow.StartNs;
+        double duration = start != 0 && (entry.Fields & CtFields.Stop) != 0 && entry.StopNs >= start
+            ? (entry.StopNs - start) / 1e9 : double.NaN;
+        Finish(service, original, reply, duration);
+    }
+
+    private static void Finish(ServiceStats? service, ulong originalBytes, ulong replyBytes, double duration)
+    {
+        if (service is null) return;
+        service.FinishedOriginalBytes += originalBytes;
+        service.FinishedReplyBytes += replyBytes;
+        service.Durations.Observe(duration); // NaN (no timestamps) is ignored
+    }
+
+    /// <summary>The Service pair of a DNAT'ed connection to a Service IP, created on first sight (capped).</summary>
+    private ServiceStats? ServiceOf(in ConntrackEntry entry)
+    {
+        if (!IsServiceConnection(entry, out ServiceKey key)) return null;
+        if (_services.TryGetValue(key, out ServiceStats? stats)) return stats;
+        if (_services.Count >= _maxServices)
+        {
+            ServicesDropped++;
+            return null;
+        }
+        stats = new ServiceStats(key, DurationBuckets);
+        _services.Add(key, stats);
+        return stats;
+    }
+
+    private ServiceStats? FindService(in ConntrackEntry entry) =>
+        IsServiceConnection(entry, out ServiceKey key) && _services.TryGetValue(key, out ServiceStats? stats) ? stats : null;
+
+    /// <summary>Original destination in a Service range and a reply from someone else: the endpoint DNAT chose.</summary>
+    private bool IsServiceConnection(in ConntrackEntry entry, out ServiceKey key)
+    {
+        key = default;
+        if (_serviceCidrs.IsEmpty || (entry.Fields & CtFields.Reply) == 0) return false;
+        if (!_serviceCidrs.Contains(entry.Original.Destination) || !entry.IsDestinationNat) return false;
+        key = new ServiceKey(entry.Original.Destination, entry.Original.DestinationPort, entry.Original.Protocol, entry.Reply.Source);
+        return true;
+    }
+}

@@ -1,0 +1,119 @@
+// The few fields of each Kubernetes object that identity needs, copied out of the client's models as
+// soon as an object arrives: a V1Pod holds kilobytes (spec, status, managed fields), a PodRecord about
+// a hundred bytes, which is what keeps 10,000 pods well inside the memory target. Conversions never
+// throw on missing fields: an object without what a rule needs simply does not match that rule.
+using System.Net;
+using k8s.Models;
+using Netsight.Packets.Decoding;
+
+namespace Netsight.Kubernetes.Cluster;
+
+internal sealed record PodRecord(string Namespace, string Name, string Node, bool HostNetwork, IpAddr[] Ips,
+    string OwnerKind, string OwnerName, string TemplateHash, long CreatedTicks, bool Terminal);
+
+internal sealed record ServiceRecord(string Namespace, string Name, IpAddr[] ClusterIps, IpAddr[] ExternalIps, ushort[] Ports);
+
+internal sealed record SliceRecord(string Namespace, string Service, (IpAddr Ip, string? Pod)[] Endpoints);
+
+internal sealed record NodeRecord(string Name, IpAddr[] Addresses);
+
+/// <summary>A ReplicaSet or a Job: who owns it (a Deployment, a CronJob), to name the pods' workload.</summary>
+internal sealed record OwnerRecord(string Namespace, string Name, string OwnerKind, string OwnerName);
+
+internal static class ClusterRecords
+{
+    /// <summary>The label Kubernetes puts on ReplicaSets and their pods: the Deployment's template hash.</summary>
+    private const string TemplateHashLabel = "pod-template-hash";
+    /// <summary>The label that ties an EndpointSlice to its Service.</summary>
+    private const string ServiceNameLabel = "kubernetes.io/service-name";
+
+    public static string Key(V1ObjectMeta? meta) => $"{meta?.NamespaceProperty}/{meta?.Name}";
+
+    public static PodRecord Pod(V1Pod pod)
+    {
+        V1ObjectMeta? m = pod.Metadata;
+        V1OwnerReference? owner = Controller(m?.OwnerReferences);
+        var ips = new List<IpAddr>(2);
+        foreach (V1PodIP? ip in pod.Status?.PodIPs ?? []) AddIp(ips, ip?.Ip);
+        AddIp(ips, pod.Status?.PodIP); // older servers fill only podIP
+        string phase = pod.Status?.Phase ?? "";
+        return new PodRecord(
+            m?.NamespaceProperty ?? "", m?.Name ?? "", pod.Spec?.NodeName ?? "", pod.Spec?.HostNetwork ?? false, [.. ips],
+            owner?.Kind ?? "", owner?.Name ?? "",
+            m?.Labels is { } labels && labels.TryGetValue(TemplateHashLabel, out string? hash) ? hash ?? "" : "",
+            m?.CreationTimestamp?.Ticks ?? 0,
+            // A finished pod keeps its IP in status, but the IP is free and may already be another pod's.
+            phase is "Succeeded" or "Failed");
+    }
+
+    public static ServiceRecord Service(V1Service svc)
+    {
+        var cluster = new List<IpAddr>(2);
+        foreach (string? ip in svc.Spec?.ClusterIPs ?? []) AddIp(cluster, ip);
+        AddIp(cluster, svc.Spec?.ClusterIP);
+        var external = new List<IpAddr>();
+        foreach (string? ip in svc.Spec?.ExternalIPs ?? []) AddIp(external, ip);
+        foreach (V1LoadBalancerIngress? ing in svc.Status?.LoadBalancer?.Ingress ?? []) AddIp(external, ing?.Ip);
+        var ports = new List<ushort>();
+        foreach (V1ServicePort? p in svc.Spec?.Ports ?? [])
+            if (p is not null && p.Port is > 0 and <= 65535) ports.Add((ushort)p.Port);
+        return new ServiceRecord(svc.Metadata?.NamespaceProperty ?? "", svc.Metadata?.Name ?? "", [.. cluster], [.. external], [.. ports]);
+    }
+
+    public static SliceRecord Slice(V1EndpointSlice slice)
+    {
+        V1ObjectMeta? m = slice.Metadata;
+        string service = m?.Labels is { } labels && labels.TryGetValue(ServiceNameLabel, out string? s) ? s ?? "" : "";
+        var endpoints = new List<(IpAddr, string?)>();
+        foreach (V1Endpoint? e in slice.Endpoints ?? [])
+        {
+            if (e is null) continue;
+            string? pod = e.TargetRef is { Kind: "Pod" } target ? target.Name : null;
+            foreach (string? address in e.Addresses ?? [])
+                if (TryParse(address, out IpAddr ip)) endpoints.Add((ip, pod));
+        }
+        return new SliceRecord(m?.NamespaceProperty ?? "", service, [.. endpoints]);
+    }
+
+    public static NodeRecord Node(V1Node node)
+    {
+        var ips = new List<IpAddr>(2);
+        foreach (V1NodeAddress? a in node.Status?.Addresses ?? [])
+            if (a?.Type is "InternalIP" or "ExternalIP") AddIp(ips, a.Address);
+        return new NodeRecord(node.Metadata?.Name ?? "", [.. ips]);
+    }
+
+    public static OwnerRecord Owner(V1ObjectMeta? m)
+    {
+        V1OwnerReference? owner = Controller(m?.OwnerReferences);
+        return new OwnerRecord(m?.NamespaceProperty ?? "", m?.Name ?? "", owner?.Kind ?? "", owner?.Name ?? "");
+    }
+
+    /// <summary>The controlling owner (controller: true), or the first owner when none says so.</summary>
+    private static V1OwnerReference? Controller(IList<V1OwnerReference>? owners)
+    {
+        if (owners is null) return null;
+        V1OwnerReference? first = null;
+        foreach (V1OwnerReference? o in owners)
+        {
+            if (o is null) continue;
+            if (o.Controller == true) return o;
+            first ??= o;
+        }
+        return first;
+    }
+
+    private static void AddIp(List<IpAddr> list, string? text)
+    {
+        if (TryParse(text, out IpAddr ip) && !list.Contains(ip)) list.Add(ip);
+    }
+
+    public static bool TryParse(string? text, out IpAddr ip)
+    {
+        ip = default;
+        if (string.IsNullOrEmpty(text) || text == "None") return false; // headless Services say "None"
+        if (!IPAddress.TryParse(text, out IPAddress? address)) return false;
+        ip = IpAddr.FromIPAddress(address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address);
+        return true;
+    }
+}

@@ -1,0 +1,212 @@
+// A small reflector (client-go's, minus the informer machinery): list in pages, then watch from the
+// list's resourceVersion with bookmarks, resume each new watch from the last resourceVersion seen,
+// re-list when the server answers 410 Gone (the version is too old), and back off with jitter after
+// errors. Objects are converted to compact records as they arrive and handed to the cache; the
+// KubernetesClient models of a page are garbage as soon as the page is converted.
+using System.Net;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+using Microsoft.Extensions.Logging;
+using Netsight.Kubernetes.Cluster;
+
+namespace Netsight.Kubernetes.Reflection;
+
+internal delegate Task<HttpOperationResponse<TList>> ListCall<TList>(string? continueToken, string? resourceVersion, bool watch,
+    int? limit, int? timeoutSeconds, CancellationToken ct);
+
+internal sealed partial class Reflector<T, TList, TRecord>
+    where T : IKubernetesObject<V1ObjectMeta>
+    where TList : IKubernetesObject<V1ListMeta>, IItems<T>
+    where TRecord : class
+{
+    private readonly Resource _resource;
+    private readonly ListCall<TList> _call;
+    private readonly Func<T, TRecord> _convert;
+    private readonly ClusterCache _cache;
+    private readonly ReflectorOptions _options;
+    private readonly ReflectorStatus _status;
+    private readonly ILogger _log;
+
+    public Reflector(Resource resource, ListCall<TList> call, Func<T, TRecord> convert, ClusterCache cache,
+        ReflectorOptions options, ReflectorStatus status, ILogger log)
+    {
+        _resource = resource;
+        _call = call;
+        _convert = convert;
+        _cache = cache;
+        _options = options;
+        _status = status;
+        _log = log;
+    }
+
+    // The last resourceVersion applied (from an event or a bookmark); null means list first. A field, so
+    // progress made by a watch that then fails is not lost.
+    private string? _version;
+
+    public async Task RunAsync(CancellationToken ct)
+    {
+        int failures = 0;
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                if (_version is null)
+                {
+                    _version = await ListAsync(ct).ConfigureAwait(false);
+                    _status.Listed();
+                    LogListed(_resource, _cache.Count(_resource), _version);
+                }
+                else if (failures > 0)
+                {
+                    // The client answers a watch request only with its first line, which on a quiet
+                    // resource may be minutes away: a one-object list tells now whether the server is back.
+                    await ProbeAsync(ct).ConfigureAwait(false);
+                    _status.Connected();
+                }
+                failures = 0;
+                bool gone = await WatchAsync(ct).ConfigureAwait(false);
+                _status.WatchRestarted();
+                if (gone)
+                {
+                    LogGone(_resource);
+                    _version = null;
+                }
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e) when (IsGone(e))
+            {
+                // A list continue token or a watch version expired: start over with a fresh list.
+                _status.WatchRestarted();
+                LogGone(_resource);
+                _version = null;
+            }
+            catch (Exception e)
+            {
+                failures++;
+                _status.Failed();
+                _status.WatchRestarted();
+                TimeSpan wait = Backoff(failures);
+                LogFailed(_resource, e.GetType().Name, e.Message, wait.TotalSeconds);
+                try
+                {
+                    await Task.Delay(wait, ct).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+            }
+        }
+    }
+
+    /// <summary>Lists every object, page by page, replaces the cache's table, and returns the list's resourceVersion.</summary>
+    private async Task<string> ListAsync(CancellationToken ct)
+    {
+        var records = new Dictionary<string, TRecord>(StringComparer.Ordinal);
+        string? continueToken = null;
+        string? version;
+        do
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(_options.RequestTimeout);
+            using HttpOperationResponse<TList> response = await _call(continueToken, null, false, _options.PageSize, null, timeout.Token).ConfigureAwait(false);
+            TList list = response.Body;
+            foreach (T item in list.Items ?? [])
+                if (item is not null) records[ClusterRecords.Key(item.Metadata)] = _convert(item);
+            continueToken = list.Metadata?.ContinueProperty;
+            version = list.Metadata?.ResourceVersion;
+        }
+        while (!string.IsNullOrEmpty(continueToken));
+        _cache.Replace(_resource, records);
+        return version ?? "";
+    }
+
+    private async Task ProbeAsync(CancellationToken ct)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(_options.RequestTimeout);
+        using HttpOperationResponse<TList> response = await _call(null, null, false, 1, null, timeout.Token).ConfigureAwait(false);
+    }
+
+    /// <summary>Watches from the last version until the server ends the stream; returns whether the version expired (410).</summary>
+    private async Task<bool> WatchAsync(CancellationToken ct)
+    {
+        using var watchCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        bool gone = false;
+        Exception? failure = null;
+        int timeoutSeconds = (int)(_options.WatchTimeout.TotalSeconds * (1 + Random.Shared.NextDouble() / 2));
+        // The request completes with the watch's first line (the client peeks at it for errors), so the
+        // idle timeout covers it too.
+        watchCts.CancelAfter(_options.WatchIdleTimeout);
+        Task<HttpOperationResponse<TList>> request = _call(null, _version, true, null, Math.Max(1, timeoutSeconds), watchCts.Token);
+        void OnError(Exception e)
+        {
+            if (IsGone(e)) gone = true;
+            else failure ??= e;
+            watchCts.Cancel(); // the server ends the stream after an ERROR event; do not wait for it
+        }
+        int events = 0;
+        try
+        {
+            HttpOperationResponse<TList> response = await request.ConfigureAwait(false);
+            // The response-based WatchAsync is marked obsolete in favour of WatchListXxxAsync, which hides
+            // the response: we need it to tell "server answered" (up) from "stream is quiet".
+#pragma warning disable CS0618
+            await foreach (var (type, item) in Task.FromResult(response).WatchAsync<T, TList>(OnError, watchCts.Token).ConfigureAwait(false))
+#pragma warning restore CS0618
+            {
+                watchCts.CancelAfter(_options.WatchIdleTimeout);
+                _status.Connected();
+                events++;
+                if (item?.Metadata?.ResourceVersion is { Length: > 0 } rv) _version = rv;
+                switch (type)
+                {
+                    case WatchEventType.Added:
+                    case WatchEventType.Modified:
+                        _cache.Upsert(_resource, ClusterRecords.Key(item!.Metadata), _convert(item));
+                        break;
+                    case WatchEventType.Deleted:
+                        _cache.Delete(_resource, ClusterRecords.Key(item!.Metadata));
+                        break;
+                    // Bookmark: only the resourceVersion, taken above. Error: handled by OnError.
+                }
+            }
+            // The server closed a watch that delivered nothing: wait a little, so a server that closes
+            // every watch at once is not hammered.
+            if (events == 0 && !gone && failure is null) await Task.Delay(Backoff(1), ct).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            // Our own cancellation: an ERROR event or the idle watchdog.
+            if (!gone && failure is null) throw new TimeoutException($"watch of {_resource} idle or unanswered");
+        }
+        if (failure is not null && !gone) throw failure;
+        return gone;
+    }
+
+    private static bool IsGone(Exception e) => e switch
+    {
+        KubernetesException k => k.Status?.Code == (int)HttpStatusCode.Gone,
+        HttpOperationException h => h.Response?.StatusCode == HttpStatusCode.Gone,
+        _ => false,
+    };
+
+    private TimeSpan Backoff(int failures)
+    {
+        double max = Math.Min(_options.BackoffMax.TotalMilliseconds, _options.BackoffMin.TotalMilliseconds * Math.Pow(2, Math.Min(failures - 1, 20)));
+        return TimeSpan.FromMilliseconds(max * (0.5 + Random.Shared.NextDouble() / 2));
+    }
+
+    [LoggerMessage(EventId = 60, Level = LogLevel.Information, Message = "kubernetes: listed {Resource}: {Count} objects at resourceVersion {Version}")]
+    private partial void LogListed(Resource resource, int count, string version);
+
+    [LoggerMessage(EventId = 61, Level = LogLevel.Information, Message = "kubernetes: {Resource} resourceVersion expired (410 Gone), listing again")]
+    private partial void LogGone(Resource resource);
+
+    [LoggerMessage(EventId = 62, Level = LogLevel.Warning, Message = "kubernetes: {Resource} list/watch failed ({Error}: {Reason}); retrying in {Seconds:0.0}s")]
+    private partial void LogFailed(Resource resource, string error, string reason, double seconds);
+}

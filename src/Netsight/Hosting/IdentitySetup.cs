@@ -1,0 +1,31 @@
+// Builds the one FlowIdentity the agent's collectors share from the flags: the --identity-file, the
+// Kubernetes source (--kubeconfig, or in-cluster when the pod's service account is there), the label
+// policy (--labels, or the default for what is available) and the series budget.
+using Microsoft.Extensions.Logging;
+using Netsight.Collectors;
+using Netsight.Collectors.Identity;
+using Netsight.Identity;
+using Netsight.Kubernetes;
+
+namespace Netsight.Hosting;
+
+public static class IdentitySetup
+{
+    /// <summary>Throws <see cref="FormatException"/> for an unreadable or invalid identity file or label spec.</summary>
+    public static (FlowIdentity Identity, KubernetesSource? Kubernetes) Create(AgentOptions options, ILoggerFactory logs)
+    {
+        IdentityFile? file = options.IdentityFile is { Length: > 0 } path ? IdentityFile.Load(path) : null;
+        var service = new IdentityService(file);
+        bool inCluster = Environment.GetEnvironmentVariable("KUBERNETES_SERVICE_HOST") is { Length: > 0 };
+        KubernetesSource? kubernetes = options.Kubeconfig is { Length: > 0 } || inCluster
+            ? KubernetesSource.Create(service, options.Kubeconfig is { Length: > 0 } k ? k : null, options.NodeName, logs)
+            : null;
+        LabelPolicy policy = options.Labels is { Length: > 0 } spec
+            ? LabelPolicy.Parse(spec)
+            : LabelPolicy.Default(file is not null || kubernetes is not null);
+        var identity = new FlowIdentity(service, policy, new SeriesBudget(options.MaxSeries, options.SeriesTtl), kubernetes is null ? null : kubernetes.WriteMetrics);
+        logs.CreateLogger("netsight.identity").LogInformation(
+            "identity: labels {Labels}; sources: {Sources}", policy, string.Join(", ", new[] { file is null ? null : "identity file", kubernetes is null ? null : "kubernetes" }.Where(s => s is not null).DefaultIfEmpty("none (IP labels)")));
+        return (identity, kubernetes);
+    }
+}

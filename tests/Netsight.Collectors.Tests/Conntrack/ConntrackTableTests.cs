@@ -1,0 +1,117 @@
+// The table's rules on recorded and synthetic entries: a DNAT'ed connection to a Service range is a
+// transaction of that Service to the endpoint; DESTROY adds final bytes and the duration; a complete
+// dump sweeps entries whose DESTROY was lost, an interrupted one does not; a dump cannot resurrect a
+// destroyed entry; the table is capped and counts what it could not follow.
+using Netsight.Collectors.Conntrack;
+using Netsight.Packets.Decoding;
+
+namespace Netsight.Collectors.Tests.Conntrack;
+
+public sealed class ConntrackTableTests
+{
+    private static ConntrackEntry Parse(RecordedMessage m)
+    {
+        var entry = new ConntrackEntry();
+        Assert.True(ConntrackParser.TryParseEntry(m.Type, m.Flags, m.Payload, ref entry, new ParseErrorCounts()));
+        return entry;
+    }
+
+    private static ConntrackTable NewTable(int maxFlows = 100, params string[] cidrs) => new(new ServiceCidrs(cidrs), maxFlows, 100);
+
+    [Fact]
+    public void RecordedServiceConnectionIsATransactionWithBytesAndDuration()
+    {
+        var table = NewTable(100, "198.18.200.0/28");
+        foreach (var m in Recorded.Messages("events-new.bin")) table.ApplyEvent(Parse(m), 1000, 1);
+        ServiceStats service = Assert.Single(table.Services);
+        Assert.Equal("198.18.200.10:80", ServiceNaming.Name(service.Key.VirtualIp, service.Key.Port));
+        Assert.Equal("198.18.200.1", service.Key.Endpoint.ToString());
+        Assert.Equal(1, service.Connections);
+        Assert.Equal(6, table.NewEvents);
+
+        var destroyed = Recorded.Messages("events-destroy.bin").Select(Parse).ToList();
+        foreach (var e in destroyed) table.ApplyEvent(e, 1001, 2);
+        ConntrackEntry nat = destroyed.Single(e => e.Original.Destination.ToString() == "198.18.200.10");
+        Assert.Equal(nat.OriginalBytes, service.FinishedOriginalBytes);
+        Assert.Equal(nat.ReplyBytes, service.FinishedReplyBytes);
+        Assert.Equal(1, service.Durations.Count);
+        Assert.Equal((nat.StopNs - nat.StartNs) / 1e9, service.Durations.Sum, 9);
+        Assert.Equal(0, table.FlowCount);
+        Assert.Equal(6, table.DestroyEvents);
+    }
+
+    private static ConntrackEntry Synthetic(uint id, CtEventType type, string dst = "10.0.0.2", string replySrc = "10.0.0.2")
+    {
+        var e = new ConntrackEntry { Type = type, Id = id, Fields = CtFields.Id | CtFields.Original | CtFields.Reply };
+        e.Original = new CtTuple { Source = IpAddr.Parse("10.0.0.1"), Destination = IpAddr.Parse(dst), Protocol = 6, SourcePort = (ushort)(1000 + id), DestinationPort = 80 };
+        e.Reply = new CtTuple { Source = IpAddr.Parse(replySrc), Destination = IpAddr.Parse("10.0.0.1"), Protocol = 6, SourcePort = 80, DestinationPort = (ushort)(1000 + id) };
+        return e;
+    }
+
+    [Fact]
+    public void CompleteDumpSweepsMissedDestroysInterruptedDumpDoesNot()
+    {
+        var table = NewTable();
+        table.ApplyEvent(Synthetic(1, CtEventType.New), 1, 10);
+        table.ApplyEvent(Synthetic(2, CtEventType.New), 1, 10);
+        table.BeginDump(20);
+        table.ApplyDumpEntry(Synthetic(1, CtEventType.Update), 2, 21);
+        table.EndDump(consistent: false);
+        Assert.Equal(2, table.FlowCount);
+        table.BeginDump(30);
+        table.ApplyDumpEntry(Synthetic(1, CtEventType.Update), 3, 31);
+        table.ApplyEvent(Synthetic(3, CtEventType.New), 3, 32); // arrived during the dump: kept
+        table.EndDump();
+        Assert.Equal([1u, 3u], table.Flows.Keys.Order());
+        Assert.Equal(1, table.FlowsSwept);
+    }
+
+    [Fact]
+    public void DumpDoesNotResurrectDestroyedEntry()
+    {
+        var table = NewTable(100, "10.96.0.0/12");
+        table.BeginDump(10);
+        table.ApplyEvent(Synthetic(7, CtEventType.New, "10.96.0.1", "10.0.0.9"), 1, 11);
+        table.ApplyEvent(Synthetic(7, CtEventType.Destroy, "10.96.0.1", "10.0.0.9"), 1, 12);
+        table.ApplyDumpEntry(Synthetic(7, CtEventType.Update, "10.96.0.1", "10.0.0.9"), 1, 13); // dump started before the destroy
+        table.EndDump();
+        Assert.Equal(0, table.FlowCount);
+        Assert.Equal(1, Assert.Single(table.Services).Connections);
+        // A later dump forgets the tombstone; the id may then be reused by a new entry.
+        table.BeginDump(20);
+        table.EndDump();
+        table.ApplyEvent(Synthetic(7, CtEventType.New, "10.96.0.1", "10.0.0.9"), 2, 21);
+        Assert.Equal(1, table.FlowCount);
+        Assert.Equal(2, table.Services.Single().Connections);
+    }
+
+    [Fact]
+    public void NonNatAndOutOfRangeConnectionsAreNotTransactions()
+    {
+        var table = NewTable(100, "10.96.0.0/12");
+        table.ApplyEvent(Synthetic(1, CtEventType.New, "10.96.0.1", "10.96.0.1"), 1, 1); // no DNAT
+        table.ApplyEvent(Synthetic(2, CtEventType.New, "10.200.0.1", "10.0.0.9"), 1, 1); // not a Service IP
+        Assert.Empty(table.Services);
+        Assert.Equal(2, table.FlowCount);
+    }
+
+    [Fact]
+    public void CapCountsUntrackedButStillCountsServiceConnections()
+    {
+        var table = NewTable(2, "10.96.0.0/12");
+        for (uint id = 1; id <= 5; id++) table.ApplyEvent(Synthetic(id, CtEventType.New, "10.96.0.1", "10.0.0.9"), 1, 1);
+        Assert.Equal(2, table.FlowCount);
+        Assert.Equal(3, table.FlowsDropped);
+        Assert.Equal(5, table.Services.Single().Connections);
+        Assert.Equal(5, table.NewEvents);
+    }
+
+    [Theory]
+    [InlineData("10.96.0.0/12", "10.111.255.255", true)]
+    [InlineData("10.96.0.0/12", "10.112.0.0", false)]
+    [InlineData("fd00:10:96::/108", "fd00:10:96::ffff", true)]
+    [InlineData("fd00:10:96::/108", "10.96.0.1", false)]
+    [InlineData("0.0.0.0/0", "192.0.2.1", true)]
+    public void ServiceCidrMatching(string cidr, string address, bool expected) =>
+        Assert.Equal(expected, new ServiceCidrs([cidr]).Contains(IpAddr.Parse(address)));
+}

@@ -1,0 +1,175 @@
+// The reflectors against the fake API server, through the real KubernetesClient: list then watch,
+// paging, bookmarks, 410 Gone, dropped connections, a server that is down, slow or failing.
+using Microsoft.Extensions.Logging.Abstractions;
+using Netsight.Identity;
+using Netsight.Packets.Decoding;
+using static Netsight.Kubernetes.Tests.FakeApiServer;
+
+namespace Netsight.Kubernetes.Tests;
+
+public sealed class ReflectorTests(Xunit.Abstractions.ITestOutputHelper output) : IAsyncLifetime
+{
+    private readonly FakeApiServer _server = new();
+    private readonly string _dir = Directory.CreateTempSubdirectory("netsight-k8s").FullName;
+    private readonly IdentityService _identity = new(null);
+    private KubernetesSource? _source;
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        _source?.Dispose();
+        foreach (string r in _server.Requests.TakeLast(40)) output.WriteLine("request " + r);
+        await _server.DisposeAsync();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    private KubernetesSource Start(Reflection.ReflectorOptions? options = null)
+    {
+        _source = KubernetesSource.Create(_identity, _server.WriteKubeconfig(_dir), "node-a", new TestOutputLoggerFactory(output), options ?? TestUtil.Fast);
+        _source.Start();
+        return _source;
+    }
+
+    private Peer Resolve(string ip) => _identity.Resolve(IpAddr.Parse(ip));
+
+    [Fact]
+    public async Task ListsThenWatches_AndNamesPodsAsTheyComeAndGo()
+    {
+        _server.Upsert(Pods, Objects.DeploymentPod("shop", "frontend", "a1", "node-a", "10.244.1.5"));
+        _server.Upsert(ReplicaSets, Objects.ReplicaSet("shop", "frontend-5d8f9c7b6", "frontend"));
+        _server.Upsert(Services, Objects.Service("shop", "frontend", ["10.96.0.20"], [80]));
+        Start();
+
+        await TestUtil.Eventually(() => Resolve("10.244.1.5").Pod == "frontend-5d8f9c7b6-a1", "listed pod");
+        Peer p = Resolve("10.244.1.5");
+        Assert.Equal(("shop", "frontend", "Deployment", "node-a"), (p.Namespace, p.Workload, p.WorkloadKind, p.Node));
+        await TestUtil.Eventually(() => _source!.Up, "up");
+
+        _server.Upsert(Pods, Objects.DeploymentPod("shop", "checkout", "b2", "node-b", "10.244.2.7"));
+        await TestUtil.Eventually(() => Resolve("10.244.2.7").Workload == "checkout", "watched ADDED pod");
+        _server.Delete(Pods, "shop", "checkout-5d8f9c7b6-b2");
+        await TestUtil.Eventually(() => Resolve("10.244.2.7").IsWorld, "watched DELETED pod");
+
+        // The protocol: a paged list, then a watch from the list's version with bookmarks.
+        Assert.Contains(_server.Requests, r => r.StartsWith(Pods + "?", StringComparison.Ordinal) && r.Contains("limit=500") && !r.Contains("watch"));
+        Assert.Contains(_server.Requests, r => r.StartsWith(Pods + "?", StringComparison.Ordinal) && r.Contains("watch=true") && r.Contains("allowWatchBookmarks=true") && r.Contains("resourceVersion="));
+        string metrics = TestUtil.Scrape(_source!.WriteMetrics);
+        Assert.Contains("netsight_kubernetes_up 1", metrics);
+        Assert.Contains("netsight_kubernetes_objects{resource=\"pods\"} 1", metrics);
+    }
+
+    [Fact]
+    public async Task ListsInPages()
+    {
+        for (int i = 0; i < 7; i++) _server.Upsert(Pods, Objects.Pod("ns", $"p{i}", "n", [$"10.0.0.{i + 1}"]));
+        Start(TestUtil.Fast with { PageSize = 3 });
+        await TestUtil.Eventually(() => Enumerable.Range(1, 7).All(i => Resolve($"10.0.0.{i}").Pod.Length > 0), "all 7 pods over 3 pages");
+        Assert.Contains(_server.Requests, r => r.StartsWith(Pods, StringComparison.Ordinal) && r.Contains("continue=6"));
+    }
+
+    [Fact]
+    public async Task ResumesFromTheBookmarkVersion_AfterADroppedConnection()
+    {
+        _server.Upsert(Pods, Objects.Pod("ns", "a", "n", ["10.0.0.1"]));
+        Start();
+        await TestUtil.Eventually(() => _source!.Up && _server.ActiveWatches == 6, "watching");
+        // Unrelated changes move the version on; the bookmark carries it to us without an event.
+        _server.Upsert(Services, Objects.Service("x", "y", ["10.96.9.9"], [1]));
+        long bookmark = _server.Bookmark();
+        await Task.Delay(200);
+        _server.DropWatches();
+        _server.Upsert(Pods, Objects.Pod("ns", "b", "n", ["10.0.0.2"]));
+        await TestUtil.Eventually(() => Resolve("10.0.0.2").Pod == "b", "pod added while the watch was down");
+        Assert.Contains(_server.Requests, r => r.StartsWith(Pods + "?", StringComparison.Ordinal) && r.Contains($"resourceVersion={bookmark}") && r.Contains("watch=true"));
+        Assert.Contains("netsight_kubernetes_watch_restarts_total{resource=\"pods\"}", TestUtil.Scrape(_source!.WriteMetrics));
+    }
+
+    [Fact]
+    public async Task RelistsOn410Gone_AndPicksUpChangesTheWatchNeverSaw()
+    {
+        _server.Upsert(Pods, Objects.Pod("ns", "old", "n", ["10.0.0.1"]));
+        Start();
+        await TestUtil.Eventually(() => Resolve("10.0.0.1").Pod == "old" && _server.ActiveWatches == 6, "listed");
+        // History lost: the pod is replaced without any event reaching the watch, then the watch gets 410.
+        _server.DeleteSilently(Pods, "ns", "old");
+        _server.UpsertSilently(Pods, Objects.Pod("ns", "new", "n", ["10.0.0.1"]));
+        _server.Compact();
+        await TestUtil.Eventually(() => Resolve("10.0.0.1").Pod == "new", "re-listed after 410");
+        int lists = _server.Requests.Count(r => r.StartsWith(Pods + "?", StringComparison.Ordinal) && !r.Contains("watch"));
+        Assert.True(lists >= 2, $"expected a second list, saw {lists}");
+    }
+
+    [Fact]
+    public async Task ServerDownAtStart_RunsWithIpLabels_AndRecoversWithoutRestart()
+    {
+        _server.Down = true;
+        _server.Upsert(Pods, Objects.Pod("ns", "a", "n", ["10.0.0.1"]));
+        _server.Upsert(Services, Objects.Service("ns", "svc", ["10.96.0.1"], [80]));
+        Start();
+        await Task.Delay(700);
+        Assert.False(_source!.Up);
+        Assert.False(_identity.Ready); // the label policy falls back to IPs
+        Assert.Contains("netsight_kubernetes_up 0", TestUtil.Scrape(_source.WriteMetrics));
+        _server.Down = false;
+        await TestUtil.Eventually(() => _source.Up && Resolve("10.0.0.1").Pod == "a" && _identity.Ready, "recovered");
+    }
+
+    [Fact]
+    public async Task ServerGoesDownLater_KeepsLastLabels_ReportsDown_AndRecovers()
+    {
+        _server.Upsert(Pods, Objects.Pod("ns", "a", "n", ["10.0.0.1"]));
+        Start();
+        await TestUtil.Eventually(() => _source!.Up, "up");
+        _server.Down = true;
+        _server.DropWatches();
+        await TestUtil.Eventually(() => !_source!.Up, "down reported");
+        Assert.Equal("a", Resolve("10.0.0.1").Pod); // the last snapshot stays in use
+        _server.Upsert(Pods, Objects.Pod("ns", "b", "n", ["10.0.0.2"]));
+        _server.Down = false;
+        await TestUtil.Eventually(() => _source!.Up && Resolve("10.0.0.2").Pod == "b", "recovered");
+    }
+
+    [Fact]
+    public async Task SlowAndFailingResponses_AreRetried()
+    {
+        _server.Upsert(Pods, Objects.Pod("ns", "a", "n", ["10.0.0.1"]));
+        _server.Delay = TimeSpan.FromSeconds(3); // beyond the 1.5 s request timeout
+        Start();
+        await Task.Delay(2000);
+        Assert.False(_source!.Up);
+        _server.Delay = TimeSpan.Zero;
+        _server.FailNext(5);
+        await TestUtil.Eventually(() => _source.Up && Resolve("10.0.0.1").Pod == "a", "recovered after slow and failing responses");
+    }
+
+    [Fact]
+    public async Task BadKubeconfig_StaysDownWithoutThrowing()
+    {
+        string path = Path.Combine(_dir, "missing");
+        _source = KubernetesSource.Create(_identity, path, null, NullLoggerFactory.Instance, TestUtil.Fast);
+        _source.Start();
+        await Task.Delay(100);
+        Assert.False(_source.Up);
+        Assert.Contains("netsight_kubernetes_up 0", TestUtil.Scrape(_source.WriteMetrics));
+    }
+
+    [Fact]
+    public async Task TenThousandPods_StayWithinTheMemoryTarget()
+    {
+        var rng = new Random(5);
+        for (int i = 0; i < 10_000; i++)
+            _server.Upsert(Pods, Objects.DeploymentPod($"ns{i % 50}", $"app{i % 700}", $"x{i}", $"node-{i % 100}", $"10.{1 + i / 65536}.{i / 256 % 256}.{i % 256}", $"fd00::{i:x}"));
+        for (int i = 0; i < 5_000; i++)
+            _server.Upsert(Services, Objects.Service($"ns{i % 50}", $"svc{i}", [$"10.96.{i / 256}.{i % 256}"], [80, 443]));
+        GC.Collect(2, GCCollectionMode.Forced, true, true);
+        long before = GC.GetTotalMemory(true);
+        Start(TestUtil.Fast with { RequestTimeout = TimeSpan.FromSeconds(30) });
+        await TestUtil.Eventually(() => _identity.Current.AddressCount >= 25_000 && _source!.Up, "10k pods and 5k services listed", 60);
+        GC.Collect(2, GCCollectionMode.Forced, true, true);
+        long after = GC.GetTotalMemory(true);
+        double mb = (after - before) / 1048576.0;
+        Assert.True(mb < 50, $"identity cache + snapshot took {mb:F1} MB");
+        Assert.Equal("Deployment", Resolve("10.1.1.1").WorkloadKind);
+    }
+}
