@@ -14,7 +14,7 @@ public static class PacketFamilies
     private static readonly (string Name, string Help, Func<PeerStats, long> Value)[] PeerCounters =
     [
         ("netsight_tcp_resets_total", "TCP segments with the RST flag, by sender.", s => s.Resets),
-        ("netsight_tcp_zero_windows_total", "TCP segments advertising a zero receive window (SYN, FIN and RST excluded; zero-window probes excluded), by the advertising side.", s => s.ZeroWindows),
+        ("netsight_tcp_zero_windows_total", "TCP segments advertising a zero receive window (tshark's tcp.analysis.zero_window: SYN, FIN, RST and zero-window probes excluded), by the advertising side.", s => s.ZeroWindows),
         ("netsight_ip_dont_fragment_packets_total", "IPv4 packets with the don't-fragment bit set.", s => s.DontFragment),
         ("netsight_ip_fragments_total", "IPv4 and IPv6 fragments (more-fragments set or offset above zero).", s => s.Fragments),
     ];
@@ -45,6 +45,7 @@ public static class PacketFamilies
             lock (a.SyncRoot) snapshots.Add(DeviceSnapshot.Take(a));
         lock (peers) WriteWith(w, snapshots, live, peers, nowMillis);
         DnsFamilies.Write(w, analyzers);
+        TcpAnalysisFamilies.WriteSegmentLists(w, analyzers);
     }
 
     private static void WriteWith(MetricWriter w, List<DeviceSnapshot> snapshots, bool live, PeerAggregator peers, long nowMillis)
@@ -68,9 +69,7 @@ public static class PacketFamilies
             for (int r = 0; r < d.Malformed.Length; r++)
                 if (d.Malformed[r] > 0) w.Sample([new("device", d.Device), new("reason", ((DecodeStatus)r).Label())], d.Malformed[r]);
 
-        w.BeginFamily("netsight_tcp_retransmissions_total", "TCP segments whose sequence range was already sent, by sender.", MetricType.Counter);
-        peers.FoldCounter("netsight_tcp_retransmissions_total", static s => s.Retransmissions, new Label("kind", "retransmission"));
-        peers.WriteCounters(w, "netsight_tcp_retransmissions_total");
+        TcpAnalysisFamilies.Write(w, peers);
 
         foreach (var (name, help, value) in PeerCounters)
         {

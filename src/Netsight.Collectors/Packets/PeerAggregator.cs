@@ -83,8 +83,8 @@ public sealed class PeerAggregator
         }
     }
 
-    /// <summary>Folds one histogram of every pair into <paramref name="family"/>.</summary>
-    public void FoldHistogram(string family, Func<PeerStats, Histogram> value)
+    /// <summary>Folds one histogram of every pair into <paramref name="family"/>; <paramref name="extra"/> (e.g. side) is appended to the labels.</summary>
+    public void FoldHistogram(string family, Func<PeerStats, Histogram> value, Label extra = default)
     {
         FamilySeriesTable table = _identity.Budget.Table(family);
         foreach (PairState p in _current)
@@ -98,7 +98,7 @@ public sealed class PeerAggregator
             if (_scratch.Length < n.Length) _scratch = new long[n.Length];
             Span<long> d = _scratch.AsSpan(0, n.Length);
             for (int i = 0; i < n.Length; i++) d[i] = n[i] - (before is null ? 0 : before.BucketCounts[i]);
-            var (key, labels, okey, olabels) = Keys(p, default);
+            var (key, labels, okey, olabels) = Keys(p, extra);
             table.AddHistogram(key, labels, okey, olabels, d, now.Sum - (before?.Sum ?? 0), countDelta, _now);
         }
     }

@@ -25,6 +25,10 @@ public sealed record AnalyzerOptions
 
     public int MaxReassemblies { get; init; } = 1024;
 
+    /// <summary>Unacked TCP segments remembered for ack RTT across all connections of a device (16 bytes each,
+    /// 64 MiB at the default); per direction Wireshark's own cap of 10,000 applies as well.</summary>
+    public long MaxUnackedSegments { get; init; } = 4L << 20;
+
     /// <summary>Passive DNS: pending-query bound, timeout, and name collection (analyze only).</summary>
     public Dns.DnsOptions Dns { get; init; } = new();
 }

@@ -18,7 +18,12 @@ public sealed class DeviceCounters
     public long Fragments;
     public long Resets;
     public long ZeroWindows;
+    /// <summary>Retransmissions of any kind (tshark's tcp.analysis.retransmission).</summary>
     public long Retransmissions;
+    /// <summary>TCP analysis events by TcpAnalysisFlags bit.</summary>
+    public readonly long[] TcpEvents = new long[TcpAnalysisFlagNames.Count];
+    /// <summary>Connection attempts by ConnectionAttemptResult.</summary>
+    public readonly long[] ConnectionAttempts = new long[4];
 
     public static string Label(ProtocolClass protocol) => ProtocolNames[(int)protocol];
     public static int ProtocolCount => ProtocolNames.Length;

@@ -1,8 +1,11 @@
-// Per-segment TCP analysis: finds the connection, follows its lifecycle and flags resets, zero windows
-// and retransmissions. The rules follow Wireshark 4.0's tcp_analyze_sequence_number where they apply
-// (see ../shared/reference/tcp-analysis-rules.md) so that counts equal tshark's; the retransmission rule
-// here is the plain "sequence range already sent" test that the TCP-analysis issue refines into
-// Wireshark's retransmission / fast / spurious / out-of-order classes.
+// The TCP driver: finds the connection (a new 5-tuple, or a SYN with a new ISN on a known one, as tshark
+// 4.0 starts a new tcp.stream), runs the sequence analysis (TcpSequenceAnalysis.cs, Wireshark 4.0's rules),
+// then does what Wireshark's dissect_tcp does after it in the same order: the SYN bookkeeping, the initial
+// RTT, is_first_ack, the window-scale option and verify_tcp_window_scaling. Counts each flagged event per
+// peer pair (src = sender of the packet), per device and per connection, and follows the lifecycle for
+// resets, handshake RTT and connection-attempt outcomes (TcpConnectionOutcome.cs).
+using System.Numerics;
+using System.Runtime.CompilerServices;
 using Netsight.Packets.Decoding;
 using Netsight.Packets.Flows;
 
@@ -15,6 +18,9 @@ public sealed partial class PacketAnalyzer
     private const sbyte ScaleUnknown = -1;
     private const sbyte ScaleNone = -2;
 
+    // Runs for every TCP segment from the first one: jitted fully optimized at once rather than waiting for
+    // tiering, which a short `netsight analyze` run would spend mostly in tier-0 code.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ProcessTcp(ref PacketHeaders h, PeerStats peer, long ts)
     {
         FlowKey key = FlowKey.Create(h.Source, h.SourcePort, h.Destination, h.DestinationPort, out bool senderIsA);
@@ -24,27 +30,33 @@ public sealed partial class PacketAnalyzer
         bool syn = (flags & TcpFlags.Syn) != 0;
         bool ack = (flags & TcpFlags.Ack) != 0;
         bool pureSyn = syn && !ack;
+        TcpAnalysisFlags preset = TcpAnalysisFlags.None;
 
         if (created)
         {
             // The client sent the SYN; a SYN-ACK comes from the server; without either, assume the first sender.
-            flow.ClientIsA = syn && ack ? !senderIsA : senderIsA;
-            flow.State = pureSyn ? TcpConnectionState.SynSent : TcpConnectionState.Midstream;
-            flow.ToServer.WindowScale = flow.ToClient.WindowScale = ScaleUnknown;
+            InitConnection(ref flow, syn && ack ? !senderIsA : senderIsA, pureSyn);
         }
         else if (pureSyn)
         {
             ref TcpDirection sender = ref senderIsA == flow.ClientIsA ? ref flow.ToServer : ref flow.ToClient;
-            // Wireshark 4.0: a SYN with another ISN on a known conversation starts a new tcp.stream.
             if (sender.BaseSeqSet && h.Sequence != sender.BaseSeq)
             {
+                // Wireshark 4.0: a SYN with another ISN on a known conversation starts a new tcp.stream.
                 IFlowEndHandler self = this;
                 if (!flow.Ended) self.OnFlowEnd(ref flow, FlowEndReason.PortReuse);
                 self.OnFlowRemoved(ref flow);
+                ReleaseSegments(ref flow);
                 Flows.Restart(ref flow, ts);
-                flow.ClientIsA = senderIsA;
-                flow.State = TcpConnectionState.SynSent;
-                flow.ToServer.WindowScale = flow.ToClient.WindowScale = ScaleUnknown;
+                InitConnection(ref flow, senderIsA, pureSyn: true);
+                preset = TcpAnalysisFlags.ReusedPorts;
+            }
+            else if (sender.BaseSeqSet)
+            {
+                // The same ISN: a SYN retransmission. Wireshark restores nextseq so that the SYN is flagged as
+                // a retransmission (and, in 4.0, also marks it "reused ports").
+                sender.NextSeq = sender.MaxSeqToBeAcked;
+                preset = TcpAnalysisFlags.ReusedPorts;
             }
         }
 
@@ -58,21 +70,57 @@ public sealed partial class PacketAnalyzer
             fwd.BaseSeq = syn ? h.Sequence : h.Sequence - 1;
             fwd.BaseSeqSet = true;
         }
+        if (!rev.BaseSeqSet && ack)
+        {
+            rev.BaseSeq = h.Acknowledgment - 1;
+            rev.BaseSeqSet = true;
+        }
         fwd.Packets++;
         fwd.Bytes += h.IpTotalLength;
         peer.TcpSegmentSize.Observe(h.PayloadLength);
 
-        AnalyzeSegment(ref flow, ref fwd, ref rev, ref h, peer);
+        TcpAnalysisFlags result = TcpSequenceAnalysis.Analyze(ref flow, ref fwd, ref rev, h.Sequence, h.Acknowledgment,
+            (uint)h.PayloadLength, flags, h.Window, ts, preset, _segments, out long ackedSentNanos);
+        if (result != TcpAnalysisFlags.None) CountEvents(ref flow, peer, result);
+        // tshark shows no ack_rtt of exactly zero; neither do we.
+        long ackRtt = ackedSentNanos >= 0 && ts != ackedSentNanos ? ts - ackedSentNanos : -1;
+        if (ackRtt != -1) ObserveAckRtt(ref flow, toServer, ackRtt, ts);
 
-        if (syn) TrackHandshake(ref flow, ref fwd, ref rev, ref h, toServer, ts);
-        fwd.Window = h.Window;
-        fwd.WindowSet = true;
+        // What dissect_tcp does after the analysis, in its order.
+        if (syn)
+        {
+            if (ack)
+            {
+                if (flow.SynAckTime == 0 && !toServer) flow.SynAckTime = ts;
+            }
+            else
+            {
+                flow.TsMruSyn = ts;
+            }
+            fwd.IsFirstAck = true;
+        }
+        if (ack && !syn)
+        {
+            if (flow.TsMruSyn != 0 && flow.InitialRttNanos == 0) SetInitialRtt(ref flow, ts);
+            fwd.IsFirstAck = false;
+        }
+        if (h.Options.HasWindowScale) fwd.WindowScale = (sbyte)Math.Min((int)h.Options.WindowScale, MaxWindowShift);
+        if (syn)
+        {
+            // verify_tcp_window_scaling: a SYN without the option means no scaling either way.
+            if (fwd.WindowScale == ScaleUnknown) fwd.WindowScale = rev.WindowScale = ScaleNone;
+            else if (ack && rev.WindowScale == ScaleNone) fwd.WindowScale = ScaleNone;
+            TrackHandshake(ref flow, toServer, ack, ts);
+        }
+
+        _frameObserver?.OnTcpFrame(result, in flow, toServer, ackRtt);
 
         if ((flags & TcpFlags.Rst) != 0)
         {
             peer.Resets++;
             Counters.Resets++;
             flow.Resets++;
+            OnReset(ref flow, toServer, ts);
             EndConnection(ref flow, FlowEndReason.Reset);
         }
         else if ((flags & TcpFlags.Fin) != 0)
@@ -81,58 +129,49 @@ public sealed partial class PacketAnalyzer
             if (rev.FinSeen) EndConnection(ref flow, FlowEndReason.Fin);
             else if (flow.State != TcpConnectionState.Closed) flow.State = TcpConnectionState.Closing;
         }
-        else if (ack && flow.State == TcpConnectionState.SynReceived && toServer)
+        else if (ack && !syn && flow.State == TcpConnectionState.SynReceived && toServer)
         {
             flow.State = TcpConnectionState.Established;
+            CountAttempt(ref flow, ConnectionAttemptResult.Established, ts);
         }
     }
 
-    private void AnalyzeSegment(ref Flow flow, ref TcpDirection fwd, ref TcpDirection rev, ref PacketHeaders h, PeerStats peer)
+    private static void InitConnection(ref Flow flow, bool clientIsA, bool pureSyn)
     {
-        uint seq = h.Sequence;
-        int seglen = h.PayloadLength;
-        TcpFlags flags = h.Flags;
-        bool synOrFinOrRst = (flags & (TcpFlags.Syn | TcpFlags.Fin | TcpFlags.Rst)) != 0;
+        flow.ClientIsA = clientIsA;
+        flow.State = pureSyn ? TcpConnectionState.SynSent : TcpConnectionState.Midstream;
+        flow.SawSyn = pureSyn;
+        flow.ToServer.WindowScale = flow.ToClient.WindowScale = ScaleUnknown;
+        flow.ToServer.Window = flow.ToClient.Window = uint.MaxValue;
+    }
 
-        // Step 1: a zero-window probe (one byte at the window edge while the peer's window is zero) is
-        // not itself a zero-window advertisement.
-        bool zeroWindowProbe = seglen == 1 && fwd.NextSeqSet && seq == fwd.NextSeq && rev.WindowSet && rev.Window == 0;
-
-        // Step 2: zero window.
-        if (!zeroWindowProbe && h.Window == 0 && !synOrFinOrRst)
+    private void CountEvents(ref Flow flow, PeerStats peer, TcpAnalysisFlags result)
+    {
+        long[] device = Counters.TcpEvents;
+        long[] pair = peer.TcpEvents;
+        for (uint bits = (uint)result; bits != 0; bits &= bits - 1)
         {
-            peer.ZeroWindows++;
-            Counters.ZeroWindows++;
-            flow.ZeroWindows++;
+            int i = BitOperations.TrailingZeroCount(bits);
+            device[i]++;
+            pair[i]++;
+            flow.Events[i]++;
         }
-
-        // Step 4: keep-alive (one byte or none just below the next sequence number) is not a retransmission.
-        bool keepAlive = !zeroWindowProbe && seglen <= 1 && fwd.NextSeqSet && seq == fwd.NextSeq - 1 && !synOrFinOrRst;
-
-        bool occupiesSequence = seglen > 0 || (flags & (TcpFlags.Syn | TcpFlags.Fin)) != 0;
-        if (occupiesSequence && !zeroWindowProbe && !keepAlive && fwd.NextSeqSet && SeqLessThan(seq, fwd.NextSeq)
-            && !(seglen > 1 && seq == fwd.NextSeq - 1))
+        if ((result & TcpAnalysisFlags.AnyRetransmission) != 0)
         {
             peer.Retransmissions++;
             Counters.Retransmissions++;
             flow.Retransmissions++;
         }
-
-        uint end = seq + (uint)seglen + ((flags & (TcpFlags.Syn | TcpFlags.Fin)) != 0 ? 1u : 0u);
-        if (!zeroWindowProbe && (!fwd.NextSeqSet || SeqLessThan(fwd.NextSeq, end)))
+        if ((result & TcpAnalysisFlags.ZeroWindow) != 0)
         {
-            fwd.NextSeq = end;
-            fwd.NextSeqSet = true;
+            peer.ZeroWindows++;
+            Counters.ZeroWindows++;
+            flow.ZeroWindows++;
         }
     }
 
-    private void TrackHandshake(ref Flow flow, ref TcpDirection fwd, ref TcpDirection rev, ref PacketHeaders h, bool toServer, long ts)
+    private void TrackHandshake(ref Flow flow, bool toServer, bool synAck, long ts)
     {
-        // Wireshark's verify_tcp_window_scaling: a SYN without the option means no scaling either way.
-        if (h.Options.HasWindowScale) fwd.WindowScale = (sbyte)Math.Min((int)h.Options.WindowScale, MaxWindowShift);
-        else fwd.WindowScale = rev.WindowScale = ScaleNone;
-
-        bool synAck = (h.Flags & TcpFlags.Ack) != 0;
         if (!synAck)
         {
             if (flow.State == TcpConnectionState.Midstream) flow.State = TcpConnectionState.SynSent;
@@ -158,6 +197,9 @@ public sealed partial class PacketAnalyzer
         if (!flow.Ended) ((IFlowEndHandler)this).OnFlowEnd(ref flow, reason);
     }
 
-    /// <summary>Sequence-number comparison modulo 2^32 (RFC 1982), Wireshark's LT_SEQ.</summary>
-    private static bool SeqLessThan(uint a, uint b) => (int)(a - b) < 0;
+    private void ReleaseSegments(ref Flow flow)
+    {
+        _segments.Release(ref flow.ToServer.Unacked);
+        _segments.Release(ref flow.ToClient.Unacked);
+    }
 }

@@ -20,6 +20,7 @@ public sealed partial class PacketAnalyzer : IFlowEndHandler
     private readonly AnalyzerOptions _options;
     private readonly IConnectionObserver? _observer;
     private PacketHeaders _headers; // reused for every packet: decoding fills it in place
+    private readonly UnackedSegmentPool _segments;
     private long _lastTimestampNanos;
 
     public PacketAnalyzer(string device, AnalyzerOptions options, IConnectionObserver? observer = null)
@@ -30,6 +31,7 @@ public sealed partial class PacketAnalyzer : IFlowEndHandler
         Flows = new FlowTable(options.MaxFlows);
         Peers = new PeerTable(options.MaxPeerSeries);
         Reassembler = new FragmentReassembler(options.MaxReassemblies, (long)options.ReassemblyTimeout.TotalNanoseconds);
+        _segments = new UnackedSegmentPool(options.MaxUnackedSegments);
         Dns = new DnsAnalyzer(options.Dns, options.MaxPeerSeries);
     }
 
@@ -40,6 +42,8 @@ public sealed partial class PacketAnalyzer : IFlowEndHandler
     public FlowTable Flows { get; }
     public PeerTable Peers { get; }
     public FragmentReassembler Reassembler { get; }
+    /// <summary>Unacked-segment lists of every connection (ack RTT), with their bounds' counters.</summary>
+    public UnackedSegmentPool UnackedSegments => _segments;
     /// <summary>Passive DNS: queries, responses and their latency (UDP and TCP port 53).</summary>
     public DnsAnalyzer Dns { get; }
     /// <summary>Kernel and interface drops reported by the capture source (pcap_stats), if any.</summary>
@@ -131,9 +135,14 @@ public sealed partial class PacketAnalyzer : IFlowEndHandler
     {
         flow.Ended = true;
         flow.EndReason = reason;
+        OnAttemptEnd(ref flow, reason);
         PeerStats peer = Peers.Get(new PeerKey(flow.ClientIp, flow.ServerIp), flow.LastSeenNanos);
         peer.ConnectionDuration.Observe(flow.DurationSeconds);
     }
 
-    void IFlowEndHandler.OnFlowRemoved(ref Flow flow) => _observer?.OnConnection(Device, flow);
+    void IFlowEndHandler.OnFlowRemoved(ref Flow flow)
+    {
+        _observer?.OnConnection(Device, flow);
+        ReleaseSegments(ref flow);
+    }
 }

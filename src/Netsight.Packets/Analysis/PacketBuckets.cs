@@ -16,6 +16,11 @@ public static class PacketBuckets
     public static readonly HistogramBuckets ConnectionDuration =
         new(0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600);
 
+    /// <summary>Round-trip times from 50 µs (same-host and same-rack paths) to 10 s and beyond (SYN
+    /// retransmissions back off 1, 3, 7 s).</summary>
+    public static readonly HistogramBuckets Rtt =
+        new(0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30);
+
     /// <summary>Window-scale shift counts: RFC 7323 allows 0 to 14, one bucket each.</summary>
     public static readonly HistogramBuckets WindowScale = HistogramBuckets.Linear(0, 1, 15);
 }

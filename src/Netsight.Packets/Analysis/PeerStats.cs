@@ -19,7 +19,12 @@ public sealed class PeerStats
     public long LastSeenNanos;
     public long Packets;
     public long Bytes;
+    /// <summary>Retransmissions of any kind (tshark's tcp.analysis.retransmission); by kind in TcpEvents.</summary>
     public long Retransmissions;
+    /// <summary>TCP analysis events by TcpAnalysisFlags bit, src = sender of the flagged packet.</summary>
+    public readonly long[] TcpEvents = new long[TcpAnalysisFlagNames.Count];
+    /// <summary>Connection attempts by ConnectionAttemptResult, src = client.</summary>
+    public readonly long[] ConnectionAttempts = new long[4];
     public long Resets;
     public long ZeroWindows;
     public long DontFragment;
@@ -28,6 +33,11 @@ public sealed class PeerStats
     public readonly Histogram TcpSegmentSize = new(PacketBuckets.TcpSegmentSize);
     public readonly Histogram ConnectionDuration = new(PacketBuckets.ConnectionDuration);
     public readonly Histogram WindowScale = new(PacketBuckets.WindowScale);
+    /// <summary>Handshake legs (src = client): SYN to SYN-ACK (server side) and SYN-ACK to ACK (client side).</summary>
+    public readonly Histogram HandshakeRttServer = new(PacketBuckets.Rtt);
+    public readonly Histogram HandshakeRttClient = new(PacketBuckets.Rtt);
+    /// <summary>tshark's ack_rtt, src = the side whose segment was acknowledged.</summary>
+    public readonly Histogram AckRtt = new(PacketBuckets.Rtt);
 
     /// <summary>A copy for a scrape, so formatting happens outside the capture thread's lock.</summary>
     public PeerStats Clone()
@@ -43,6 +53,11 @@ public sealed class PeerStats
         copy.TcpSegmentSize.Merge(source.TcpSegmentSize);
         copy.ConnectionDuration.Merge(source.ConnectionDuration);
         copy.WindowScale.Merge(source.WindowScale);
+        copy.HandshakeRttServer.Merge(source.HandshakeRttServer);
+        copy.HandshakeRttClient.Merge(source.HandshakeRttClient);
+        copy.AckRtt.Merge(source.AckRtt);
+        source.TcpEvents.CopyTo(copy.TcpEvents, 0);
+        source.ConnectionAttempts.CopyTo(copy.ConnectionAttempts, 0);
         return copy;
     }
 }

@@ -33,23 +33,45 @@ public enum FlowEndReason : byte
     CaptureEnd,
 }
 
-/// <summary>Sequence-space state of one direction, the subset of Wireshark's tcp_flow_t we use.</summary>
+/// <summary>Sequence-space state of one direction: the part of Wireshark's tcp_flow_t and
+/// tcp_analyze_seq_flow_info_t that the TCP analysis reads (see Analysis/TcpSequenceAnalysis.cs). Values
+/// keep Wireshark's conventions exactly (0 = not seen yet for NextSeq, MaxSeqToBeAcked and LastAck) because
+/// the classification depends on them.</summary>
 public struct TcpDirection
 {
     public bool BaseSeqSet;
     /// <summary>ISN from the SYN, or first seq - 1 when the SYN was not seen (Wireshark's base_seq).</summary>
     public uint BaseSeq;
-    /// <summary>Highest seq + len seen (SYN and FIN count one); 0 with NextSeqSet false before any.</summary>
+    /// <summary>Highest seq + len seen (SYN and FIN count one); 0 before any.</summary>
     public uint NextSeq;
-    public bool NextSeqSet;
-    /// <summary>Last raw (unscaled) window advertised by this side.</summary>
-    public ushort Window;
-    public bool WindowSet;
-    /// <summary>Shift from this side's SYN: -1 unknown (no SYN seen), -2 no scaling negotiated.</summary>
+    public long NextSeqTime;
+    /// <summary>Highest contiguous sequence number sent (Wireshark's maxseqtobeacked).</summary>
+    public uint MaxSeqToBeAcked;
+    /// <summary>Last acknowledgment number sent by this side, and when.</summary>
+    public uint LastAck;
+    public long LastAckTime;
+    /// <summary>Last raw (unscaled) window advertised by this side; uint.MaxValue before any (as Wireshark).</summary>
+    public uint Window;
+    /// <summary>Shift from this side's window-scale option: -1 unknown (no SYN seen), -2 no scaling negotiated.</summary>
     public sbyte WindowScale;
+    /// <summary>Set by a SYN, cleared by this side's first ACK without SYN: that window is used unscaled for window-full.</summary>
+    public bool IsFirstAck;
+    /// <summary>Duplicate ACKs in a row from this side (-1 after an ACKed-unseen-segment, as Wireshark 4.0).</summary>
+    public int DupAckNum;
+    /// <summary>Analysis flags of this side's last segment.</summary>
+    public Analysis.TcpAnalysisFlags LastSegmentFlags;
     public bool FinSeen;
     public long Packets;
     public long Bytes;
+    /// <summary>Segments sent and not yet acknowledged (for ack RTT).</summary>
+    public UnackedList Unacked;
+}
+
+/// <summary>Per-connection count of each TCP analysis event, indexed by TcpAnalysisFlags bit.</summary>
+[System.Runtime.CompilerServices.InlineArray(Analysis.TcpAnalysisFlagNames.Count)]
+public struct TcpEventCounts
+{
+    private int _element0;
 }
 
 public struct Flow
@@ -70,8 +92,25 @@ public struct Flow
     public TcpDirection ToServer;
     public TcpDirection ToClient;
     public int Resets;
+    /// <summary>Retransmissions of any kind (tshark's tcp.analysis.retransmission).</summary>
     public int Retransmissions;
     public int ZeroWindows;
+    public TcpEventCounts Events;
+    /// <summary>Capture time of the most recent pure SYN (Wireshark's ts_mru_syn), 0 = none.</summary>
+    public long TsMruSyn;
+    /// <summary>First SYN-ACK after a SYN, for the handshake legs.</summary>
+    public long SynAckTime;
+    /// <summary>Wireshark's iRTT (ts_first_rtt): SYN to the first ACK without SYN; 0 = not known.</summary>
+    public long InitialRttNanos;
+    public long HandshakeServerNanos;
+    public long HandshakeClientNanos;
+    public int AckRttCount;
+    public long AckRttSumNanos;
+    public long AckRttMinNanos;
+    public long AckRttMaxNanos;
+    /// <summary>The client's SYN was seen, so the connection attempt's outcome is counted.</summary>
+    public bool SawSyn;
+    public bool AttemptCounted;
 
     // Intrusive LRU links owned by FlowTable.
     internal int Prev;

@@ -11,9 +11,13 @@ public sealed record FileSummary(string Path, string Format, long Records, strin
 
 public sealed record ConnectionRecord(
     string Device, long Id, string Client, string Server, long Packets, long Bytes, int Resets,
-    int Retransmissions, int ZeroWindows, double DurationSeconds, string State, long FirstSeenNanos);
+    int Retransmissions, int ZeroWindows, double DurationSeconds, string State, long FirstSeenNanos)
+{
+    /// <summary>TCP analysis events and RTTs of this connection (TcpConnectionReport.cs).</summary>
+    public TcpConnectionReport Tcp { get; init; } = TcpConnectionReport.Empty;
+}
 
-public sealed class CaptureAnalysis : IConnectionObserver
+public sealed partial class CaptureAnalysis : IConnectionObserver
 {
     /// <summary>Expire idle state every this many records: often enough to bound memory, rare enough to cost nothing.</summary>
     private const int ExpireEveryRecords = 1 << 16;
@@ -39,6 +43,7 @@ public sealed class CaptureAnalysis : IConnectionObserver
             int id = record.InterfaceId;
             while (byInterface.Count <= id) byInterface.Add(null);
             PacketAnalyzer analyzer = byInterface[id] ??= AnalyzerFor(DeviceName(reader, id, fileName));
+            _frameNumber++;
             analyzer.Process(record.LinkType, record.Data, record.OriginalLength, record.TimestampNanos);
             if (++records % ExpireEveryRecords == 0)
             {
@@ -60,7 +65,10 @@ public sealed class CaptureAnalysis : IConnectionObserver
     private PacketAnalyzer AnalyzerFor(string device)
     {
         if (!_analyzers.TryGetValue(device, out PacketAnalyzer? analyzer))
+        {
             _analyzers[device] = analyzer = new PacketAnalyzer(device, _options, this);
+            if (FrameLog is not null) analyzer.TcpFrameObserver = this;
+        }
         return analyzer;
     }
 
@@ -76,7 +84,7 @@ public sealed class CaptureAnalysis : IConnectionObserver
         Connections.Add(new ConnectionRecord(device, flow.Id,
             FlowKey.Endpoint(flow.ClientIp, flow.ClientPort), FlowKey.Endpoint(flow.ServerIp, flow.ServerPort),
             flow.Packets, flow.Bytes, flow.Resets, flow.Retransmissions, flow.ZeroWindows, flow.DurationSeconds,
-            StateName(flow), flow.FirstSeenNanos));
+            StateName(flow), flow.FirstSeenNanos) { Tcp = TcpConnectionReport.From(flow) });
     }
 
     private static string StateName(in Flow flow) => flow.Ended

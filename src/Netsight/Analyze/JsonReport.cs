@@ -46,6 +46,7 @@ public static class JsonReport
         w.WriteNumber("table_full", t.Reassemblies.TableFull);
         w.WriteNumber("invalid", t.Reassemblies.Invalid);
         w.WriteEndObject();
+        TcpJson.WriteTotals(w, analysis.Analyzers);
         w.WriteEndObject();
 
         DnsReport.Write(w, analysis.Analyzers);
@@ -65,6 +66,7 @@ public static class JsonReport
             w.WriteNumber("zero_windows", c.ZeroWindows);
             w.WriteNumber("duration_seconds", Math.Round(c.DurationSeconds, 9));
             w.WriteString("state", c.State);
+            TcpJson.WriteConnection(w, c.Tcp);
             w.WriteEndObject();
         }
         w.WriteEndArray();

@@ -1,5 +1,6 @@
 // `netsight analyze` for people: totals, then the connections (all, or the --top N worst by
 // retransmissions, resets and zero windows) as Spectre.Console tables.
+using Netsight.Packets.Analysis;
 using Spectre.Console;
 
 namespace Netsight.Analyze;
@@ -32,13 +33,42 @@ public static class TableReport
             .AddColumn("device").AddColumn("client").AddColumn("server").AddColumn("state")
             .AddColumn(new TableColumn("packets").RightAligned()).AddColumn(new TableColumn("bytes").RightAligned())
             .AddColumn(new TableColumn("retrans").RightAligned()).AddColumn(new TableColumn("resets").RightAligned())
-            .AddColumn(new TableColumn("zero win").RightAligned()).AddColumn(new TableColumn("duration").RightAligned());
+            .AddColumn(new TableColumn("zero win").RightAligned()).AddColumn(new TableColumn("duration").RightAligned())
+            .AddColumn(new TableColumn("tcp events").RightAligned()).AddColumn(new TableColumn("iRTT").RightAligned())
+            .AddColumn(new TableColumn("ack RTT min/avg/max").RightAligned());
         foreach (ConnectionRecord c in connections)
             table.AddRow(Markup.Escape(c.Device), Markup.Escape(c.Client), Markup.Escape(c.Server), c.State,
                 c.Packets.ToString("N0"), c.Bytes.ToString("N0"), c.Retransmissions.ToString("N0"), c.Resets.ToString("N0"),
-                c.ZeroWindows.ToString("N0"), $"{c.DurationSeconds:0.000} s");
+                c.ZeroWindows.ToString("N0"), $"{c.DurationSeconds:0.000} s", Markup.Escape(TcpEvents(c.Tcp)),
+                Ms(c.Tcp.InitialRttSeconds),
+                c.Tcp.AckRttCount == 0 ? "-" : $"{Ms(c.Tcp.AckRttMinSeconds)} / {Ms(c.Tcp.AckRttAvgSeconds)} / {Ms(c.Tcp.AckRttMaxSeconds)}");
         console.Write(table);
         foreach (FileSummary f in analysis.Files.Where(f => f.Warning is not null))
             console.MarkupLine($"[yellow]warning:[/] {Markup.Escape(f.Warning!)}");
     }
+
+    /// <summary>The connection's non-zero TCP analysis events other than retransmissions and zero windows
+    /// (already columns), e.g. "fast 2, dup_ack 5, ooo 1".</summary>
+    private static string TcpEvents(TcpConnectionReport t)
+    {
+        var parts = new List<string>();
+        void Add(string name, TcpAnalysisFlags flag)
+        {
+            int n = t[flag];
+            if (n > 0) parts.Add($"{name} {n:N0}");
+        }
+        Add("fast", TcpAnalysisFlags.FastRetransmission);
+        Add("spurious", TcpAnalysisFlags.SpuriousRetransmission);
+        Add("ooo", TcpAnalysisFlags.OutOfOrder);
+        Add("lost", TcpAnalysisFlags.LostSegment);
+        Add("unseen", TcpAnalysisFlags.AckedUnseen);
+        Add("dup_ack", TcpAnalysisFlags.DuplicateAck);
+        Add("zwp", TcpAnalysisFlags.ZeroWindowProbe);
+        Add("win_full", TcpAnalysisFlags.WindowFull);
+        Add("win_upd", TcpAnalysisFlags.WindowUpdate);
+        Add("keepalive", TcpAnalysisFlags.KeepAlive);
+        return parts.Count == 0 ? "-" : string.Join(", ", parts);
+    }
+
+    private static string Ms(double? seconds) => seconds is null ? "-" : $"{seconds.Value * 1000:0.###} ms";
 }

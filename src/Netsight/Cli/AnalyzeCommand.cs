@@ -18,21 +18,24 @@ public static class AnalyzeCommand
     public static Command Create()
     {
         var files = new Argument<string[]>("FILE") { Description = "pcap or pcapng files (several: analyzed in order, as one capture).", Arity = ArgumentArity.OneOrMore };
-        var output = new Option<string>("--output", "-o") { Description = "table (default), metrics (the agent's families as exposition text) or json.", DefaultValueFactory = _ => "table" };
-        output.AcceptOnlyFromAmong("table", "metrics", "json");
-        var top = new Option<int>("--top") { Description = "Show only the N worst connections (by retransmissions, resets, zero windows); 0 = all.", CustomParser = OptionParsers.IntInRange(0, int.MaxValue), DefaultValueFactory = _ => 0 };
+        var output = new Option<string>("--output", "-o") { Description = "table (default), metrics (the agent's families as exposition text), json, or frames (debug: one line per TCP segment: frame number, TCP analysis flags by tshark name, ack RTT).", DefaultValueFactory = _ => "table" };
+        output.AcceptOnlyFromAmong("table", "metrics", "json", "frames");
+        var top = new Option<int>("--top") { Description = "Show only the N worst connections (see --sort); 0 = all.", CustomParser = OptionParsers.IntInRange(0, int.MaxValue), DefaultValueFactory = _ => 0 };
+        var sort = new Option<string>("--sort") { Description = "What makes a connection worst for --top: retransmissions (all kinds; default), zero-windows, rtt (initial RTT, else the worst ack RTT), resets, lost-segments or duplicate-acks.", DefaultValueFactory = _ => "retransmissions" };
+        sort.AcceptOnlyFromAmong(ConnectionRanking.Keys);
         var maxFlows = new Option<int>("--max-flows") { Description = "TCP connections tracked at once.", CustomParser = OptionParsers.IntInRange(1, 100_000_000), DefaultValueFactory = _ => 1_048_576 };
 
-        var command = new Command("analyze", "Analyze pcap/pcapng files with the same analysis the agent runs live.") { files, output, top, maxFlows };
-        command.SetAction(parse => Run(parse.GetValue(files)!, parse.GetValue(output)!, parse.GetValue(top), parse.GetValue(maxFlows)));
+        var command = new Command("analyze", "Analyze pcap/pcapng files with the same analysis the agent runs live.") { files, output, top, sort, maxFlows };
+        command.SetAction(parse => Run(parse.GetValue(files)!, parse.GetValue(output)!, parse.GetValue(top), parse.GetValue(maxFlows), parse.GetValue(sort)!));
         return command;
     }
 
-    private static int Run(string[] paths, string output, int top, int maxFlows)
+    private static int Run(string[] paths, string output, int top, int maxFlows, string sort)
     {
         // Files are reports, not live series: nothing expires by TTL and the peer cap is generous.
+        using StreamWriter? frames = output == "frames" ? new StreamWriter(Console.OpenStandardOutput(), bufferSize: 1 << 16) : null;
         var analysis = new CaptureAnalysis(new AnalyzerOptions { MaxFlows = maxFlows, MaxPeerSeries = 1_000_000, SeriesTtl = TimeSpan.MaxValue / 4,
-            Dns = new Netsight.Packets.Dns.DnsOptions { CollectNames = output == "json" } });
+            Dns = new Netsight.Packets.Dns.DnsOptions { CollectNames = output == "json" } }) { FrameLog = frames };
         try
         {
             bool showProgress = output == "table" && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive
@@ -63,10 +66,8 @@ public static class AnalyzeCommand
         foreach (FileSummary f in analysis.Files.Where(f => f.Warning is not null))
             Console.Error.WriteLine($"netsight: warning: {f.Warning}");
 
-        IReadOnlyList<ConnectionRecord> connections = top > 0
-            ? analysis.Connections.OrderByDescending(c => c.Retransmissions).ThenByDescending(c => c.Resets)
-                .ThenByDescending(c => c.ZeroWindows).ThenByDescending(c => c.Bytes).Take(top).ToList()
-            : analysis.Connections;
+        if (frames is not null) return 0;
+        IReadOnlyList<ConnectionRecord> connections = top > 0 ? ConnectionRanking.Top(analysis.Connections, sort, top) : analysis.Connections;
 
         using Stream stdout = Console.OpenStandardOutput();
         switch (output)
