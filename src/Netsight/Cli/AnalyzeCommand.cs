@@ -15,12 +15,15 @@ public static class AnalyzeCommand
 {
     private const long ProgressBarMinBytes = 32L << 20; // smaller files finish before a bar is worth drawing
 
+    private const int TableDefaultTop = 25;
+    private const int RedirectedTableWidth = 220;
+
     public static Command Create()
     {
         var files = new Argument<string[]>("FILE") { Description = "pcap or pcapng files (several: analyzed in order, as one capture).", Arity = ArgumentArity.OneOrMore };
         var output = new Option<string>("--output", "-o") { Description = "table (default), metrics (the agent's families as exposition text), json, or frames (debug: one line per TCP segment: frame number, TCP analysis flags by tshark name, ack RTT).", DefaultValueFactory = _ => "table" };
         output.AcceptOnlyFromAmong("table", "metrics", "json", "frames");
-        var top = new Option<int>("--top") { Description = "Show only the N worst connections (see --sort); 0 = all.", CustomParser = OptionParsers.IntInRange(0, int.MaxValue), DefaultValueFactory = _ => 0 };
+        var top = new Option<int>("--top") { Description = $"Show only the N worst connections (see --sort); 0 = all. Default: all for json, the {TableDefaultTop} worst for the table.", CustomParser = OptionParsers.IntInRange(0, int.MaxValue), DefaultValueFactory = _ => -1 };
         var sort = new Option<string>("--sort") { Description = "What makes a connection worst for --top: retransmissions (all kinds; default), zero-windows, rtt (initial RTT, else the worst ack RTT), resets, lost-segments or duplicate-acks.", DefaultValueFactory = _ => "retransmissions" };
         sort.AcceptOnlyFromAmong(ConnectionRanking.Keys);
         var maxFlows = new Option<int>("--max-flows") { Description = "TCP connections tracked at once.", CustomParser = OptionParsers.IntInRange(1, 100_000_000), DefaultValueFactory = _ => 1_048_576 };
@@ -67,6 +70,9 @@ public static class AnalyzeCommand
             Console.Error.WriteLine($"netsight: warning: {f.Warning}");
 
         if (frames is not null) return 0;
+        // A table of tens of thousands of rows is neither readable nor cheap to render (0.4 ms a row in
+        // Spectre.Console): unless asked, the table shows the worst connections and says how many there were.
+        if (top < 0) top = output == "table" ? TableDefaultTop : 0;
         IReadOnlyList<ConnectionRecord> connections = top > 0 ? ConnectionRanking.Top(analysis.Connections, sort, top) : analysis.Connections;
 
         using Stream stdout = Console.OpenStandardOutput();
@@ -83,6 +89,8 @@ public static class AnalyzeCommand
                 }
                 break;
             default:
+                // Piped or redirected, Spectre assumes 80 columns and wraps every cell; a file or pager has room.
+                if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = RedirectedTableWidth;
                 TableReport.Write(AnsiConsole.Console, analysis, connections, analysis.Connections.Count);
                 break;
         }
