@@ -51,14 +51,16 @@ public sealed class EventBurstTests(ITestOutputHelper output)
         // Settle: the oracle has all of them, and the agent's count stops moving.
         int listedNow = lab.ListEntries("-p", "udp", "--dport", "9").Count;
         output.WriteLine($"conntrack -L lists {listedNow} burst flows right after the burst");
-        Assert.Equal(Flows, listedNow);
-        NetsightWait(() => oracle.CountText("NEW") >= Flows || oracle.Overrun, TimeSpan.FromSeconds(60),
+        // The kernel table is the oracle: on a loaded machine a raw datagram is occasionally not sent or its
+        // entry not inserted (seen: 49,999 of 50,000), which says nothing about the agent.
+        Assert.True(listedNow >= Flows * 999 / 1000, $"the lab made only {listedNow} of {Flows} flows");
+        NetsightWait(() => oracle.CountText("NEW") >= listedNow || oracle.Overrun, TimeSpan.FromSeconds(60),
             () => $"conntrack -E saw {oracle.CountText("NEW")}, conntrack -L listed {listedNow}; agent: {agent.Scrape().Dump("netsight_conntrack_e")}\nstderr of conntrack -E: {oracle.Stderr}");
         double previous = -1;
         var settled = agent.WaitFor(e =>
         {
             double now = e.Sum("netsight_conntrack_events_total", l => l["type"] == "new");
-            bool done = now == previous && (now >= Flows || e.Sum("netsight_conntrack_events_lost_total") > 0);
+            bool done = now == previous && (now >= listedNow || e.Sum("netsight_conntrack_events_lost_total") > 0);
             previous = now;
             return done;
         }, "event count settles", TimeSpan.FromSeconds(90));
@@ -71,7 +73,7 @@ public sealed class EventBurstTests(ITestOutputHelper output)
         // buffer; then it is a lower bound and the kernel table (`conntrack -L` right after the burst) is
         // the oracle for the total.
         if (oracle.Overrun) output.WriteLine("conntrack -E overran (its own ENOBUFS): " + oracle.Stderr);
-        else Assert.Equal(Flows, seen);
+        else Assert.Equal(listedNow, seen);
         Assert.True(counted >= seen || lost > 0, $"agent counted {counted} < conntrack -E {seen} without an overrun");
 
         if (mustOverrun) Assert.True(lost > 0, "a 64 KiB buffer did not overrun");
