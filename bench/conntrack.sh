@@ -140,3 +140,4 @@ echo "conntrack -L rows time the whole process (start, dump, text output to /dev
 echo "in-process, after a warm-up round (runtime start and JIT excluded). The collector row also builds its flow"
 echo "table (first round inserts, later rounds update the same 100,000 records). The in-memory row parses the"
 echo "datagrams of one dump again from memory: the parser's own cost, without the kernel's (sys) work."
+grep -h 'id_collisions' "$TMP/ct-dump.out" | sed 's/^ct-dump /CTA_ID (the collector'"'"'s flow key): /' || true

@@ -63,6 +63,17 @@ internal static class ConntrackModes
         var datagrams = new List<byte[]>();
         Capture(socket, buffer, sequence++, datagrams);
         Measure("memory", rounds, () => ParseInMemory(datagrams, errors));
+        // The collector keys its flow table by CTA_ID, a 32-bit hash: how many entries of this dump share one.
+        var ids = new HashSet<uint>();
+        long withId = 0;
+        foreach (byte[] datagram in datagrams)
+        {
+            var reader = new NetlinkMessageReader(datagram);
+            var entry = new ConntrackEntry();
+            while (reader.TryRead(out NetlinkMessage m))
+                if (m.Type != Netlink.NLMSG_DONE && ConntrackParser.TryParseEntry(m, ref entry, errors) && entry.Has(CtFields.Id)) { withId++; ids.Add(entry.Id); }
+        }
+        Console.WriteLine($"ct-dump entries_with_id={withId} distinct_ids={ids.Count} id_collisions={withId - ids.Count}");
         Console.WriteLine($"ct-dump parse_errors={Enum.GetValues<ParseError>().Sum(e => errors[e])}");
         return 0;
     }
