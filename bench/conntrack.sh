@@ -3,7 +3,8 @@
 # table (root, Linux, conntrack-tools, nftables, iproute2, dotnet).
 #   1. creates a network namespace, enables conntrack there with an nft `ct state` rule, raises
 #      nf_conntrack_max in it when the kernel allows (it is per namespace only on recent kernels) and the
-#      unreplied-UDP timeout so the entries outlive the run;
+#      unreplied-UDP timeout so the entries outlive the run, and turns on accounting and timestamps there
+#      (as the collector does by default), so every entry carries counters and a start time;
 #   2. fills the table: `ct-fill` sends one UDP datagram to each of ENTRIES distinct (127.1.x.y, port) pairs
 #      on the namespace's own loopback (nothing leaves the namespace);
 #   3. times, inside the namespace and pinned to one core: `conntrack -L > /dev/null`, `conntrack -L -o extended
@@ -79,6 +80,8 @@ else
   MAX_NOTE="nf_conntrack_max $MAX, enough (writable in the namespace: $(nsx test -w /proc/sys/net/netfilter/nf_conntrack_max && echo yes || echo no))"
 fi
 log "$MAX_NOTE"
+# As the collector runs by default (--conntrack.enable-accounting): entries carry counters and timestamps.
+nsx sysctl -qw net.netfilter.nf_conntrack_acct=1 net.netfilter.nf_conntrack_timestamp=1
 # Unreplied UDP entries expire after 30 s by default: keep them for the whole run.
 nsx sysctl -qw net.netfilter.nf_conntrack_udp_timeout=3600
 nsx sysctl -qw net.netfilter.nf_conntrack_udp_timeout_stream=3600 2>/dev/null || true
