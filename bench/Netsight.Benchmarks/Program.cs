@@ -3,6 +3,7 @@
 //   alloc [PACKETS]           bytes allocated per packet by PacketAnalyzer.Process after warm-up (the 0 B claim)
 //   breakdown FILE [ROUNDS]   where `netsight analyze` spends its time: read only, + decode, + full analysis
 //   gen-flows FILE [CONNS]    writes a pcap with CONNS concurrent TCP connections that stay open (flow-table RSS)
+// and two for bench/conntrack.sh (see ConntrackModes.cs): ct-fill COUNT [PORT], ct-dump [ROUNDS].
 using BenchmarkDotNet.Running;
 
 namespace Netsight.Benchmarks;
@@ -21,6 +22,10 @@ public static class Program
                     return QuickModes.Breakdown(args[1], args.Length > 2 ? int.Parse(args[2]) : 3);
                 case "gen-flows" when args.Length > 1:
                     return QuickModes.GenerateFlows(args[1], args.Length > 2 ? int.Parse(args[2]) : 100_000);
+                case "ct-fill":
+                    return ConntrackModes.Fill(args.Length > 1 ? int.Parse(args[1]) : 100_000, args.Length > 2 ? int.Parse(args[2]) : 1024);
+                case "ct-dump":
+                    return ConntrackModes.Dump(args.Length > 1 ? int.Parse(args[1]) : 5);
             }
         }
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
