@@ -64,8 +64,8 @@ public sealed partial class ConntrackCollector
         foreach (var (id, flow) in _table.Flows)
         {
             long start = flow.StartNs != 0 ? (long)(flow.StartNs / 1_000_000_000) : flow.FirstSeenSeconds;
-            WriteFlow(json, id, flow.Original, flow.OriginalBytes, start, flow.LastUpdateSeconds, "original");
-            if (!flow.Reply.Source.IsEmpty) WriteFlow(json, id, flow.Reply, flow.ReplyBytes, start, flow.LastUpdateSeconds, "reply");
+            WriteFlow(json, id.Id, flow.Original, flow.OriginalBytes, start, flow.LastUpdateSeconds, "original");
+            if (!flow.Reply.Source.IsEmpty) WriteFlow(json, id.Id, flow.Reply, flow.ReplyBytes, start, flow.LastUpdateSeconds, "reply");
         }
         json.WriteEndArray();
     }

@@ -44,15 +44,15 @@ public sealed class ConntrackTable
     public static readonly HistogramBuckets DurationBuckets =
         new(0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600, 10800, 32400);
 
-    private readonly Dictionary<uint, FlowRecord> _flows = [];
-    private readonly Dictionary<uint, long> _tombstones = [];
+    private readonly Dictionary<CtKey, FlowRecord> _flows = [];
+    private readonly Dictionary<CtKey, long> _tombstones = [];
     private readonly Dictionary<ServiceKey, ServiceStats> _services = [];
     private readonly ServiceCidrs _serviceCidrs;
     private readonly int _maxFlows;
     private readonly int _maxServices;
     private int _dumpGeneration;
     private long _dumpStartTick;
-    private readonly List<uint> _scratch = [];
+    private readonly List<CtKey> _scratch = [];
 
     public ConntrackTable(ServiceCidrs serviceCidrs, int maxFlows, int maxServices)
     {
@@ -72,7 +72,7 @@ public sealed class ConntrackTable
     public long Dumps { get; private set; }
 
     public int FlowCount => _flows.Count;
-    public IReadOnlyDictionary<uint, FlowRecord> Flows => _flows;
+    public IReadOnlyDictionary<CtKey, FlowRecord> Flows => _flows;
     public IReadOnlyCollection<ServiceStats> Services => _services.Values;
 
     /// <summary>Applies one event (NEW or DESTROY) received at <paramref name="nowSeconds"/> (wall clock) and <paramref name="tick"/>.</summary>
@@ -85,7 +85,7 @@ public sealed class ConntrackTable
             return;
         }
         if (entry.Type == CtEventType.New) NewEvents++;
-        if ((entry.Fields & CtFields.Id) != 0) _tombstones.Remove(entry.Id);
+        if ((entry.Fields & CtFields.Id) != 0) _tombstones.Remove(CtKey.Of(entry));
         Upsert(entry, nowSeconds, tick, countIfUntracked: entry.Type == CtEventType.New);
     }
 
@@ -98,7 +98,7 @@ public sealed class ConntrackTable
     /// <summary>Applies one entry of the dump begun last.</summary>
     public void ApplyDumpEntry(in ConntrackEntry entry, long nowSeconds, long tick)
     {
-        if ((entry.Fields & CtFields.Id) != 0 && _tombstones.ContainsKey(entry.Id)) return;
+        if ((entry.Fields & CtFields.Id) != 0 && _tombstones.ContainsKey(CtKey.Of(entry))) return;
         Upsert(entry, nowSeconds, tick, countIfUntracked: false);
     }
 
@@ -111,7 +111,7 @@ public sealed class ConntrackTable
         if (consistent)
             foreach (var (id, flow) in _flows)
             if (flow.SeenInDump != _dumpGeneration && flow.InsertedTick < _dumpStartTick) _scratch.Add(id);
-        foreach (uint id in _scratch)
+        foreach (CtKey id in _scratch)
         {
             _flows.Remove(id, out FlowRecord flow);
             Finish(flow.Service, flow.OriginalBytes, flow.ReplyBytes, double.NaN);
@@ -120,13 +120,13 @@ public sealed class ConntrackTable
         _scratch.Clear();
         foreach (var (id, tick) in _tombstones)
             if (tick < _dumpStartTick) _scratch.Add(id);
-        foreach (uint id in _scratch) _tombstones.Remove(id);
+        foreach (CtKey id in _scratch) _tombstones.Remove(id);
     }
 
     private void Upsert(in ConntrackEntry entry, long nowSeconds, long tick, bool countIfUntracked)
     {
         if ((entry.Fields & CtFields.Id) == 0) return;
-        ref FlowRecord flow = ref CollectionsMarshal.GetValueRefOrNullRef(_flows, entry.Id);
+        ref FlowRecord flow = ref CollectionsMarshal.GetValueRefOrNullRef(_flows, CtKey.Of(entry));
         if (System.Runtime.CompilerServices.Unsafe.IsNullRef(ref flow))
         {
             ServiceStats? service = ServiceOf(entry);
@@ -137,7 +137,7 @@ public sealed class ConntrackTable
                 if (countIfUntracked && service is not null) service.Connections++;
                 return;
             }
-            flow = ref CollectionsMarshal.GetValueRefOrAddDefault(_flows, entry.Id, out _);
+            flow = ref CollectionsMarshal.GetValueRefOrAddDefault(_flows, CtKey.Of(entry), out _);
             flow.FirstSeenSeconds = nowSeconds;
             flow.InsertedTick = tick;
             flow.Service = service;
@@ -157,8 +157,8 @@ public sealed class ConntrackTable
     private void Destroy(in ConntrackEntry entry, long tick)
     {
         if ((entry.Fields & CtFields.Id) == 0) return;
-        _tombstones[entry.Id] = tick;
-        bool tracked = _flows.Remove(entry.Id, out FlowRecord flow);
+        _tombstones[CtKey.Of(entry)] = tick;
+        bool tracked = _flows.Remove(CtKey.Of(entry), out FlowRecord flow);
         ServiceStats? service = tracked ? flow.Service : FindService(entry);
         if (service is null) return;
         ulong original = (entry.Fields & CtFields.CountersOriginal) != 0 ? entry.OriginalBytes : flow.OriginalBytes;

@@ -62,8 +62,22 @@ public sealed class ConntrackTableTests
         table.ApplyDumpEntry(Synthetic(1, CtEventType.Update), 3, 31);
         table.ApplyEvent(Synthetic(3, CtEventType.New), 3, 32); // arrived during the dump: kept
         table.EndDump();
-        Assert.Equal([1u, 3u], table.Flows.Keys.Order());
+        Assert.Equal([1u, 3u], table.Flows.Keys.Select(k => k.Id).Order());
         Assert.Equal(1, table.FlowsSwept);
+    }
+
+    [Fact]
+    public void EntriesSharingA32BitIdAreStillTwoFlows()
+    {
+        // The kernel's id is a 32-bit hash: at 100,000 entries about one pair collides, and must not merge.
+        var table = NewTable();
+        ConntrackEntry first = Synthetic(42, CtEventType.New), second = Synthetic(42, CtEventType.New, dst: "10.0.0.3", replySrc: "10.0.0.3");
+        table.ApplyEvent(first, 1, 10);
+        table.ApplyEvent(second, 1, 11);
+        Assert.Equal(2, table.FlowCount);
+        first.Type = CtEventType.Destroy;
+        table.ApplyEvent(first, 2, 12);
+        Assert.Equal("10.0.0.3", Assert.Single(table.Flows).Value.Original.Destination.ToString());
     }
 
     [Fact]
