@@ -191,6 +191,36 @@ internal sealed class ExpositionBuffer : IDisposable
         }
     }
 
+    /// <summary>
+    /// One whole line <c>{a}{b}{c}{value}\n</c> with one reservation (a histogram's bucket lines: the
+    /// series' prefix up to <c>le="</c>, the bound, <c>"} </c>); pieces longer than the buffer go one by one.
+    /// </summary>
+    internal void WriteLine(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b, ReadOnlySpan<byte> c, long value)
+    {
+        int need = a.Length + b.Length + c.Length + MaxNumberLength + 1;
+        byte[] buffer = _buffer ?? throw new ObjectDisposedException(nameof(MetricWriter));
+        if (need > buffer.Length)
+        {
+            WriteBytes(a);
+            WriteBytes(b);
+            WriteBytes(c);
+            WriteLong(value);
+            WriteByte((byte)'\n');
+            return;
+        }
+        Span<byte> free = Reserve(need);
+        a.CopyTo(free);
+        int n = a.Length;
+        b.CopyTo(free[n..]);
+        n += b.Length;
+        c.CopyTo(free[n..]);
+        n += c.Length;
+        value.TryFormat(free[n..], out int written, default, CultureInfo.InvariantCulture);
+        n += written;
+        free[n++] = (byte)'\n';
+        _used += n;
+    }
+
     internal void WriteLong(long value)
     {
         Span<byte> free = Reserve(MaxNumberLength);

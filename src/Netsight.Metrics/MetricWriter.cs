@@ -29,6 +29,7 @@ public sealed class MetricWriter : IDisposable
     private string? _name;          // sample name, with _total for counters
     private byte[] _nameBytes = []; // _name as ASCII, written at the start of every line
     private byte[] _labelBytes = new byte[256]; // the current series' labels, encoded once per series
+    private byte[] _prefixBytes = new byte[256]; // a histogram's `name_bucket{labels,le="`
     private string _familyName = "";// OpenMetrics family name, without _total
     private string _help = "";
     private string? _unit;
@@ -123,17 +124,32 @@ public sealed class MetricWriter : IDisposable
         int encodedLength = ExpositionBuffer.EncodeLabels(labels, ref _labelBytes); // may replace _labelBytes
         ReadOnlySpan<byte> encoded = _labelBytes.AsSpan(0, encodedLength);
 
+        // Every bucket line starts with the same `name_bucket{labels,le="`: build it once per series.
+        int prefixLength = _nameBytes.Length + 8 + encoded.Length + 5;
+        if (_prefixBytes.Length < prefixLength)
+        {
+            _prefixBytes = new byte[Math.Max(prefixLength, 2 * _prefixBytes.Length)];
+        }
+        Span<byte> prefix = _prefixBytes;
+        int p = 0;
+        _nameBytes.CopyTo(prefix);
+        p += _nameBytes.Length;
+        "_bucket{"u8.CopyTo(prefix[p..]);
+        p += 8;
+        encoded.CopyTo(prefix[p..]);
+        p += encoded.Length;
+        ReadOnlySpan<byte> le = encoded.Length > 0 ? ",le=\""u8 : "le=\""u8;
+        le.CopyTo(prefix[p..]);
+        p += le.Length;
+        ReadOnlySpan<byte> bucketPrefix = prefix[..p];
+
         long cumulative = 0;
         for (int i = 0; i < bucketCounts.Length; i++)
         {
             cumulative += bucketCounts[i];
-            WriteSeriesName("_bucket"u8, encoded, buckets.LeText(i, _format));
-            _out.WriteLong(cumulative);
-            _out.WriteByte((byte)'\n');
+            _out.WriteLine(bucketPrefix, buckets.LeText(i, _format), "\"} "u8, cumulative);
         }
-        WriteSeriesName("_bucket"u8, encoded, "+Inf"u8);
-        _out.WriteLong(count);
-        _out.WriteByte((byte)'\n');
+        _out.WriteLine(bucketPrefix, "+Inf"u8, "\"} "u8, count);
 
         WriteSeriesName("_sum"u8, encoded, default);
         _out.WriteDouble(sum, _format);
