@@ -12,6 +12,54 @@ namespace Netsight.Benchmarks;
 
 internal static class QuickModes
 {
+    /// <summary>Series per pair, then the steady-state scrape time (best and median of ROUNDS) for PAIRS peer pairs.</summary>
+    public static int Scrape(int pairs, int rounds)
+    {
+        var setup = new ScrapeSetup(pairs);
+        var (total, pairSeries, byFamily) = setup.Count();
+        Console.WriteLine($"pairs {pairs} series_total {total} pair_series {pairSeries}");
+        foreach (var (family, n) in byFamily) Console.WriteLine($"  {family} {n}");
+        for (int i = 0; i < 3; i++) setup.Scrape(Stream.Null);
+        var times = new List<double>();
+        for (int i = 0; i < rounds; i++)
+        {
+            long a0 = GC.GetAllocatedBytesForCurrentThread();
+            long t0 = Stopwatch.GetTimestamp();
+            setup.Scrape(Stream.Null);
+            times.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+            if (i == 0) Console.WriteLine($"alloc_bytes {GC.GetAllocatedBytesForCurrentThread() - a0}");
+        }
+        times.Sort();
+        Console.WriteLine($"scrape_ms_best {times[0]:F1} scrape_ms_median {times[times.Count / 2]:F1}");
+        // The exposition writer alone: the same lines (per pair 1 counter, 2 histograms of 11 and 12
+        // buckets) with labels {device, src_ip, dst_ip}, without the snapshot and the folding.
+        var labels = new Netsight.Metrics.Label[pairs][];
+        for (int i = 0; i < pairs; i++) labels[i] = [new("device", "eth0"), new("src_ip", $"10.0.{i >> 8}.{i & 255}"), new("dst_ip", "10.96.0.1")];
+        var b11 = new Netsight.Metrics.HistogramBuckets([.. Enumerable.Range(1, 10).Select(x => x * 100.0)]);
+        var b12 = new Netsight.Metrics.HistogramBuckets([.. Enumerable.Range(1, 11).Select(x => x * 100.0)]);
+        long[] c11 = new long[10], c12 = new long[11];
+        c11[0] = 1; c12[0] = 1;
+        times.Clear();
+        for (int r = 0; r < Math.Max(3, rounds); r++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            using (var w = new Netsight.Metrics.MetricWriter(Stream.Null, Netsight.Metrics.ExpositionFormat.PrometheusText))
+            {
+                w.BeginFamily("a_total", "a", Netsight.Metrics.MetricType.Counter);
+                foreach (var l in labels) w.Sample(l, 1L);
+                w.BeginFamily("b", "b", Netsight.Metrics.MetricType.Histogram);
+                foreach (var l in labels) w.Histogram(l, b11, c11, 40, 1);
+                w.BeginFamily("c", "c", Netsight.Metrics.MetricType.Histogram);
+                foreach (var l in labels) w.Histogram(l, b12, c12, 0, 1);
+                w.Finish();
+            }
+            times.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+        }
+        times.Sort();
+        Console.WriteLine($"writer_only_ms_best {times[0]:F1} writer_only_ms_median {times[times.Count / 2]:F1}");
+        return 0;
+    }
+
     /// <summary>Processes <paramref name="packets"/> packets of every traffic profile after a warm-up and
     /// prints the bytes this thread allocated per packet. Exit code 1 when any profile allocates.</summary>
     public static int Alloc(long packets)

@@ -107,6 +107,53 @@ internal sealed class ExpositionBuffer : IDisposable
     /// <summary>Writes a label value: backslash, double quote and newline escaped.</summary>
     internal void WriteLabelValue(ReadOnlySpan<char> text) => WriteEscaped(text, AllSpecials);
 
+    /// <summary>
+    /// Encodes a label set as <c>a="x",b="y"</c> (names as ASCII, values escaped as by
+    /// <see cref="WriteLabelValue"/>) into <paramref name="scratch"/>, growing it; returns the length. A
+    /// series' labels are encoded once and copied into each of its lines (a histogram has a dozen).
+    /// </summary>
+    internal static int EncodeLabels(ReadOnlySpan<Label> labels, ref byte[] scratch)
+    {
+        int n = 0;
+        for (int i = 0; i < labels.Length; i++)
+        {
+            ReadOnlySpan<char> name = labels[i].Name, text = labels[i].Value;
+            // ',' name '="' value '"': a UTF-16 char is at most 3 UTF-8 bytes, an escape 2.
+            int need = n + name.Length + 4 + 3 * text.Length;
+            if (scratch.Length < need)
+            {
+                Array.Resize(ref scratch, Math.Max(need, 2 * scratch.Length));
+            }
+            if (i > 0)
+            {
+                scratch[n++] = (byte)',';
+            }
+            for (int c = 0; c < name.Length; c++)
+            {
+                scratch[n++] = (byte)name[c];
+            }
+            scratch[n++] = (byte)'=';
+            scratch[n++] = (byte)'"';
+            while (!text.IsEmpty)
+            {
+                int special = text.IndexOfAny(AllSpecials);
+                ReadOnlySpan<char> plain = special < 0 ? text : text[..special];
+                Utf8.FromUtf16(plain, scratch.AsSpan(n), out _, out int written, replaceInvalidSequences: true, isFinalBlock: true);
+                n += written;
+                if (special < 0)
+                {
+                    break;
+                }
+                char e = text[special];
+                scratch[n++] = (byte)'\\';
+                scratch[n++] = e == '\n' ? (byte)'n' : (byte)e;
+                text = text[(special + 1)..];
+            }
+            scratch[n++] = (byte)'"';
+        }
+        return n;
+    }
+
     /// <summary>Writes a HELP text with the escapes the format allows (see the SearchValues above).</summary>
     internal void WriteHelp(ReadOnlySpan<char> text, ExpositionFormat format) =>
         WriteEscaped(text, format == ExpositionFormat.OpenMetrics ? AllSpecials : HelpTextSpecials);
@@ -142,6 +189,36 @@ internal sealed class ExpositionBuffer : IDisposable
             _used += written;
             text = text[read..];
         }
+    }
+
+    /// <summary>
+    /// One whole line <c>{a}{b}{c}{value}\n</c> with one reservation (a histogram's bucket lines: the
+    /// series' prefix up to <c>le="</c>, the bound, <c>"} </c>); pieces longer than the buffer go one by one.
+    /// </summary>
+    internal void WriteLine(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b, ReadOnlySpan<byte> c, long value)
+    {
+        int need = a.Length + b.Length + c.Length + MaxNumberLength + 1;
+        byte[] buffer = _buffer ?? throw new ObjectDisposedException(nameof(MetricWriter));
+        if (need > buffer.Length)
+        {
+            WriteBytes(a);
+            WriteBytes(b);
+            WriteBytes(c);
+            WriteLong(value);
+            WriteByte((byte)'\n');
+            return;
+        }
+        Span<byte> free = Reserve(need);
+        a.CopyTo(free);
+        int n = a.Length;
+        b.CopyTo(free[n..]);
+        n += b.Length;
+        c.CopyTo(free[n..]);
+        n += c.Length;
+        value.TryFormat(free[n..], out int written, default, CultureInfo.InvariantCulture);
+        n += written;
+        free[n++] = (byte)'\n';
+        _used += n;
     }
 
     internal void WriteLong(long value)

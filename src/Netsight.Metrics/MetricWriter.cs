@@ -27,6 +27,9 @@ public sealed class MetricWriter : IDisposable
     private readonly HashSet<string> _declared = new(StringComparer.Ordinal);
 
     private string? _name;          // sample name, with _total for counters
+    private byte[] _nameBytes = []; // _name as ASCII, written at the start of every line
+    private byte[] _labelBytes = new byte[256]; // the current series' labels, encoded once per series
+    private byte[] _prefixBytes = new byte[256]; // a histogram's `name_bucket{labels,le="`
     private string _familyName = "";// OpenMetrics family name, without _total
     private string _help = "";
     private string? _unit;
@@ -66,6 +69,7 @@ public sealed class MetricWriter : IDisposable
             throw new ArgumentException($"Metric family '{familyName}' is declared twice in one scrape.", nameof(name));
         }
         _name = name;
+        _nameBytes = System.Text.Encoding.ASCII.GetBytes(name);
         _familyName = familyName;
         _help = help;
         _type = type;
@@ -117,24 +121,41 @@ public sealed class MetricWriter : IDisposable
         }
         MetricNames.ValidateLabels(labels, histogram: true);
         WriteHeaderOnce();
+        int encodedLength = ExpositionBuffer.EncodeLabels(labels, ref _labelBytes); // may replace _labelBytes
+        ReadOnlySpan<byte> encoded = _labelBytes.AsSpan(0, encodedLength);
+
+        // Every bucket line starts with the same `name_bucket{labels,le="`: build it once per series.
+        int prefixLength = _nameBytes.Length + 8 + encoded.Length + 5;
+        if (_prefixBytes.Length < prefixLength)
+        {
+            _prefixBytes = new byte[Math.Max(prefixLength, 2 * _prefixBytes.Length)];
+        }
+        Span<byte> prefix = _prefixBytes;
+        int p = 0;
+        _nameBytes.CopyTo(prefix);
+        p += _nameBytes.Length;
+        "_bucket{"u8.CopyTo(prefix[p..]);
+        p += 8;
+        encoded.CopyTo(prefix[p..]);
+        p += encoded.Length;
+        ReadOnlySpan<byte> le = encoded.Length > 0 ? ",le=\""u8 : "le=\""u8;
+        le.CopyTo(prefix[p..]);
+        p += le.Length;
+        ReadOnlySpan<byte> bucketPrefix = prefix[..p];
 
         long cumulative = 0;
         for (int i = 0; i < bucketCounts.Length; i++)
         {
             cumulative += bucketCounts[i];
-            WriteSeriesName("_bucket"u8, labels, buckets.LeText(i, _format));
-            _out.WriteLong(cumulative);
-            _out.WriteByte((byte)'\n');
+            _out.WriteLine(bucketPrefix, buckets.LeText(i, _format), "\"} "u8, cumulative);
         }
-        WriteSeriesName("_bucket"u8, labels, "+Inf"u8);
-        _out.WriteLong(count);
-        _out.WriteByte((byte)'\n');
+        _out.WriteLine(bucketPrefix, "+Inf"u8, "\"} "u8, count);
 
-        WriteSeriesName("_sum"u8, labels, default);
+        WriteSeriesName("_sum"u8, encoded, default);
         _out.WriteDouble(sum, _format);
         _out.WriteByte((byte)'\n');
 
-        WriteSeriesName("_count"u8, labels, default);
+        WriteSeriesName("_count"u8, encoded, default);
         _out.WriteLong(count);
         _out.WriteByte((byte)'\n');
     }
@@ -171,7 +192,8 @@ public sealed class MetricWriter : IDisposable
         EnsureFamily(_type == MetricType.Histogram ? null : _type);
         MetricNames.ValidateLabels(labels, histogram: false);
         WriteHeaderOnce();
-        WriteSeriesName(default, labels, default);
+        int encodedLength = ExpositionBuffer.EncodeLabels(labels, ref _labelBytes); // may replace _labelBytes
+        WriteSeriesName(default, _labelBytes.AsSpan(0, encodedLength), default);
     }
 
     /// <summary>Checks that a family is open and, when <paramref name="expected"/> is given, of that type.</summary>
@@ -224,25 +246,15 @@ public sealed class MetricWriter : IDisposable
         }
     }
 
-    /// <summary>Writes <c>name{a="x",le="..."} </c> (braces only when there are labels), up to the value.</summary>
-    private void WriteSeriesName(ReadOnlySpan<byte> suffix, ReadOnlySpan<Label> labels, ReadOnlySpan<byte> le)
+    /// <summary>Writes <c>name{a="x",le="..."} </c> (braces only when there are labels), up to the value; <paramref name="labels"/> as from EncodeLabels.</summary>
+    private void WriteSeriesName(ReadOnlySpan<byte> suffix, ReadOnlySpan<byte> labels, ReadOnlySpan<byte> le)
     {
-        _out.WriteAscii(_name);
+        _out.WriteBytes(_nameBytes);
         _out.WriteBytes(suffix);
         if (labels.Length > 0 || !le.IsEmpty)
         {
             _out.WriteByte((byte)'{');
-            for (int i = 0; i < labels.Length; i++)
-            {
-                if (i > 0)
-                {
-                    _out.WriteByte((byte)',');
-                }
-                _out.WriteAscii(labels[i].Name);
-                _out.WriteBytes("=\""u8);
-                _out.WriteLabelValue(labels[i].Value);
-                _out.WriteByte((byte)'"');
-            }
+            _out.WriteBytes(labels);
             if (!le.IsEmpty)
             {
                 _out.WriteBytes(labels.Length > 0 ? ",le=\""u8 : "le=\""u8);

@@ -39,20 +39,22 @@ public static class PacketFamilies
     /// </summary>
     public static void Write(MetricWriter w, IReadOnlyList<PacketAnalyzer> analyzers, bool live, PeerAggregator peers, long nowMillis)
     {
-        // Copy each device's peer series under its lock once, then format without holding it.
+        // Copy each device's counters and peer pairs under its lock once (the pairs into the aggregator's
+        // reused buffers), then fold and format without holding it.
         var snapshots = new List<DeviceSnapshot>(analyzers.Count);
-        foreach (PacketAnalyzer a in analyzers)
-            lock (a.SyncRoot) snapshots.Add(DeviceSnapshot.Take(a));
-        lock (peers) WriteWith(w, snapshots, live, peers, nowMillis);
+        lock (peers)
+        {
+            peers.Begin(nowMillis);
+            foreach (PacketAnalyzer a in analyzers)
+                lock (a.SyncRoot) snapshots.Add(DeviceSnapshot.Take(a, peers));
+            WriteWith(w, snapshots, live, peers, nowMillis);
+        }
         DnsFamilies.Write(w, analyzers);
         TcpAnalysisFamilies.WriteSegmentLists(w, analyzers);
     }
 
     private static void WriteWith(MetricWriter w, List<DeviceSnapshot> snapshots, bool live, PeerAggregator peers, long nowMillis)
     {
-        peers.Begin(nowMillis);
-        foreach (DeviceSnapshot d in snapshots)
-            foreach (var (key, stats) in d.Peers) peers.Add(d.Device, key, stats);
 
         w.BeginFamily("netsight_packets_total", "Frames captured, every frame counted once (non-IP and malformed included).", MetricType.Counter);
         foreach (DeviceSnapshot d in snapshots)
@@ -124,13 +126,11 @@ public static class PacketFamilies
     {
         public required string Device;
         public required long[] Packets, Bytes, Malformed, Reassemblies;
-        public required List<(PeerKey Key, PeerStats Stats)> Peers;
         public long Received, Flows, Connections, EvictedIdle, EvictedCapacity, SeriesOverflow, DropsKernel, DropsInterface;
 
-        public static DeviceSnapshot Take(PacketAnalyzer a)
+        public static DeviceSnapshot Take(PacketAnalyzer a, PeerAggregator peers)
         {
-            var peers = new List<(PeerKey, PeerStats)>(a.Peers.Count);
-            foreach (var (key, stats) in a.Peers) peers.Add((key, stats.Clone()));
+            foreach (var (key, stats) in a.Peers) peers.Add(a.Device, key, stats);
             ReassemblyCounters rc = a.Reassembler.Counters;
             return new DeviceSnapshot
             {
@@ -139,7 +139,6 @@ public static class PacketFamilies
                 Bytes = (long[])a.Counters.Bytes.Clone(),
                 Malformed = (long[])a.Counters.Malformed.Clone(),
                 Reassemblies = [rc.Complete, rc.Timeout, rc.Overlap, rc.TooLarge, rc.TableFull, rc.Invalid],
-                Peers = peers,
                 Flows = a.Flows.Count,
                 Connections = a.Flows.ConnectionsStarted,
                 EvictedIdle = a.Flows.EvictedIdle,

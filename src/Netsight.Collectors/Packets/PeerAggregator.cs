@@ -16,8 +16,8 @@
 //    never in the sense of "new traffic attributed to a deleted pod";
 //  - traffic between two scrapes is attributed by the identity at the scrape that sees it (at most
 //    one scrape interval of traffic can land on the old identity).
-// The cost is one retained copy of each live pair's stats (the previous scrape's), bounded by the
-// analyzers' own cap on pairs.
+// The cost is two retained copies of each live pair's stats (the previous scrape's, and a spare that the
+// next scrape copies into instead of allocating), bounded by the analyzers' own cap on pairs.
 using Netsight.Collectors.Identity;
 using Netsight.Identity;
 using Netsight.Metrics;
@@ -35,6 +35,7 @@ public sealed class PeerAggregator
     private long _scrape;
     private long _now;
     private long[] _scratch = new long[32];
+    private bool _resolved;
 
     public PeerAggregator(FlowIdentity identity) => _identity = identity;
 
@@ -57,21 +58,35 @@ public sealed class PeerAggregator
         }
     }
 
-    /// <summary>Adds one pair of one device with a copy of its stats taken under the analyzer's lock.</summary>
+    /// <summary>
+    /// Adds one pair of one device: copies <paramref name="current"/> into the pair's own buffer, so call it
+    /// under the analyzer's lock (the live stats) or with a copy. Labels are resolved at the first fold.
+    /// </summary>
     public void Add(string device, in PeerKey key, PeerStats current)
     {
         if (!_pairs.TryGetValue((device, key), out PairState? state))
             _pairs.Add((device, key), state = new PairState { Device = device, Key = key });
-        state.Current = current;
+        PeerStats copy = state.Spare ?? new PeerStats();
+        state.Spare = null;
+        current.CopyTo(copy);
+        state.Current = copy;
         state.Scrape = _scrape;
-        Resolve(state);
         _current.Add(state);
+        _resolved = false;
+    }
+
+    private void ResolveAll()
+    {
+        if (_resolved) return;
+        foreach (PairState p in _current) Resolve(p);
+        _resolved = true;
     }
 
     /// <summary>Folds one counter of every pair into <paramref name="family"/>; <paramref name="extra"/> (e.g. kind) is appended to the labels.</summary>
     public void FoldCounter(string family, Func<PeerStats, long> value, Label extra = default)
     {
         FamilySeriesTable table = _identity.Budget.Table(family);
+        ResolveAll();
         foreach (PairState p in _current)
         {
             long now = value(p.Current!);
@@ -87,6 +102,7 @@ public sealed class PeerAggregator
     public void FoldHistogram(string family, Func<PeerStats, Histogram> value, Label extra = default)
     {
         FamilySeriesTable table = _identity.Budget.Table(family);
+        ResolveAll();
         foreach (PairState p in _current)
         {
             Histogram now = value(p.Current!);
@@ -123,6 +139,7 @@ public sealed class PeerAggregator
     {
         foreach (PairState p in _current)
         {
+            p.Spare = p.Baseline;
             p.Baseline = p.Current;
             p.Current = null;
         }
@@ -189,7 +206,7 @@ public sealed class PeerAggregator
     {
         public required string Device;
         public required PeerKey Key;
-        public PeerStats? Current, Baseline;
+        public PeerStats? Current, Baseline, Spare;
         public long Scrape;
         public LabelPolicy? Policy;
         public long Version = -1;

@@ -42,22 +42,36 @@ public sealed class PeerStats
     /// <summary>A copy for a scrape, so formatting happens outside the capture thread's lock.</summary>
     public PeerStats Clone()
     {
-        PeerStats source = this;
-        var copy = new PeerStats
-        {
-            LastSeenNanos = source.LastSeenNanos, Packets = source.Packets, Bytes = source.Bytes,
-            Retransmissions = source.Retransmissions, Resets = source.Resets, ZeroWindows = source.ZeroWindows,
-            DontFragment = source.DontFragment, Fragments = source.Fragments,
-        };
-        copy.IpPacketSize.Merge(source.IpPacketSize);
-        copy.TcpSegmentSize.Merge(source.TcpSegmentSize);
-        copy.ConnectionDuration.Merge(source.ConnectionDuration);
-        copy.WindowScale.Merge(source.WindowScale);
-        copy.HandshakeRttServer.Merge(source.HandshakeRttServer);
-        copy.HandshakeRttClient.Merge(source.HandshakeRttClient);
-        copy.AckRtt.Merge(source.AckRtt);
-        source.TcpEvents.CopyTo(copy.TcpEvents, 0);
-        source.ConnectionAttempts.CopyTo(copy.ConnectionAttempts, 0);
+        var copy = new PeerStats();
+        CopyTo(copy);
         return copy;
+    }
+
+    /// <summary>Overwrites <paramref name="target"/> with this pair's values (a scrape reuses its copies instead of allocating).</summary>
+    public void CopyTo(PeerStats target)
+    {
+        target.LastSeenNanos = LastSeenNanos;
+        target.Packets = Packets;
+        target.Bytes = Bytes;
+        target.Retransmissions = Retransmissions;
+        target.Resets = Resets;
+        target.ZeroWindows = ZeroWindows;
+        target.DontFragment = DontFragment;
+        target.Fragments = Fragments;
+        Copy(IpPacketSize, target.IpPacketSize);
+        Copy(TcpSegmentSize, target.TcpSegmentSize);
+        Copy(ConnectionDuration, target.ConnectionDuration);
+        Copy(WindowScale, target.WindowScale);
+        Copy(HandshakeRttServer, target.HandshakeRttServer);
+        Copy(HandshakeRttClient, target.HandshakeRttClient);
+        Copy(AckRtt, target.AckRtt);
+        TcpEvents.CopyTo(target.TcpEvents, 0);
+        ConnectionAttempts.CopyTo(target.ConnectionAttempts, 0);
+    }
+
+    private static void Copy(Histogram from, Histogram to)
+    {
+        to.Reset();
+        if (from.Count > 0) to.Merge(from);
     }
 }
