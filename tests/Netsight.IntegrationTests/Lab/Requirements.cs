@@ -13,7 +13,7 @@ public static class Requirements
     {
         ["ip"] = "iproute2", ["nft"] = "nftables", ["tcpdump"] = "tcpdump", ["tshark"] = "tshark",
         ["nginx"] = "nginx-light", ["iperf3"] = "iperf3", ["curl"] = "curl", ["promtool"] = "prometheus",
-        ["kill"] = "procps", ["dnsmasq"] = "dnsmasq-base",
+        ["kill"] = "procps", ["dnsmasq"] = "dnsmasq-base", ["conntrack"] = "conntrack", ["setpriv"] = "util-linux",
     };
 
     /// <summary>Fails unless the test process runs as root (network namespaces, veths, nft, capture).</summary>
