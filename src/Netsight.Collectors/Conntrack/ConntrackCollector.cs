@@ -117,6 +117,19 @@ public sealed partial class ConntrackCollector : ICollector, IHttpEndpoints
             {
                 break;
             }
+            catch (SocketException) when (_stop.IsCancellationRequested)
+            {
+                break; // the socket was closed under Receive during shutdown
+            }
+            catch (Exception e)
+            {
+                // Never let the reader thread take the agent down: count it as lost and resync from a dump.
+                _log.LogWarning("conntrack event read failed: {Reason}; resyncing", e.Message);
+                Interlocked.Increment(ref _lostOverruns);
+                _resyncNow.Set();
+                if (_stop.Token.WaitHandle.WaitOne(TimeSpan.FromSeconds(1))) break;
+                continue;
+            }
             ApplyEvents(buffer.AsSpan(0, received), ref entry);
         }
     }

@@ -98,8 +98,10 @@ internal sealed partial class InterfaceCapture : IDisposable
                 }
             }
         }
-        catch (Exception e) when (e is PcapException or DeviceNotReadyException)
+        catch (Exception e)
         {
+            // A capture thread must never take the agent down: whatever ends it (the interface vanished,
+            // libpcap failed, a bug) is one log line, and the watcher re-attaches when it can.
             if (!_stopping) LogCaptureEnded(Name, e.Message);
         }
     }
@@ -134,9 +136,15 @@ internal sealed partial class InterfaceCapture : IDisposable
     public void Dispose()
     {
         _stopping = true;
-        _thread.Join(TimeSpan.FromMilliseconds(ReadTimeoutMs * 5));
-        try { _device.Close(); } catch (PcapException) { /* already gone with its interface */ }
+        // pcap_next_ex returns within the read timeout, but a loaded machine may not schedule the thread
+        // for a while. Never close the handle under a thread that may still be reading it (a use after
+        // free in libpcap, or ObjectDisposedException on its SafeHandle): if it does not stop in time,
+        // leave the handle to the process exit.
+        if (_thread.IsAlive && !_thread.Join(StopTimeout)) return;
+        try { _device.Close(); } catch (Exception e) when (e is PcapException or ObjectDisposedException) { /* already gone with its interface */ }
     }
+
+    private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(5);
 
     /// <summary>struct pcap_pkthdr on 64-bit Linux: struct timeval (two longs), caplen, len.</summary>
     [StructLayout(LayoutKind.Sequential)]

@@ -71,8 +71,17 @@ public sealed partial class PacketsCollector : ICollector
     {
         while (!_stop.Token.WaitHandle.WaitOne(_options.InterfaceRescan))
         {
-            Rescan();
-            ExpireIdle();
+            try
+            {
+                Rescan();
+                ExpireIdle();
+            }
+            catch (Exception e)
+            {
+                // One failed rescan (an interface vanishing mid-open, libpcap refusing) must not end the
+                // watcher, let alone the agent: log it and try again at the next interval.
+                LogRescanFailed(e.Message);
+            }
         }
     }
 
@@ -155,6 +164,9 @@ public sealed partial class PacketsCollector : ICollector
 
     [LoggerMessage(EventId = 21, Level = LogLevel.Information, Message = "detached interface {Device}")]
     private partial void LogDetached(string device);
+
+    [LoggerMessage(EventId = 23, Level = LogLevel.Warning, Message = "interface rescan failed: {Reason}")]
+    private partial void LogRescanFailed(string reason);
 
     [LoggerMessage(EventId = 22, Level = LogLevel.Warning, Message = "cannot capture interface {Device}: {Reason}")]
     private partial void LogAttachFailed(string device, string reason);
