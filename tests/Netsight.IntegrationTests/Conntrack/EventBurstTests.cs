@@ -51,8 +51,8 @@ public sealed class EventBurstTests(ITestOutputHelper output)
         // Settle: the oracle has all of them, and the agent's count stops moving.
         int listedNow = lab.ListEntries("-p", "udp", "--dport", "9").Count;
         output.WriteLine($"conntrack -L lists {listedNow} burst flows right after the burst");
-        // The kernel table is the oracle: on a loaded machine a raw datagram is occasionally not sent or its
-        // entry not inserted (seen: 49,999 of 50,000), which says nothing about the agent.
+        // On a loaded machine a raw datagram is occasionally not sent or its entry not inserted, and a dump
+        // racing the inserts may miss one: `conntrack -L` is a lower bound, the datagrams sent an upper one.
         Assert.True(listedNow >= Flows * 999 / 1000, $"the lab made only {listedNow} of {Flows} flows");
         NetsightWait(() => oracle.CountText("NEW") >= listedNow || oracle.Overrun, TimeSpan.FromSeconds(60),
             () => $"conntrack -E saw {oracle.CountText("NEW")}, conntrack -L listed {listedNow}; agent: {agent.Scrape().Dump("netsight_conntrack_e")}\nstderr of conntrack -E: {oracle.Stderr}");
@@ -73,13 +73,15 @@ public sealed class EventBurstTests(ITestOutputHelper output)
         // buffer; then it is a lower bound and the kernel table (`conntrack -L` right after the burst) is
         // the oracle for the total.
         if (oracle.Overrun) output.WriteLine("conntrack -E overran (its own ENOBUFS): " + oracle.Stderr);
-        else Assert.Equal(listedNow, seen);
+        else Assert.InRange(seen, listedNow, Flows);
         Assert.True(counted >= seen || lost > 0, $"agent counted {counted} < conntrack -E {seen} without an overrun");
 
         if (mustOverrun) Assert.True(lost > 0, "a 64 KiB buffer did not overrun");
         if (lost == 0)
         {
-            Assert.Equal(listedNow, counted);
+            // Between what the kernel listed and what was sent: a dump racing 25k inserts/s may miss an entry
+            // (seen: 49,999 listed, 50,000 NEW events), and a datagram may not make an entry at all.
+            Assert.InRange(counted, listedNow, Flows);
             if (!oracle.Overrun) Assert.Equal(seen, counted);
         }
         else
