@@ -17,7 +17,7 @@ public sealed class ReaderPerformanceTests(ITestOutputHelper output)
     public void PcapReadsWithoutAllocatingPerRecord()
     {
         var packets = new List<PcapPacket>();
-        for (int i = 0; i < 3 * MeasuredRecords; i++)
+        for (int i = 0; i < 4 * MeasuredRecords; i++)
         {
             packets.Add(new PcapPacket((uint)i, (uint)i, TestBytes.Packet(40 + (i % 100), i), 1500));
         }
@@ -30,7 +30,7 @@ public sealed class ReaderPerformanceTests(ITestOutputHelper output)
     public void PcapNgReadsWithoutAllocatingPerRecord()
     {
         PcapNgFile builder = new PcapNgFile().Section().Interface(1, 0, name: "eth0").Interface(101, 0, tsResolution: 9);
-        for (int i = 0; i < 3 * MeasuredRecords; i++)
+        for (int i = 0; i < 4 * MeasuredRecords; i++)
         {
             if (i % 3 == 2)
             {
@@ -218,20 +218,23 @@ public sealed class ReaderPerformanceTests(ITestOutputHelper output)
             sum += record.Data.Length + record.TimestampNanos + record.InterfaceId;
         }
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < MeasuredRecords; i++)
+        // Up to three measured passes of MeasuredRecords, one of which must allocate nothing: the runtime may
+        // allocate once on this thread while it re-jits (seen: 7,832 bytes once); a per-record allocation
+        // shows in every pass.
+        var passes = new List<long>();
+        for (int pass = 0; pass < 3 && (passes.Count == 0 || passes[^1] != 0); pass++)
         {
-            if (!reader.TryReadNext(out CaptureRecord record))
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < MeasuredRecords; i++)
             {
-                break;
+                if (!reader.TryReadNext(out CaptureRecord record)) break;
+                sum += record.Data.Length + record.OriginalLength + record.TimestampNanos + record.InterfaceId + (int)record.LinkType;
             }
-
-            sum += record.Data.Length + record.OriginalLength + record.TimestampNanos + record.InterfaceId + (int)record.LinkType;
+            passes.Add(GC.GetAllocatedBytesForCurrentThread() - before);
         }
 
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        Assert.Equal(2 * MeasuredRecords, reader.RecordsRead);
+        Assert.Equal((1 + passes.Count) * MeasuredRecords, reader.RecordsRead);
         Assert.True(sum != 0);
-        Assert.Equal(0, allocated);
+        Assert.True(passes[^1] == 0, "bytes allocated per pass: " + string.Join(", ", passes));
     }
 }
