@@ -39,14 +39,6 @@ public sealed class PeerStats
     /// <summary>tshark's ack_rtt, src = the side whose segment was acknowledged.</summary>
     public readonly Histogram AckRtt = new(PacketBuckets.Rtt);
 
-    /// <summary>A copy for a scrape, so formatting happens outside the capture thread's lock.</summary>
-    public PeerStats Clone()
-    {
-        var copy = new PeerStats();
-        CopyTo(copy);
-        return copy;
-    }
-
     /// <summary>Overwrites <paramref name="target"/> with this pair's values (a scrape reuses its copies instead of allocating).</summary>
     public void CopyTo(PeerStats target)
     {
