@@ -7,6 +7,9 @@ using static Netsight.Kubernetes.Tests.FakeApiServer;
 
 namespace Netsight.Kubernetes.Tests;
 
+// Alone, not beside other test classes: the 10,000-pod test measures GC.GetTotalMemory, which is
+// process-wide, so allocations of classes running in parallel would count against its 50 MB budget.
+[Collection(MemoryMeasurement.Name)]
 public sealed class ReflectorTests(Xunit.Abstractions.ITestOutputHelper output) : IAsyncLifetime
 {
     private readonly FakeApiServer _server = new();
@@ -172,4 +175,10 @@ public sealed class ReflectorTests(Xunit.Abstractions.ITestOutputHelper output) 
         Assert.True(mb < 50, $"identity cache + snapshot took {mb:F1} MB");
         Assert.Equal("Deployment", Resolve("10.1.1.1").WorkloadKind);
     }
+}
+
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class MemoryMeasurement
+{
+    public const string Name = "memory measurement";
 }
