@@ -89,7 +89,7 @@ public class IdentityBenchmarks
         for (int i = 0; i < Services; i++)
         {
             cache.Upsert(Resource.Services, $"ns{i % 50}/svc{i}", new ServiceRecord($"ns{i % 50}", $"svc{i}", [IpAddr.FromV4(0x0A60_0000u + (uint)i)], [], [80, 443]));
-            cache.Upsert(Resource.EndpointSlices, $"ns{i % 50}/svc{i}-x", new SliceRecord($"ns{i % 50}", $"svc{i}", [(IpAddr.FromV4(0x0A01_0000u + (uint)(i * 2)), null)]));
+            cache.Upsert(Resource.EndpointSlices, $"ns{i % 50}/svc{i}-x", new SliceRecord($"ns{i % 50}", $"svc{i}", [(IpAddr.FromV4(0x0A01_0000u + (uint)(i * 2)), null, null, true)], []));
         }
         identity.AttachCluster(cache);
         identity.Rebuild();

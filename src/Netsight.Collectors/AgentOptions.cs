@@ -35,6 +35,30 @@ public sealed record AgentOptions
     public IReadOnlyList<string> ConntrackServiceCidrs { get; init; } = [];
     /// <summary>--conntrack.rcvbuf: the event socket's receive buffer (SO_RCVBUFFORCE).</summary>
     public int ConntrackReceiveBuffer { get; init; } = 16 * 1024 * 1024;
+    // --- probes collector (issue 6) ---
+    /// <summary>--probe.interval: time between probe rounds (each with ±10 % jitter), independent of scrapes.</summary>
+    public TimeSpan ProbeInterval { get; init; } = TimeSpan.FromSeconds(15);
+    /// <summary>--probe.timeout: a TCP dial to a peer that takes longer fails with reason timeout.</summary>
+    public TimeSpan ProbeTimeout { get; init; } = TimeSpan.FromSeconds(2);
+    /// <summary>--probe.dns-timeout: a DNS query (UDP or TCP, each) that takes longer fails with reason timeout;
+    /// 5 s is glibc's resolver default, so a timeout here is one an application would see too.</summary>
+    public TimeSpan ProbeDnsTimeout { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>--probe.fanout: peers dialled per round; every peer is dialled within ceil(N / fanout) rounds.</summary>
+    public int ProbeFanout { get; init; } = 5;
+    /// <summary>--probe.peer host:port (repeatable): other agents to dial without Kubernetes.</summary>
+    public IReadOnlyList<string> ProbePeers { get; init; } = [];
+    /// <summary>--probe.dns-name (repeatable); empty: kubernetes.default.svc.cluster.local in a cluster, localhost standalone.</summary>
+    public IReadOnlyList<string> ProbeDnsNames { get; init; } = [];
+    /// <summary>--probe.dns-server IP[:port] (repeatable): DNS servers to ask instead of resolv.conf's.</summary>
+    public IReadOnlyList<string> ProbeDnsServers { get; init; } = [];
+    /// <summary>The resolv.conf whose nameservers are probed when no --probe.dns-server is given.</summary>
+    public string ProbeResolvConf { get; init; } = "/etc/resolv.conf";
+    /// <summary>--probe.dns-service namespace/name: the cluster DNS Service, asked at its ClusterIP and at each endpoint.</summary>
+    public string ProbeDnsService { get; init; } = "kube-system/kube-dns";
+    /// <summary>--probe.service namespace/name: the agents' own Service whose EndpointSlices list the peers; null: $POD_NAMESPACE/netsight.</summary>
+    public string? ProbeService { get; init; }
+    /// <summary>Services by name from the Kubernetes cache (null without Kubernetes); the host fills it.</summary>
+    public Netsight.Kubernetes.IServiceDirectory? ServiceDirectory { get; init; }
     public IReadOnlySet<string> EnabledCollectors { get; init; } = new HashSet<string>();
 
     /// <summary>--labels: identity fields that become src_*/dst_* labels; null for the default (see LabelPolicy).</summary>

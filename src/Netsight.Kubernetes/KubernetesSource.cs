@@ -57,6 +57,9 @@ public sealed partial class KubernetesSource : IDisposable
     /// <summary>The node this agent runs on (--node-name, default $NODE_NAME), for node-scoped data and logs.</summary>
     public string? NodeName { get; }
 
+    /// <summary>Services by name (ClusterIPs, EndpointSlice endpoints) for collectors such as probes.</summary>
+    public IServiceDirectory Services => _cache;
+
     /// <summary>Every reflector has listed and its last request to the API server succeeded.</summary>
     public bool Up => _reflectors.Length > 0 && _reflectors.All(r => r.Status.Synced && r.Status.Healthy);
 

@@ -17,7 +17,7 @@ namespace Netsight.Kubernetes.Cluster;
 
 internal enum Resource { Pods, Services, EndpointSlices, Nodes, ReplicaSets, Jobs }
 
-internal sealed class ClusterCache : IIdentitySource
+internal sealed partial class ClusterCache : IIdentitySource
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<string, PodRecord> _pods = new(StringComparer.Ordinal);
@@ -106,7 +106,7 @@ internal sealed class ClusterCache : IIdentitySource
         foreach (SliceRecord s in _slices.Values.OrderBy(s => s.Service, StringComparer.Ordinal))
         {
             if (s.Service.Length == 0) continue;
-            foreach (var (ip, podName) in s.Endpoints)
+            foreach (var (ip, podName, _, _) in s.Endpoints)
             {
                 if (podOfIp.TryGetValue(ip, out PodRecord? pod))
                 {

@@ -13,7 +13,8 @@ internal sealed record PodRecord(string Namespace, string Name, string Node, boo
 
 internal sealed record ServiceRecord(string Namespace, string Name, IpAddr[] ClusterIps, IpAddr[] ExternalIps, ushort[] Ports);
 
-internal sealed record SliceRecord(string Namespace, string Service, (IpAddr Ip, string? Pod)[] Endpoints);
+internal sealed record SliceRecord(string Namespace, string Service, (IpAddr Ip, string? Pod, string? Node, bool Ready)[] Endpoints,
+    (string Name, string Protocol, ushort Port)[] Ports);
 
 internal sealed record NodeRecord(string Name, IpAddr[] Addresses);
 
@@ -64,15 +65,19 @@ internal static class ClusterRecords
     {
         V1ObjectMeta? m = slice.Metadata;
         string service = m?.Labels is { } labels && labels.TryGetValue(ServiceNameLabel, out string? s) ? s ?? "" : "";
-        var endpoints = new List<(IpAddr, string?)>();
+        var endpoints = new List<(IpAddr, string?, string?, bool)>();
         foreach (V1Endpoint? e in slice.Endpoints ?? [])
         {
             if (e is null) continue;
             string? pod = e.TargetRef is { Kind: "Pod" } target ? target.Name : null;
+            bool ready = e.Conditions?.Ready ?? true; // unset means ready (discovery.k8s.io/v1)
             foreach (string? address in e.Addresses ?? [])
-                if (TryParse(address, out IpAddr ip)) endpoints.Add((ip, pod));
+                if (TryParse(address, out IpAddr ip)) endpoints.Add((ip, pod, e.NodeName, ready));
         }
-        return new SliceRecord(m?.NamespaceProperty ?? "", service, [.. endpoints]);
+        var ports = new List<(string, string, ushort)>();
+        foreach (Discoveryv1EndpointPort? p in slice.Ports ?? [])
+            if (p?.Port is > 0 and <= 65535) ports.Add((p.Name ?? "", p.Protocol ?? "TCP", (ushort)p.Port.Value));
+        return new SliceRecord(m?.NamespaceProperty ?? "", service, [.. endpoints], [.. ports]);
     }
 
     public static NodeRecord Node(V1Node node)

@@ -49,12 +49,22 @@ public static class AgentCommand
         var ctAccounting = new Option<bool>("--conntrack.enable-accounting") { Description = "Switch nf_conntrack_acct and nf_conntrack_timestamp on when off (byte counts, durations).", DefaultValueFactory = _ => defaults.ConntrackEnableAccounting };
         var ctServiceCidr = new Option<string[]>("--conntrack.service-cidr") { Description = "Service virtual-IP range, e.g. 10.96.0.0/12 (repeatable): DNAT'ed connections to it are Service transactions.", Arity = ArgumentArity.OneOrMore, AllowMultipleArgumentsPerToken = false, CustomParser = OptionParsers.Cidrs };
         var ctRcvbuf = new Option<int>("--conntrack.rcvbuf") { Description = "Receive buffer of the conntrack event socket, in bytes (SO_RCVBUFFORCE).", CustomParser = OptionParsers.IntInRange(65_536, int.MaxValue), DefaultValueFactory = _ => defaults.ConntrackReceiveBuffer };
+        var probeInterval = new Option<TimeSpan>("--probe.interval") { Description = "Time between probe rounds (±10 % jitter), independent of scrapes.", CustomParser = OptionParsers.Duration, DefaultValueFactory = _ => defaults.ProbeInterval };
+        var probeTimeout = new Option<TimeSpan>("--probe.timeout") { Description = "A TCP dial to a peer that takes longer fails (reason timeout).", CustomParser = OptionParsers.Duration, DefaultValueFactory = _ => defaults.ProbeTimeout };
+        var probeDnsTimeout = new Option<TimeSpan>("--probe.dns-timeout") { Description = "A DNS query (UDP or TCP) that takes longer fails (reason timeout).", CustomParser = OptionParsers.Duration, DefaultValueFactory = _ => defaults.ProbeDnsTimeout };
+        var probeFanout = new Option<int>("--probe.fanout") { Description = "Peers dialled per round; every peer is dialled within ceil(peers / fanout) rounds.", CustomParser = OptionParsers.IntInRange(1, 10_000), DefaultValueFactory = _ => defaults.ProbeFanout };
+        var probePeer = new Option<string[]>("--probe.peer") { Description = "Another agent to dial, HOST:PORT or [IPv6]:PORT (repeatable; standalone peers).", Arity = ArgumentArity.OneOrMore, AllowMultipleArgumentsPerToken = false, CustomParser = OptionParsers.HostPorts };
+        var probeDnsName = new Option<string[]>("--probe.dns-name") { Description = $"Name to resolve (repeatable). Default: {Collectors.Probes.ProbeTargets.ClusterDnsName} with Kubernetes, {Collectors.Probes.ProbeTargets.StandaloneDnsName} otherwise.", Arity = ArgumentArity.OneOrMore, AllowMultipleArgumentsPerToken = false, CustomParser = OptionParsers.DnsNames };
+        var probeDnsServer = new Option<string[]>("--probe.dns-server") { Description = "DNS server to probe instead of the resolv.conf nameservers, IP, IP:PORT or [IPv6]:PORT (repeatable).", Arity = ArgumentArity.OneOrMore, AllowMultipleArgumentsPerToken = false, CustomParser = OptionParsers.DnsServers };
+        var probeDnsService = new Option<string>("--probe.dns-service") { Description = "The cluster DNS Service, NAMESPACE/NAME: probed at its ClusterIP and at each endpoint.", CustomParser = OptionParsers.NamespacedName, DefaultValueFactory = _ => defaults.ProbeDnsService };
+        var probeService = new Option<string>("--probe.service") { Description = "The agents' own (headless) Service, NAMESPACE/NAME, whose endpoints are the peers. Default: $POD_NAMESPACE/netsight.", CustomParser = OptionParsers.NamespacedName };
 
         var command = new Command("agent", "Run the node agent: capture, analyze and serve Prometheus metrics.")
         {
             interfaces, filter, listen, snaplen, bufferSize, maxFlows, maxSeries, seriesTtl,
             labels, identityFile, kubeconfig, nodeName,
             ctResync, ctAccounting, ctServiceCidr, ctRcvbuf,
+            probeInterval, probeTimeout, probeDnsTimeout, probeFanout, probePeer, probeDnsName, probeDnsServer, probeDnsService, probeService,
         };
         var collectorFlags = new List<(CollectorDescriptor Descriptor, Option<bool> Enable, Option<bool> Disable)>();
         foreach (CollectorDescriptor d in CollectorRegistry.All)
@@ -90,6 +100,15 @@ public static class AgentCommand
                 ConntrackEnableAccounting = parse.GetValue(ctAccounting),
                 ConntrackServiceCidrs = parse.GetValue(ctServiceCidr) ?? [],
                 ConntrackReceiveBuffer = parse.GetValue(ctRcvbuf),
+                ProbeInterval = parse.GetValue(probeInterval),
+                ProbeTimeout = parse.GetValue(probeTimeout),
+                ProbeDnsTimeout = parse.GetValue(probeDnsTimeout),
+                ProbeFanout = parse.GetValue(probeFanout),
+                ProbePeers = parse.GetValue(probePeer) ?? [],
+                ProbeDnsNames = parse.GetValue(probeDnsName) ?? [],
+                ProbeDnsServers = parse.GetValue(probeDnsServer) ?? [],
+                ProbeDnsService = parse.GetValue(probeDnsService) ?? defaults.ProbeDnsService,
+                ProbeService = parse.GetValue(probeService) is { Length: > 0 } probeSvc ? probeSvc : null,
                 EnabledCollectors = enabled,
                 Labels = parse.GetValue(labels),
                 IdentityFile = parse.GetValue(identityFile),

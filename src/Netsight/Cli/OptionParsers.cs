@@ -82,6 +82,48 @@ public static partial class OptionParsers
         return values;
     }
 
+    /// <summary>--probe.peer: HOST:PORT or [IPv6]:PORT.</summary>
+    public static string[] HostPorts(ArgumentResult result)
+    {
+        var values = result.Tokens.Select(t => t.Value).ToArray();
+        foreach (string v in values)
+            if (!Collectors.Probes.ProbeTargets.TryParseHostPort(v, out _, out _))
+                result.AddError($"invalid peer '{v}' for {OptionName(result)} (use HOST:PORT or [IPv6]:PORT, port 1-65535)");
+        return values;
+    }
+
+    /// <summary>--probe.dns-server: IP, IP:PORT or [IPv6]:PORT.</summary>
+    public static string[] DnsServers(ArgumentResult result)
+    {
+        var values = result.Tokens.Select(t => t.Value).ToArray();
+        foreach (string v in values)
+            if (!Collectors.Probes.ProbeTargets.TryParseServer(v, out _))
+                result.AddError($"invalid DNS server '{v}' for {OptionName(result)} (use IP, IP:PORT or [IPv6]:PORT)");
+        return values;
+    }
+
+    /// <summary>--probe.dns-name: a DNS name (letters, digits, '-', '_', dots; at most 253 characters).</summary>
+    public static string[] DnsNames(ArgumentResult result)
+    {
+        var values = result.Tokens.Select(t => t.Value).ToArray();
+        foreach (string v in values)
+            if (v.Length is 0 or > 253 || !DnsName().IsMatch(v))
+                result.AddError($"invalid DNS name '{v}' for {OptionName(result)}");
+        return values;
+    }
+
+    [GeneratedRegex(@"^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.)*[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.?$")]
+    private static partial Regex DnsName();
+
+    /// <summary>NAMESPACE/NAME of a Kubernetes object.</summary>
+    public static string NamespacedName(ArgumentResult result)
+    {
+        string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+        if (Collectors.Probes.ProbeTargets.SplitName(text) is null)
+            result.AddError($"invalid '{text}' for {OptionName(result)} (use NAMESPACE/NAME)");
+        return text;
+    }
+
     private static string OptionName(ArgumentResult result) =>
         result.Parent is OptionResult o ? o.Option.Name : result.Argument.Name;
 }

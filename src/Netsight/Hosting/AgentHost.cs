@@ -65,7 +65,7 @@ public static class AgentHost
         }
         using KubernetesSource? stopKubernetes = kubernetes;
         kubernetes?.Start();
-        using var collectors = new CollectorHost(options with { Identity = identity }, logs);
+        using var collectors = new CollectorHost(options with { Identity = identity, ServiceDirectory = kubernetes?.Services }, logs);
         Endpoints.Map(app, collectors);
         try
         {

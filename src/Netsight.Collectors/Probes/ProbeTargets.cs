@@ -1,0 +1,196 @@
+// What the probes ask, re-read every round so targets follow the cluster and the host:
+//  - DNS servers: --probe.dns-server when given, else the nameservers of resolv.conf (server label =
+//    endpoint label = the IP); in a cluster also the DNS Service (--probe.dns-service, label
+//    `namespace/name`) at each ClusterIP and at each ready endpoint of its EndpointSlices directly, so a
+//    bad CoreDNS replica shows by itself instead of hiding behind the Service IP. A resolv.conf server
+//    that is the DNS Service's ClusterIP is asked once, under the Service's name.
+//  - Peers: --probe.peer host:port (standalone), and in a cluster every ready endpoint of the agents'
+//    own Service (--probe.service) on the slice's TCP port, except this agent itself ($POD_IP or an
+//    address of this host). Sorted by key for PeerSchedule.
+using System.Globalization;
+using System.Net;
+using System.Net.NetworkInformation;
+using Netsight.Kubernetes;
+
+namespace Netsight.Collectors.Probes;
+
+public sealed class ProbeTargets
+{
+    public const string ClusterDnsName = "kubernetes.default.svc.cluster.local";
+    public const string StandaloneDnsName = "localhost";
+    private const int DnsPort = 53;
+
+    private readonly AgentOptions _options;
+    private readonly IServiceDirectory? _directory;
+    private readonly (string Namespace, string Name)? _dnsService;
+    private readonly (string Namespace, string Name)? _agentService;
+    private readonly HashSet<IPAddress> _self;
+
+    public ProbeTargets(AgentOptions options)
+    {
+        _options = options;
+        _directory = options.ServiceDirectory;
+        DnsNames = options.ProbeDnsNames.Count > 0 ? options.ProbeDnsNames : [_directory is null ? StandaloneDnsName : ClusterDnsName];
+        _dnsService = SplitName(options.ProbeDnsService);
+        _agentService = SplitName(options.ProbeService ?? DefaultService());
+        _self = SelfAddresses();
+    }
+
+    public IReadOnlyList<string> DnsNames { get; }
+
+    /// <summary>The agents' own Service when none is given: `$POD_NAMESPACE/netsight` (`netsight/netsight` outside a pod).</summary>
+    public static string DefaultService() =>
+        (Environment.GetEnvironmentVariable("POD_NAMESPACE") is { Length: > 0 } ns ? ns : "netsight") + "/netsight";
+
+    /// <summary>This round's DNS endpoints, in a stable order, without duplicates.</summary>
+    public IReadOnlyList<DnsTarget> DnsTargets()
+    {
+        var targets = new List<DnsTarget>();
+        var seen = new HashSet<(string, IPEndPoint)>();
+        var serviceIps = new HashSet<IPAddress>();
+        if (_directory is not null && _dnsService is var (ns, name))
+        {
+            string server = ns + "/" + name;
+            foreach (IPAddress ip in _directory.ClusterIps(ns, name))
+            {
+                serviceIps.Add(ip);
+                Add(new DnsTarget(server, new IPEndPoint(ip, DnsPort)));
+            }
+            foreach (ServiceEndpoint e in _directory.Endpoints(ns, name))
+                if (e.Ready) Add(new DnsTarget(server, new IPEndPoint(e.Address, e.UdpPort != 0 ? e.UdpPort : DnsPort)));
+        }
+        IEnumerable<IPEndPoint> configured = _options.ProbeDnsServers.Count > 0
+            ? _options.ProbeDnsServers.Select(ParseServer)
+            : ResolvConf(_options.ProbeResolvConf).Select(ip => new IPEndPoint(ip, DnsPort));
+        foreach (IPEndPoint ep in configured)
+            if (!(ep.Port == DnsPort && serviceIps.Contains(ep.Address)))
+                Add(new DnsTarget(ep.Port == DnsPort ? ep.Address.ToString() : ep.ToString(), ep));
+        return targets;
+
+        void Add(DnsTarget t)
+        {
+            if (seen.Add((t.Server, t.Endpoint))) targets.Add(t);
+        }
+    }
+
+    /// <summary>This round's peers, sorted by key, without this agent.</summary>
+    public IReadOnlyList<PeerTarget> Peers()
+    {
+        var peers = new SortedDictionary<string, PeerTarget>(StringComparer.Ordinal);
+        foreach (string text in _options.ProbePeers)
+        {
+            if (!TryParseHostPort(text, out string host, out int port)) continue; // validated by the CLI
+            IPAddress? ip = IPAddress.TryParse(host, out IPAddress? parsed) ? parsed : null;
+            if (ip is not null && _self.Contains(ip) && port == OwnPort()) continue;
+            peers.TryAdd(text, new PeerTarget(text, host, host, port, ip));
+        }
+        if (_directory is not null && _agentService is var (ns, name))
+        {
+            string? podIp = Environment.GetEnvironmentVariable("POD_IP");
+            foreach (ServiceEndpoint e in _directory.Endpoints(ns, name))
+            {
+                if (!e.Ready || _self.Contains(e.Address) || e.Address.ToString() == podIp) continue;
+                int port = e.Port != 0 ? e.Port : OwnPort();
+                if (port == 0) continue;
+                string key = new IPEndPoint(e.Address, port).ToString();
+                peers.TryAdd(key, new PeerTarget(key, e.Node.Length > 0 ? e.Node : e.Address.ToString(), e.Address.ToString(), port, e.Address));
+            }
+        }
+        return [.. peers.Values];
+    }
+
+    /// <summary>Parses `host:port` and `[v6]:port` (port 1-65535, host non-empty without spaces).</summary>
+    public static bool TryParseHostPort(string text, out string host, out int port)
+    {
+        host = "";
+        port = 0;
+        int colon = text.LastIndexOf(':');
+        if (colon <= 0 || colon == text.Length - 1) return false;
+        string h = text[..colon];
+        if (!int.TryParse(text.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out port) || port is < 1 or > 65535) return false;
+        if (h.StartsWith('['))
+        {
+            if (!h.EndsWith(']') || !IPAddress.TryParse(h[1..^1], out IPAddress? v6) || v6.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6) return false;
+            h = h[1..^1];
+        }
+        else if (h.Contains(':') || h.Any(char.IsWhiteSpace) || Uri.CheckHostName(h) == UriHostNameType.Unknown)
+        {
+            return false;
+        }
+        host = h;
+        return true;
+    }
+
+    /// <summary>Parses a --probe.dns-server value: IP, IP:port or [IPv6]:port.</summary>
+    public static bool TryParseServer(string text, out IPEndPoint endpoint)
+    {
+        if (IPAddress.TryParse(text, out IPAddress? ip) && !text.Contains(']'))
+        {
+            endpoint = new IPEndPoint(ip, DnsPort);
+            return !(ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && text.Contains(':'));
+        }
+        endpoint = new IPEndPoint(IPAddress.None, 0);
+        if (!TryParseHostPort(text, out string host, out int port) || !IPAddress.TryParse(host, out ip)) return false;
+        endpoint = new IPEndPoint(ip, port);
+        return true;
+    }
+
+    private static IPEndPoint ParseServer(string text) => TryParseServer(text, out IPEndPoint ep) ? ep : new IPEndPoint(IPAddress.None, DnsPort);
+
+    /// <summary>`namespace/name`, or null when empty.</summary>
+    public static (string, string)? SplitName(string? text)
+    {
+        if (string.IsNullOrEmpty(text)) return null;
+        int slash = text.IndexOf('/');
+        return slash > 0 && slash < text.Length - 1 && text.IndexOf('/', slash + 1) < 0 ? (text[..slash], text[(slash + 1)..]) : null;
+    }
+
+    /// <summary>The nameserver lines of a resolv.conf (a missing file means none).</summary>
+    public static IReadOnlyList<IPAddress> ResolvConf(string path)
+    {
+        var result = new List<IPAddress>();
+        try
+        {
+            foreach (string line in File.ReadLines(path))
+            {
+                string[] parts = line.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
+                if (parts.Length < 2 || parts[0] != "nameserver") continue;
+                string value = parts[1];
+                int scope = value.IndexOf('%'); // fe80::1%eth0: the scope is not part of the address we label
+                if (IPAddress.TryParse(value, out IPAddress? ip) && !result.Contains(ip)) result.Add(scope < 0 ? ip : ip);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // no resolv.conf: no standalone DNS servers
+        }
+        return result;
+    }
+
+    private int OwnPort()
+    {
+        foreach (string listen in _options.Listen)
+        {
+            string t = listen.StartsWith(':') ? listen[1..] : listen;
+            if (int.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out int p)) return p;
+            if (IPEndPoint.TryParse(listen, out IPEndPoint? ep)) return ep.Port;
+        }
+        return 0;
+    }
+
+    private static HashSet<IPAddress> SelfAddresses()
+    {
+        var set = new HashSet<IPAddress>();
+        try
+        {
+            foreach (NetworkInterface nic in NetworkInterface.GetAllNetworkInterfaces())
+                foreach (UnicastIPAddressInformation a in nic.GetIPProperties().UnicastAddresses)
+                    set.Add(a.Address);
+        }
+        catch (NetworkInformationException)
+        {
+            // without the list, only $POD_IP identifies this agent
+        }
+        return set;
+    }
+}
