@@ -79,10 +79,15 @@ public sealed class DnsProbe
         try
         {
             IDnsQueryResponse response = await client.QueryAsync(name, type, QueryClass.IN, deadline.Token).ConfigureAwait(false);
+            // DnsClient 1.8 throws for TC when its own fallback is off (below); a TC answer that does come back is the same.
             if (response.Header.ResultTruncated) return (DnsReason.Truncated, true);
             // Without ThrowDnsErrors the library reports a failed exchange as a response with an error message
             // and a synthetic code; a real answer always has the rcode the server sent.
             return (ProbeReasons.FromResponseCode((DnsResponseCode)(int)response.Header.ResponseCode), false);
+        }
+        catch (Exception e) when (ProbeReasons.IsTruncation(e))
+        {
+            return (DnsReason.Truncated, true);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {

@@ -10,7 +10,7 @@ using System.Net.Sockets;
 
 namespace Netsight.Collectors.Probes;
 
-/// <summary>A peer as dialled: the schedule's key, the dst_node label, and the address (null: not resolvable).</summary>
+/// <summary>A peer as dialled: the schedule's key, the dst_node label (the node in a cluster, HOST:PORT as configured standalone), the host and port, and the address (null: a name resolved at each dial).</summary>
 public sealed record PeerTarget(string Key, string Node, string Host, int Port, IPAddress? Address);
 
 /// <summary>A dial's result: the connect time and why it failed (null: connected).</summary>

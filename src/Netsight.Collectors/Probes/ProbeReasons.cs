@@ -52,6 +52,14 @@ public static class ProbeReasons
         return e is DnsResponseException d && FromResponseCode(d.Code) is DnsReason r ? r : DnsReason.Network;
     }
 
+    /// <summary>
+    /// True for DnsClient's report of a UDP answer with TC=1 when its own TCP fallback is off: 1.8.x throws
+    /// DnsResponseException (code Unassigned, "Response was truncated and UseTcpFallback is disabled ...")
+    /// instead of returning the truncated response. Pinned by a unit test against the library.
+    /// </summary>
+    public static bool IsTruncation(Exception e) =>
+        e is DnsResponseException { Code: DnsResponseCode.Unassigned } d && d.Message.Contains("truncated", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>The reason of a failed TCP connect.</summary>
     public static TcpReason FromSocketError(SocketError error) => error switch
     {

@@ -25,6 +25,7 @@ public sealed class ProbeTargets
     private readonly (string Namespace, string Name)? _dnsService;
     private readonly (string Namespace, string Name)? _agentService;
     private readonly HashSet<IPAddress> _self;
+    private readonly List<int> _ownPorts;
 
     public ProbeTargets(AgentOptions options)
     {
@@ -34,6 +35,7 @@ public sealed class ProbeTargets
         _dnsService = SplitName(options.ProbeDnsService);
         _agentService = SplitName(options.ProbeService ?? DefaultService());
         _self = SelfAddresses();
+        _ownPorts = ListenPorts(options.Listen);
     }
 
     public IReadOnlyList<string> DnsNames { get; }
@@ -81,8 +83,9 @@ public sealed class ProbeTargets
         {
             if (!TryParseHostPort(text, out string host, out int port)) continue; // validated by the CLI
             IPAddress? ip = IPAddress.TryParse(host, out IPAddress? parsed) ? parsed : null;
-            if (ip is not null && _self.Contains(ip) && port == OwnPort()) continue;
-            peers.TryAdd(text, new PeerTarget(text, host, host, port, ip));
+            if (ip is not null && (_self.Contains(ip) || ip.Equals(IPAddress.Any) || ip.Equals(IPAddress.IPv6Any)) && _ownPorts.Contains(port)) continue;
+            // dst_node is the peer as configured: several agents may share a host (one per port).
+            peers.TryAdd(text, new PeerTarget(text, text, host, port, ip));
         }
         if (_directory is not null && _agentService is var (ns, name))
         {
@@ -90,7 +93,7 @@ public sealed class ProbeTargets
             foreach (ServiceEndpoint e in _directory.Endpoints(ns, name))
             {
                 if (!e.Ready || _self.Contains(e.Address) || e.Address.ToString() == podIp) continue;
-                int port = e.Port != 0 ? e.Port : OwnPort();
+                int port = e.Port != 0 ? e.Port : _ownPorts.FirstOrDefault();
                 if (port == 0) continue;
                 string key = new IPEndPoint(e.Address, port).ToString();
                 peers.TryAdd(key, new PeerTarget(key, e.Node.Length > 0 ? e.Node : e.Address.ToString(), e.Address.ToString(), port, e.Address));
@@ -167,15 +170,17 @@ public sealed class ProbeTargets
         return result;
     }
 
-    private int OwnPort()
+    /// <summary>The ports of --listen (0, a port picked at start, is left out: nobody can name it as a peer).</summary>
+    private static List<int> ListenPorts(IReadOnlyList<string> listen)
     {
-        foreach (string listen in _options.Listen)
+        var ports = new List<int>();
+        foreach (string l in listen)
         {
-            string t = listen.StartsWith(':') ? listen[1..] : listen;
-            if (int.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out int p)) return p;
-            if (IPEndPoint.TryParse(listen, out IPEndPoint? ep)) return ep.Port;
+            string t = l.StartsWith(':') ? l[1..] : l;
+            if (int.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out int p) || (IPEndPoint.TryParse(l, out IPEndPoint? ep) && (p = ep.Port) >= 0))
+                if (p != 0 && !ports.Contains(p)) ports.Add(p);
         }
-        return 0;
+        return ports;
     }
 
     private static HashSet<IPAddress> SelfAddresses()
