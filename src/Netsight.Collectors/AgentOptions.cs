@@ -43,6 +43,8 @@ public sealed record AgentOptions
     /// <summary>--probe.dns-timeout: a DNS query (UDP or TCP, each) that takes longer fails with reason timeout;
     /// 5 s is glibc's resolver default, so a timeout here is one an application would see too.</summary>
     public TimeSpan ProbeDnsTimeout { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>--probe.dns: run the DNS probe (false leaves only the peer dials).</summary>
+    public bool ProbeDns { get; init; } = true;
     /// <summary>--probe.fanout: peers dialled per round; every peer is dialled within ceil(N / fanout) rounds.</summary>
     public int ProbeFanout { get; init; } = 5;
     /// <summary>--probe.peer host:port (repeatable): other agents to dial without Kubernetes.</summary>

@@ -46,7 +46,7 @@ public sealed partial class ProbesCollector : ICollector
 
     public void Start()
     {
-        LogStarted(_options.ProbeInterval.TotalSeconds, _options.ProbeFanout, string.Join(",", _targets.DnsNames), _options.ServiceDirectory is not null);
+        LogStarted(_options.ProbeInterval.TotalSeconds, _options.ProbeFanout, _options.ProbeDns ? string.Join(",", _targets.DnsNames) : "(DNS probe off)", _options.ServiceDirectory is not null);
         _thread.Start();
     }
 
@@ -76,7 +76,7 @@ public sealed partial class ProbesCollector : ICollector
     internal void RunRound()
     {
         long start = Stopwatch.GetTimestamp();
-        IReadOnlyList<DnsTarget> dnsTargets = _targets.DnsTargets();
+        IReadOnlyList<DnsTarget> dnsTargets = _options.ProbeDns ? _targets.DnsTargets() : [];
         IReadOnlyList<PeerTarget> peers = _targets.Peers();
         var byKey = peers.ToDictionary(p => p.Key, StringComparer.Ordinal);
         IReadOnlyList<string> chosen = _schedule.Next([.. byKey.Keys], _options.ProbeFanout);

@@ -52,6 +52,7 @@ public static class AgentCommand
         var probeInterval = new Option<TimeSpan>("--probe.interval") { Description = "Time between probe rounds (±10 % jitter), independent of scrapes.", CustomParser = OptionParsers.Duration, DefaultValueFactory = _ => defaults.ProbeInterval };
         var probeTimeout = new Option<TimeSpan>("--probe.timeout") { Description = "A TCP dial to a peer that takes longer fails (reason timeout).", CustomParser = OptionParsers.Duration, DefaultValueFactory = _ => defaults.ProbeTimeout };
         var probeDnsTimeout = new Option<TimeSpan>("--probe.dns-timeout") { Description = "A DNS query (UDP or TCP) that takes longer fails (reason timeout).", CustomParser = OptionParsers.Duration, DefaultValueFactory = _ => defaults.ProbeDnsTimeout };
+        var probeDns = new Option<bool>("--probe.dns") { Description = "Run the DNS probe (--probe.dns=false: peer dials only).", DefaultValueFactory = _ => defaults.ProbeDns };
         var probeFanout = new Option<int>("--probe.fanout") { Description = "Peers dialled per round; every peer is dialled within ceil(peers / fanout) rounds.", CustomParser = OptionParsers.IntInRange(1, 10_000), DefaultValueFactory = _ => defaults.ProbeFanout };
         var probePeer = new Option<string[]>("--probe.peer") { Description = "Another agent to dial, HOST:PORT or [IPv6]:PORT (repeatable; standalone peers).", Arity = ArgumentArity.OneOrMore, AllowMultipleArgumentsPerToken = false, CustomParser = OptionParsers.HostPorts };
         var probeDnsName = new Option<string[]>("--probe.dns-name") { Description = $"Name to resolve (repeatable). Default: {Collectors.Probes.ProbeTargets.ClusterDnsName} with Kubernetes, {Collectors.Probes.ProbeTargets.StandaloneDnsName} otherwise.", Arity = ArgumentArity.OneOrMore, AllowMultipleArgumentsPerToken = false, CustomParser = OptionParsers.DnsNames };
@@ -64,7 +65,7 @@ public static class AgentCommand
             interfaces, filter, listen, snaplen, bufferSize, maxFlows, maxSeries, seriesTtl,
             labels, identityFile, kubeconfig, nodeName,
             ctResync, ctAccounting, ctServiceCidr, ctRcvbuf,
-            probeInterval, probeTimeout, probeDnsTimeout, probeFanout, probePeer, probeDnsName, probeDnsServer, probeDnsService, probeService,
+            probeInterval, probeTimeout, probeDnsTimeout, probeDns, probeFanout, probePeer, probeDnsName, probeDnsServer, probeDnsService, probeService,
         };
         var collectorFlags = new List<(CollectorDescriptor Descriptor, Option<bool> Enable, Option<bool> Disable)>();
         foreach (CollectorDescriptor d in CollectorRegistry.All)
@@ -103,6 +104,7 @@ public static class AgentCommand
                 ProbeInterval = parse.GetValue(probeInterval),
                 ProbeTimeout = parse.GetValue(probeTimeout),
                 ProbeDnsTimeout = parse.GetValue(probeDnsTimeout),
+                ProbeDns = parse.GetValue(probeDns),
                 ProbeFanout = parse.GetValue(probeFanout),
                 ProbePeers = parse.GetValue(probePeer) ?? [],
                 ProbeDnsNames = parse.GetValue(probeDnsName) ?? [],
