@@ -37,7 +37,7 @@ public sealed class ProbeDnsLabTests
         string answering = v.PeerV4.ToString(), dropped = v.PeerV6.ToString(), closed = $"{v.PeerV4}:{DnsProbeScenario.SilentPort}";
         string failing = servfail.Endpoint.ToString();
         using var agent = AgentProcess.Start(["--no-collector.packets", "--no-collector.conntrack",
-            "--probe.interval", "300ms", "--probe.dns-timeout", "400ms",
+            "--probe.interval", "500ms", "--probe.dns-timeout", "1500ms",
             "--probe.dns-server", answering, "--probe.dns-server", dropped, "--probe.dns-server", closed, "--probe.dns-server", failing,
             .. DnsProbeScenario.Names.SelectMany(n => new[] { "--probe.dns-name", n })]);
         Exposition e = agent.WaitForMetrics(x => x.Sum("netsight_probe_rounds_total") >= 3, "3 probe rounds", TimeSpan.FromSeconds(30));
@@ -80,7 +80,31 @@ public sealed class ProbeDnsLabTests
         Assert.Equal([answering], lastSuccess.Select(s => s.Label("target")));
         Assert.InRange(lastSuccess[0].Value, DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 30, DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 1);
         // Timeouts were bounded by --probe.dns-timeout, well inside the interval plus the slowest probe.
-        Assert.InRange(e.Sum("netsight_probe_round_duration_seconds"), 0.3, 3.0);
+        Assert.InRange(e.Sum("netsight_probe_round_duration_seconds"), 1.5, 6.0);
+        Assert.Equal(0, agent.Stop());
+    }
+
+    [Fact]
+    public void ProbeWaitingOnADeadServer_NeverDelaysAScrape()
+    {
+        using var lab = NetnsLab.Create();
+        DnsProbeScenario.Start(lab);
+        // Every query to the IPv6 address is dropped: the first round waits the full 5 s DNS timeout.
+        using var agent = AgentProcess.Start(["--no-collector.packets", "--no-collector.conntrack", "--probe.interval", "1s",
+            "--probe.dns-timeout", "5s", "--probe.dns-server", lab.Main.PeerV6.ToString(), "--probe.dns-name", "ok.test"]);
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        int scrapesDuringTheRound = 0;
+        while (sw.Elapsed < TimeSpan.FromSeconds(3.5))
+        {
+            var one = System.Diagnostics.Stopwatch.StartNew();
+            Exposition e = Exposition.Parse(agent.Scrape());
+            Assert.True(one.Elapsed < TimeSpan.FromSeconds(1), $"a scrape took {one.Elapsed.TotalSeconds:F2} s while a probe waited");
+            if (e.Sum("netsight_probe_rounds_total") == 0) scrapesDuringTheRound++;
+            Thread.Sleep(100);
+        }
+        Assert.True(scrapesDuringTheRound >= 5, $"only {scrapesDuringTheRound} scrapes while the first round was in flight");
+        Exposition done = agent.WaitForMetrics(x => x.Sum("netsight_probe_rounds_total") >= 1, "the first round", TimeSpan.FromSeconds(15));
+        Assert.Equal(4, done.Sum("netsight_probe_dns_errors_total", l => l["reason"] == "timeout"));
         Assert.Equal(0, agent.Stop());
     }
 }
