@@ -5,7 +5,9 @@
 // (PeerSchedule: at most --probe.fanout), starts every probe of the round at once (bounded by
 // MaxConcurrent) and waits for them; each probe ends by its own timeout, so a dead server or peer
 // delays no other probe and never a scrape. The round's outcomes are applied in one short lock
-// together with netsight_probe_rounds_total, so a scrape sees whole rounds only.
+// together with netsight_probe_rounds_total, so a scrape sees whole rounds only. The probes' I/O is
+// asynchronous: socket completions run briefly on the thread pool (as Kestrel's do), but nothing ever
+// blocks a pool thread; the only thread that waits is this collector's own.
 using System.Diagnostics;
 using DnsClient;
 using Microsoft.Extensions.Logging;
