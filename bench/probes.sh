@@ -10,7 +10,8 @@
 #        c. cost per round: --probe.interval 1s, fanout 5, PEERS peers, DNS probe off;
 #        d. cost per round of the predecessor's pattern: every peer every round (fanout = PEERS);
 #        e. cost per round of the DNS probe alone: one name, one server, A+AAAA over UDP and TCP (dnsmasq);
-#   3. prints a table. Options: --peers N (100), --window S (60), --round-window S (30).
+#   3. prints a table. Options: --peers N (100), --window S (60), --round-window S (30), --warmup S (10:
+#      the first seconds of a run, JIT and tiering, are not measured).
 # Everything it starts is stopped on exit.
 set -euo pipefail
 
@@ -26,7 +27,8 @@ while [[ $# -gt 0 ]]; do
     --peers) PEERS=$2; shift 2 ;;
     --window) WINDOW=$2; shift 2 ;;
     --round-window) ROUND_WINDOW=$2; shift 2 ;;
-    *) echo "usage: $0 [--peers N] [--window S] [--round-window S]" >&2; exit 2 ;;
+    --warmup) WARMUP=$2; shift 2 ;;
+    *) echo "usage: $0 [--peers N] [--window S] [--round-window S] [--warmup S]" >&2; exit 2 ;;
   esac
 done
 
