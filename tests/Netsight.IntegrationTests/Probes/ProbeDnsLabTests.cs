@@ -40,7 +40,12 @@ public sealed class ProbeDnsLabTests
             "--probe.interval", "500ms", "--probe.dns-timeout", "1500ms",
             "--probe.dns-server", answering, "--probe.dns-server", dropped, "--probe.dns-server", closed, "--probe.dns-server", failing,
             .. DnsProbeScenario.Names.SelectMany(n => new[] { "--probe.dns-name", n })]);
-        Exposition e = agent.WaitForMetrics(x => x.Sum("netsight_probe_rounds_total") >= 3, "3 probe rounds", TimeSpan.FromSeconds(30));
+        agent.WaitForMetrics(x => x.Sum("netsight_probe_rounds_total") >= 3, "3 probe rounds", TimeSpan.FromSeconds(30));
+        // One scrape for every assertion; promtool must accept it (every probe family has HELP, units, _total).
+        string text = agent.Scrape();
+        var promtool = Cmd.Run([Requirements.Tool("promtool"), "check", "metrics"], TimeSpan.FromSeconds(30), stdin: text);
+        Assert.True(promtool.ExitCode == 0, "promtool check metrics rejected the scrape: " + promtool);
+        Exposition e = Exposition.Parse(text);
         double rounds = e.Sum("netsight_probe_rounds_total");
         Assert.Equal(rounds * DnsProbeScenario.Names.Length * 4 * 2 * 2, e.Sum("netsight_probe_probes_total", l => l["probe"] == "dns"));
 
