@@ -158,9 +158,8 @@ public sealed class ProbeTargets
             {
                 string[] parts = line.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
                 if (parts.Length < 2 || parts[0] != "nameserver") continue;
-                string value = parts[1];
-                int scope = value.IndexOf('%'); // fe80::1%eth0: the scope is not part of the address we label
-                if (IPAddress.TryParse(value, out IPAddress? ip) && !result.Contains(ip)) result.Add(scope < 0 ? ip : ip);
+                // fe80::1%eth0 keeps its scope: a link-local server can only be reached through it.
+                if (IPAddress.TryParse(parts[1], out IPAddress? ip) && !result.Contains(ip)) result.Add(ip);
             }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

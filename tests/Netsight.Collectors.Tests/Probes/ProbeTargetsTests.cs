@@ -58,8 +58,10 @@ public sealed class ProbeTargetsTests
         string path = Path.GetTempFileName();
         try
         {
-            File.WriteAllText(path, "# comment\nsearch svc.cluster.local\nnameserver 10.96.0.10\nnameserver\tfd00::53\nnameserver bogus\noptions ndots:5\nnameserver 10.96.0.10\n");
-            Assert.Equal(["10.96.0.10", "fd00::53"], ProbeTargets.ResolvConf(path).Select(a => a.ToString()));
+            File.WriteAllText(path, "# comment\nsearch svc.cluster.local\nnameserver 10.96.0.10\nnameserver\tfd00::53\nnameserver bogus\noptions ndots:5\nnameserver 10.96.0.10\nnameserver fe80::1%eth0\n");
+            var servers = ProbeTargets.ResolvConf(path);
+            Assert.Equal(["10.96.0.10", "fd00::53"], servers.Take(2).Select(a => a.ToString()));
+            Assert.True(servers.Count == 3 && servers[2].IsIPv6LinkLocal, string.Join(", ", servers));
         }
         finally
         {
