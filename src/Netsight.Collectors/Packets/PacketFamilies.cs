@@ -143,7 +143,7 @@ public static class PacketFamilies
                 Connections = a.Flows.ConnectionsStarted,
                 EvictedIdle = a.Flows.EvictedIdle,
                 EvictedCapacity = a.Flows.EvictedCapacity,
-                SeriesOverflow = a.Peers.Overflows,
+                SeriesOverflow = a.Peers.OverflowCount,
                 DropsKernel = a.CaptureDropsKernel,
                 Received = a.CaptureReceived,
                 DropsInterface = a.CaptureDropsInterface,
