@@ -35,13 +35,8 @@ public static class AgentCommand
         var maxFlows = new Option<int>("--max-flows") { Description = "TCP connections tracked per interface; the least recently seen is evicted beyond it (counted).", CustomParser = OptionParsers.IntInRange(1, 100_000_000), DefaultValueFactory = _ => defaults.MaxFlows };
         var maxSeries = new Option<int>("--max-series") { Description = "Series per flow family (and peer pairs per interface); more fold into src_*/dst_*=\"other\" (netsight_series_overflow_total).", CustomParser = OptionParsers.IntInRange(1, 10_000_000), DefaultValueFactory = _ => defaults.MaxSeries };
         var seriesTtl = new Option<TimeSpan>("--series-ttl") { Description = "Series with no new data for this long disappear (e.g. 5m).", CustomParser = OptionParsers.Duration, DefaultValueFactory = _ => defaults.SeriesTtl };
-        var labels = new Option<string>("--labels") { Description = $"Identity fields that become src_*/dst_* labels: ip, namespace, pod, workload, workload_kind, service, node, each optionally prefixed src_ or dst_. Default: {Identity.LabelPolicy.ClusterSpec} with Kubernetes or --identity-file, ip otherwise." };
-        labels.Validators.Add(result =>
-        {
-            string text = result.GetValueOrDefault<string>() ?? "";
-            if (!Identity.LabelPolicy.TryParse(text, out _, out string error)) result.AddError($"invalid --labels '{text}': {error}");
-        });
-        var identityFile = new Option<string>("--identity-file") { Description = "YAML file naming IPs and CIDRs (namespace, pod, workload, workload_kind, service, node) without Kubernetes." };
+        var labels = IdentityOptions.Labels();
+        var identityFile = IdentityOptions.IdentityFile();
         var kubeconfig = new Option<string>("--kubeconfig") { Description = "kubeconfig to reach the API server; default: the in-cluster service account when running in a pod, else no Kubernetes." };
         var nodeName = new Option<string>("--node-name") { Description = "Name of this node (default: $NODE_NAME, set from the downward API).", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("NODE_NAME") ?? "" };
 
