@@ -66,6 +66,33 @@ public sealed class AnalyzeIdentityTests : IDisposable
         Assert.Equal(5, Exposition.Parse(r.Stdout).Sum("netsight_ip_packet_size_bytes_count", l => l["src_ip"] == "10.1.1.1" && l["dst_ip"] == "10.1.1.2"));
     }
 
+    [Fact]
+    public void DnsFamilies_GoThroughTheSameIdentityAndPolicy()
+    {
+        // gopacket's test_dns.pcap: clients all over the internet asking 95.211.92.14 and .15.
+        string pcap = Path.Combine(GopacketCorpus.Root, "pcap", "test_dns.pcap");
+        string yaml = """
+            peers:
+              - ip: 95.211.92.0/24
+                namespace: kube-system
+                workload: coredns
+                service: kube-dns
+            """;
+        var plain = NetsightBinary.Run("analyze", pcap, "--output", "metrics");
+        var named = NetsightBinary.Run("analyze", pcap, "--output", "metrics", "--identity-file", IdentityFile(yaml));
+        Assert.True(plain.ExitCode == 0 && named.ExitCode == 0, plain + "\n" + named);
+        Exposition ip = Exposition.Parse(plain.Stdout), id = Exposition.Parse(named.Stdout);
+        double queries = ip.Sum("netsight_dns_queries_total");
+        Assert.True(queries >= 9, $"expected the capture's queries, got {queries}");
+        // Every query goes to the named servers, and the clients (unnamed) are `world`.
+        Assert.Equal(queries, id.Sum("netsight_dns_queries_total", l =>
+            l["dst_namespace"] == "kube-system" && l["dst_workload"] == "coredns" && l["dst_service"] == "kube-dns" && l["src_workload"] == "world" && l["src_ip"] == ""));
+        Assert.Equal(ip.Sum("netsight_dns_queries_total", l => l["qtype"] == "AAAA"), id.Sum("netsight_dns_queries_total", l => l["qtype"] == "AAAA"));
+        Assert.Equal(ip.Sum("netsight_dns_responses_total"), id.Sum("netsight_dns_responses_total", l => l["dst_workload"] == "coredns"));
+        Assert.Equal(ip.Sum("netsight_dns_response_seconds_count"), id.Sum("netsight_dns_response_seconds_count", l => l["dst_workload"] == "coredns"));
+        Assert.Equal(ip.Sum("netsight_dns_unanswered_total"), id.Sum("netsight_dns_unanswered_total", l => l["dst_workload"] == "coredns"));
+    }
+
     [Theory]
     [InlineData("missing")]
     [InlineData("bad-yaml")]

@@ -48,8 +48,8 @@ public static class PacketFamilies
             foreach (PacketAnalyzer a in analyzers)
                 lock (a.SyncRoot) snapshots.Add(DeviceSnapshot.Take(a, peers));
             WriteWith(w, snapshots, live, peers, nowMillis);
+            DnsFamilies.Write(w, analyzers, peers.Dns, nowMillis);
         }
-        DnsFamilies.Write(w, analyzers);
         TcpAnalysisFamilies.WriteSegmentLists(w, analyzers);
     }
 

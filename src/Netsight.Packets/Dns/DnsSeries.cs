@@ -14,6 +14,7 @@ public readonly record struct DnsSeriesKey(IpAddr Client, IpAddr Server, byte QT
 
     /// <summary>The series a new triple folds into over the cap: client and server "other", the qtype kept.</summary>
     public static DnsSeriesKey OverflowOf(in DnsSeriesKey key) => new(default, default, key.QType);
+
     public string QTypeLabel => DnsLabels.QTypes[QType];
 }
 
@@ -26,11 +27,13 @@ public sealed class DnsSeriesStats
     /// <summary>Latency of matched responses, from the original query.</summary>
     public readonly Histogram ResponseSeconds = new(DnsLabels.ResponseSeconds);
 
-    public DnsSeriesStats Clone()
+    /// <summary>Overwrites <paramref name="target"/> with these values (a scrape reuses its copies instead of allocating).</summary>
+    public void CopyTo(DnsSeriesStats target)
     {
-        var copy = new DnsSeriesStats { Queries = Queries, Unanswered = Unanswered };
-        Responses.CopyTo(copy.Responses, 0);
-        copy.ResponseSeconds.Merge(ResponseSeconds);
-        return copy;
+        target.Queries = Queries;
+        target.Unanswered = Unanswered;
+        Responses.CopyTo(target.Responses, 0);
+        target.ResponseSeconds.Reset();
+        if (ResponseSeconds.Count > 0) target.ResponseSeconds.Merge(ResponseSeconds);
     }
 }
