@@ -35,7 +35,9 @@ internal static class CgroupPath
     {
         if (path.IndexOf("kubepods", StringComparison.Ordinal) < 0) return CgroupIdentity.None;
         string podUid = "", container = "";
-        foreach (Range r in path.Split('/'))
+        // Segments split on '/' and on ':' (containerd under systemd with cgroup v1 writes
+        // "kubepods-...-pod<uid>.slice:cri-containerd:<id>" as one segment).
+        foreach (Range r in path.SplitAny('/', ':'))
         {
             ReadOnlySpan<char> segment = path[r];
             if (segment.IsEmpty) continue;
