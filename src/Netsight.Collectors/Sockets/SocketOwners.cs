@@ -19,6 +19,7 @@ internal sealed class SocketOwners
     private readonly Dictionary<uint, int> _owner = [];
     private readonly Dictionary<int, CgroupIdentity> _cgroups = [];
     private readonly HashSet<int> _walked = [];
+    private readonly HashSet<uint> _unowned = [];
 
     public SocketOwners(string procfs) => _procfs = procfs;
 
@@ -30,6 +31,15 @@ internal sealed class SocketOwners
 
     /// <summary>The cached owner of <paramref name="inode"/>, 0 when unknown.</summary>
     public int OwnerOf(uint inode) => _owner.GetValueOrDefault(inode);
+
+    /// <summary>True when a full walk found no process holding the socket (kernel sockets, or its process exited).</summary>
+    public bool IsUnowned(uint inode) => _unowned.Contains(inode);
+
+    /// <summary>Starts a poll; with <paramref name="retryUnowned"/> sockets nobody held are looked for again.</summary>
+    public void BeginPoll(bool retryUnowned)
+    {
+        if (retryUnowned) _unowned.Clear();
+    }
 
     /// <summary>Finds the owners of <paramref name="unknown"/> inodes (inode -> netns); <paramref name="scan"/>
     /// is this poll's namespace scan (pids and their namespaces).</summary>
@@ -47,17 +57,18 @@ internal sealed class SocketOwners
         foreach (var (pid, ns) in scan.NamespaceOfPid)
             (namespaces.Contains(ns) || !_walked.Contains(pid) ? first : rest).Add(pid);
 
-        int remaining = unknown.Count;
         foreach (int pid in first)
         {
-            remaining -= Walk(pid, unknown);
-            if (remaining <= 0) return;
+            Walk(pid, unknown);
+            if (unknown.Count == 0) return;
         }
         foreach (int pid in rest)
         {
-            remaining -= Walk(pid, unknown);
-            if (remaining <= 0) return;
+            Walk(pid, unknown);
+            if (unknown.Count == 0) return;
         }
+        // Every process was read: what is left has no owner now.
+        foreach (uint inode in unknown.Keys) _unowned.Add(inode);
     }
 
     /// <summary>Drops cached inodes not in <paramref name="live"/> (sockets that no longer exist).</summary>
@@ -65,6 +76,7 @@ internal sealed class SocketOwners
     {
         foreach (uint inode in _owner.Keys)
             if (!live.Contains(inode)) _owner.Remove(inode);
+        _unowned.RemoveWhere(inode => !live.Contains(inode));
     }
 
     /// <summary>The pod and container of a pid (cached while the process lives).</summary>

@@ -48,9 +48,31 @@ public sealed partial class SocketsCollector
 
         long nowNs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000;
         long nowMs = Environment.TickCount64;
+
+        // Owners of sockets not seen before, from /proc, outside the lock (/connections and scrapes go on
+        // meanwhile); a new connection is published with its owner already known.
+        _owners.BeginPoll(retryUnowned: poll % UnownedRetryPolls == 0);
         var unknown = new Dictionary<uint, ulong>();
-        var needOwner = new List<Connection>();
         var liveInodes = new HashSet<uint>();
+        for (int i = 0; i < _sampleCount; i++)
+        {
+            uint inode = _samples[i].Inode;
+            if (inode == 0) continue;
+            liveInodes.Add(inode);
+            if (_owners.OwnerOf(inode) == 0 && !_owners.IsUnowned(inode)) unknown[inode] = _sampleNamespaces[i];
+        }
+        _owners.Resolve(unknown, scan);
+        var owners = new Dictionary<int, CgroupIdentity>();
+        foreach (uint inode in liveInodes)
+        {
+            int pid = _owners.OwnerOf(inode);
+            if (pid != 0 && !owners.ContainsKey(pid)) owners[pid] = _owners.Cgroup(pid);
+        }
+        _errors.Add(ScanError.Vanished, _owners.Vanished - _ownersVanishedCounted);
+        _errors.Add(ScanError.Permission, _owners.Permission - _ownersPermissionCounted);
+        _ownersVanishedCounted = _owners.Vanished;
+        _ownersPermissionCounted = _owners.Permission;
+
         lock (_lock)
         {
             _stateCounts.Clear();
@@ -60,14 +82,9 @@ public sealed partial class SocketsCollector
             {
                 ref SocketSample s = ref _samples[i];
                 CountState(s.Protocol, s.Protocol == SockDiag.IPPROTO_TCP ? s.State : (s.RemotePort == 0 ? (byte)0 : SockDiag.TCP_ESTABLISHED));
-                if (IsListener(s))
-                {
-                    _listeners.Add(_sampleNamespaces[i], s.Local, s.LocalPort, s.Inode);
-                    if (s.Inode != 0) liveInodes.Add(s.Inode);
-                    if (s.Inode != 0 && _owners.OwnerOf(s.Inode) == 0) unknown[s.Inode] = _sampleNamespaces[i];
-                }
+                if (IsListener(s)) _listeners.Add(_sampleNamespaces[i], s.Local, s.LocalPort, s.Inode);
             }
-            _listeners.ResolveOwners(_owners.OwnerOf, _owners.Cgroup); // the cached ones now, new ones after the /proc walk
+            _listeners.ResolveOwners(_owners.OwnerOf, pid => owners.GetValueOrDefault(pid, CgroupIdentity.None));
             for (int i = 0; i < _sampleCount; i++)
             {
                 ref SocketSample s = ref _samples[i];
@@ -75,37 +92,12 @@ public sealed partial class SocketsCollector
                 Connection? c = Upsert(_sampleNamespaces[i], s, nowNs);
                 if (c is null) continue;
                 c.SeenPoll = poll;
-                if (c.Inode != 0) liveInodes.Add(c.Inode);
-                if (c.Pid == 0 && c.Inode != 0)
+                if (c.Pid == 0 && c.Inode != 0 && _owners.OwnerOf(c.Inode) is int pid and not 0)
                 {
-                    needOwner.Add(c);
-                    if (_owners.OwnerOf(c.Inode) == 0) unknown[c.Inode] = c.Key.NetNs;
+                    c.Pid = pid;
+                    c.Owner = owners.GetValueOrDefault(pid, CgroupIdentity.None);
                 }
             }
-        }
-
-        // /proc walks happen outside the lock: /connections and scrapes go on meanwhile.
-        _owners.Resolve(unknown, scan);
-        var owners = new (int Pid, CgroupIdentity Owner)[needOwner.Count];
-        for (int i = 0; i < needOwner.Count; i++)
-        {
-            int pid = _owners.OwnerOf(needOwner[i].Inode);
-            owners[i] = (pid, _owners.Cgroup(pid));
-        }
-        _errors.Add(ScanError.Vanished, _owners.Vanished - _ownersVanishedCounted);
-        _errors.Add(ScanError.Permission, _owners.Permission - _ownersPermissionCounted);
-        _ownersVanishedCounted = _owners.Vanished;
-        _ownersPermissionCounted = _owners.Permission;
-
-        lock (_lock)
-        {
-            for (int i = 0; i < needOwner.Count; i++)
-            {
-                if (needOwner[i].Pid != 0) continue;
-                needOwner[i].Pid = owners[i].Pid;
-                needOwner[i].Owner = owners[i].Owner;
-            }
-            _listeners.ResolveOwners(_owners.OwnerOf, _owners.Cgroup);
             foreach (Connection c in _table.All)
                 if (!c.Closed && c.SeenPoll != poll && (complete.Contains(c.Key.NetNs) || !scan.Namespaces.ContainsKey(c.Key.NetNs))) _table.Close(c, nowMs, fromDestroy: false);
             FoldFamilies(nowMs);
@@ -115,6 +107,10 @@ public sealed partial class SocketsCollector
         }
         _owners.Retain(liveInodes);
     }
+
+    /// <summary>Sockets no process holds (kernel sockets, or the owner exited) are looked for again only
+    /// every this many polls, so they do not cost a walk of every process at every poll.</summary>
+    private const int UnownedRetryPolls = 6;
 
     private long _ownersVanishedCounted, _ownersPermissionCounted;
 
