@@ -59,6 +59,11 @@ public sealed partial class SocketsCollector : ICollector, IHttpEndpoints
     /// <summary>Polls completed so far (tests wait on it).</summary>
     internal long Polls => Interlocked.Read(ref _polls);
 
+    internal int NamespaceCount
+    {
+        get { lock (_nsLock) return _namespaces.Count; }
+    }
+
     public void Start()
     {
         // One dump in our own namespace proves we may use sock_diag here; anything else is per namespace.
