@@ -41,6 +41,8 @@ public sealed record AgentOptions
     public string? SocketsUnixSocket { get; init; }
     /// <summary>--sockets.max-connections: connections held for /connections, open and closed.</summary>
     public int SocketsMaxConnections { get; init; } = 100_000;
+    /// <summary>Pods by UID for the sockets collector's owners (the Kubernetes source); null standalone. The host fills it.</summary>
+    public Netsight.Identity.IPodDirectory? Pods { get; init; }
     public IReadOnlySet<string> EnabledCollectors { get; init; } = new HashSet<string>();
 
     /// <summary>--labels: identity fields that become src_*/dst_* labels; null for the default (see LabelPolicy).</summary>

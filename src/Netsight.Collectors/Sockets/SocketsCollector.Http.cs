@@ -5,13 +5,14 @@
 // type 0 TCP / 1 UDP, family 0 IPv4 / 1 IPv6, direction 1 incoming / 2 outgoing, source = the socket's
 // own (local) side. `last_*` are the change since the previous read by the same `?client_id=` (default
 // one client, "default"). Extra fields follow the compatible ones: state, inode, rtt_us, rttvar_us,
-// snd_cwnd, closed, pod_uid, container_id. Served over HTTP and, with --sockets.unix-socket, over a
+// snd_cwnd, closed, pod_uid, container_id, and with Kubernetes namespace, pod, workload, container. Served over HTTP and, with --sockets.unix-socket, over a
 // Unix socket (the host maps the same endpoint there). Closed connections are listed until every known
 // client has read them once.
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Netsight.Identity;
 
 namespace Netsight.Collectors.Sockets;
 
@@ -41,6 +42,15 @@ public sealed partial class SocketsCollector
         });
     }
 
+    /// <summary>The pod of an owner from the Kubernetes source, memoised per request; null standalone or unknown.</summary>
+    private PodIdentity? Pod(CgroupIdentity owner, Dictionary<CgroupIdentity, PodIdentity?> memo)
+    {
+        if (owner.PodUid.Length == 0 || _options.Pods is not { } directory) return null;
+        if (!memo.TryGetValue(owner, out PodIdentity? pod))
+            memo[owner] = pod = directory.TryFindPod(owner.PodUid, owner.ContainerId, out PodIdentity found) ? found : null;
+        return pod;
+    }
+
     /// <summary>Writes every held connection with deltas for <paramref name="clientId"/> and advances its cursor.</summary>
     internal void WriteConnections(Utf8JsonWriter json, string clientId)
     {
@@ -49,6 +59,7 @@ public sealed partial class SocketsCollector
             ClientCursors.Client client = _clients.Get(clientId, out int reused);
             if (reused >= 0) _table.ClearReadBit(reused);
             var next = new Dictionary<ConnectionKey, (ulong, ulong, uint)>(_table.Count);
+            var pods = new Dictionary<CgroupIdentity, PodIdentity?>();
             json.WriteStartObject();
             json.WriteStartArray("connections");
             foreach (Connection c in _table.All)
@@ -80,6 +91,13 @@ public sealed partial class SocketsCollector
                 json.WriteBoolean("closed", c.Closed);
                 json.WriteString("pod_uid", c.Owner.PodUid);
                 json.WriteString("container_id", c.Owner.ContainerId);
+                if (Pod(c.Owner, pods) is PodIdentity pod)
+                {
+                    json.WriteString("namespace", pod.Namespace);
+                    json.WriteString("pod", pod.Name);
+                    json.WriteString("workload", pod.Workload);
+                    json.WriteString("container", pod.Container);
+                }
                 json.WriteEndObject();
             }
             json.WriteEndArray();

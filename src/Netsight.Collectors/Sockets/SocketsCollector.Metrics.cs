@@ -27,24 +27,18 @@ public sealed partial class SocketsCollector
     private LabelPolicy? _overflowPolicy;
     private long[] _oneObservation = [];
 
-    /// <summary>Adds every connection's counter changes since its previous fold (under _lock).</summary>
+    /// <summary>Adds every connection's counter changes since its previous fold, and its RTT (under _lock).</summary>
     private void FoldFamilies(long nowMs)
     {
-        FamilySeriesTable sent = _identity.Budget.Table(SentFamily), received = _identity.Budget.Table(ReceivedFamily),
-            retrans = _identity.Budget.Table(RetransmitsFamily), rtt = _identity.Budget.Table(RttFamily);
+        FamilySeriesTable rtt = _identity.Budget.Table(RttFamily);
         if (_oneObservation.Length != RttBuckets.Count) _oneObservation = new long[RttBuckets.Count];
         foreach (Connection c in _table.All)
         {
             if (c.Protocol != SockDiag.IPPROTO_TCP) continue;
-            var (key, labels, okey, olabels) = Keys(c);
-            sent.AddCounter(key, labels, okey, olabels, (long)(c.Sent - c.ExportedSent), nowMs);
-            received.AddCounter(key, labels, okey, olabels, (long)(c.Received - c.ExportedReceived), nowMs);
-            retrans.AddCounter(key, labels, okey, olabels, c.Retransmits - c.ExportedRetransmits, nowMs);
-            c.ExportedSent = c.Sent;
-            c.ExportedReceived = c.Received;
-            c.ExportedRetransmits = c.Retransmits;
+            FoldCounters(c, nowMs);
             if (!c.Closed && c.State == SockDiag.TCP_ESTABLISHED && c.RttMicros > 0)
             {
+                var (key, labels, okey, olabels) = Keys(c);
                 double seconds = c.RttMicros / 1e6;
                 int bucket = RttBuckets.IndexOf(seconds);
                 Array.Clear(_oneObservation);
@@ -54,10 +48,22 @@ public sealed partial class SocketsCollector
         }
     }
 
-    private void FoldRemoved(Connection c)
+    /// <summary>Adds one connection's counter changes since its previous fold to its series.</summary>
+    private void FoldCounters(Connection c, long nowMs)
     {
-        // Everything was folded just before the sweep; nothing is left to add.
+        if (c.Protocol != SockDiag.IPPROTO_TCP) return;
+        if (c.Sent == c.ExportedSent && c.Received == c.ExportedReceived && c.Retransmits == c.ExportedRetransmits) return;
+        var (key, labels, okey, olabels) = Keys(c);
+        _identity.Budget.Table(SentFamily).AddCounter(key, labels, okey, olabels, (long)(c.Sent - c.ExportedSent), nowMs);
+        _identity.Budget.Table(ReceivedFamily).AddCounter(key, labels, okey, olabels, (long)(c.Received - c.ExportedReceived), nowMs);
+        _identity.Budget.Table(RetransmitsFamily).AddCounter(key, labels, okey, olabels, c.Retransmits - c.ExportedRetransmits, nowMs);
+        c.ExportedSent = c.Sent;
+        c.ExportedReceived = c.Received;
+        c.ExportedRetransmits = c.Retransmits;
     }
+
+    /// <summary>A connection leaving the table: whatever it gained since the last fold is counted first.</summary>
+    private void FoldRemoved(Connection c) => FoldCounters(c, _lastPollMillis);
 
     private (SeriesKey, Label[], SeriesKey, Label[]) Keys(Connection c)
     {

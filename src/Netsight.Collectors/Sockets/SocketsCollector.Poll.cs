@@ -100,10 +100,10 @@ public sealed partial class SocketsCollector
             }
             foreach (Connection c in _table.All)
                 if (!c.Closed && c.SeenPoll != poll && (complete.Contains(c.Key.NetNs) || !scan.Namespaces.ContainsKey(c.Key.NetNs))) _table.Close(c, nowMs, fromDestroy: false);
+            _lastPollMillis = nowMs;
             FoldFamilies(nowMs);
             _table.Sweep(_clients.ActiveMask, nowMs, FoldRemoved);
             _lastPollSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
-            _lastPollMillis = nowMs;
         }
         _owners.Retain(liveInodes);
     }

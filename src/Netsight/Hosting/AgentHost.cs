@@ -72,7 +72,7 @@ public static class AgentHost
         }
         using KubernetesSource? stopKubernetes = kubernetes;
         kubernetes?.Start();
-        using var collectors = new CollectorHost(options with { Identity = identity }, logs);
+        using var collectors = new CollectorHost(options with { Identity = identity, Pods = kubernetes }, logs);
         Endpoints.Map(app, collectors);
         try
         {

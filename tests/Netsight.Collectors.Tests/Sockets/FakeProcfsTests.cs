@@ -2,7 +2,7 @@
 // process in the test's own network namespace holding (by its fd link) a real loopback socket of this
 // test, with a Kubernetes cgroup path; one process whose namespace cannot be entered (it vanished); one
 // process directory without links (the process exited mid-scan). The poll dumps the real namespace,
-// attributes the socket to the fake pid and its pod, counts both vanished cases, and never throws.
+// attributes the socket to the fake pid, its pod UID and container id, and (through a pod directory standing in for the Kubernetes source) its namespace, pod, workload and container name, counts both vanished cases, and never throws.
 // Needs Linux sock_diag (any user may dump its own namespace); no root.
 using System.Globalization;
 using System.Net;
@@ -51,7 +51,7 @@ public sealed class FakeProcfsTests : IDisposable
         Directory.CreateDirectory(Path.Combine(_root, "4244")); // exited: no links left
         Directory.CreateDirectory(Path.Combine(_root, "sys")); // not a process
 
-        using var collector = new SocketsCollector(new AgentOptions { ProcfsRoot = _root, SocketsInterval = TimeSpan.FromHours(1) }, NullLoggerFactory.Instance);
+        using var collector = new SocketsCollector(new AgentOptions { ProcfsRoot = _root, SocketsInterval = TimeSpan.FromHours(1), Pods = new OnePod() }, NullLoggerFactory.Instance);
         collector.Start();
 
         Assert.Equal(1, collector.NamespaceCount);
@@ -65,6 +65,10 @@ public sealed class FakeProcfsTests : IDisposable
         Assert.Equal(4242, mine.GetProperty("pid").GetInt32());
         Assert.Equal(Uid, mine.GetProperty("pod_uid").GetString());
         Assert.Equal(Container, mine.GetProperty("container_id").GetString());
+        Assert.Equal("shop", mine.GetProperty("namespace").GetString());
+        Assert.Equal("api-5d8f9c7b6-q1", mine.GetProperty("pod").GetString());
+        Assert.Equal("api", mine.GetProperty("workload").GetString());
+        Assert.Equal("main", mine.GetProperty("container").GetString());
         Assert.Equal(2, mine.GetProperty("direction").GetInt32());
         Assert.Equal(ulong.Parse(ownNs[5..^1], CultureInfo.InvariantCulture), mine.GetProperty("net_ns").GetUInt64());
         Assert.True(mine.GetProperty("monotonic_sent_bytes").GetUInt64() >= 1234);
@@ -72,6 +76,16 @@ public sealed class FakeProcfsTests : IDisposable
         JsonElement accepted = records.Single(r => r.GetProperty("sport").GetInt32() == serverPort && r.GetProperty("dport").GetInt32() == clientPort);
         Assert.Equal(1, accepted.GetProperty("direction").GetInt32());
         Assert.Equal(0, accepted.GetProperty("pid").GetInt32());
+    }
+
+    /// <summary>A pod directory (the Kubernetes source's role) that knows the one pod of this test.</summary>
+    private sealed class OnePod : Netsight.Identity.IPodDirectory
+    {
+        public bool TryFindPod(string uid, string containerId, out Netsight.Identity.PodIdentity pod)
+        {
+            pod = new("shop", "api-5d8f9c7b6-q1", "api", "Deployment", containerId == Container ? "main" : "");
+            return uid == Uid;
+        }
     }
 
     public void Dispose()
