@@ -91,6 +91,19 @@ public sealed class ConnectionsJsonTests
     }
 
     [Fact]
+    public void ShortTcpInfoIsCountedAndGivesNoCounters()
+    {
+        using SocketsCollector c = Collector();
+        var sample = new SocketSample();
+        var socket = new DiagSocket(IPAddress.Parse("10.0.0.1"), 1234, IPAddress.Parse("10.0.0.2"), 80) { TcpInfoLength = 104, Cookie = 9 }; // a 3.x kernel's tcp_info
+        c.ApplyDestroyed(1, DiagBuilder.Message(socket), ref sample);
+        Assert.Equal(1, c.Errors[ScanError.TcpInfoSize]);
+        JsonElement conn = Assert.Single(Read(c, "a"));
+        Assert.Equal(0, conn.GetProperty("monotonic_sent_bytes").GetInt64());
+        Assert.Equal(0, conn.GetProperty("monotonic_retransmits").GetInt64());
+    }
+
+    [Fact]
     public void CountersNeverGoBack()
     {
         using SocketsCollector c = Collector();

@@ -36,6 +36,9 @@ public sealed partial class SocketsLab : IDisposable
     public NetnsLab Client { get; }
     public ulong ServerNs { get; private set; }
     public ulong ClientNs { get; private set; }
+    /// <summary>The process that keeps each namespace visible in /proc (kill it and the agent no longer finds the namespace).</summary>
+    public BackgroundProcess? ServerPin { get; private set; }
+    public BackgroundProcess? ClientPin { get; private set; }
 
     public static SocketsLab Create()
     {
@@ -68,8 +71,8 @@ public sealed partial class SocketsLab : IDisposable
         Server.Exec("ip", "addr", "add", $"{ServerIp6}/64", "dev", s, "nodad").EnsureOk();
         Server.Exec("ip", "link", "set", s, "up").EnsureOk();
         // A process in each namespace: what the agent enumerates (/proc/PID/ns/net).
-        Server.StartInNamespace("sleep", "600");
-        Client.StartInNamespace("sleep", "600");
+        ServerPin = Server.StartInNamespace("sleep", "600");
+        ClientPin = Client.StartInNamespace("sleep", "600");
         ServerNs = Inode(Server);
         ClientNs = Inode(Client);
         NetnsLab.WaitUntil(() => Server.Exec("ip", "-o", "link", "show", s).Stdout.Contains("LOWER_UP", StringComparison.Ordinal),

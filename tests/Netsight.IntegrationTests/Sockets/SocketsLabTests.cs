@@ -8,7 +8,10 @@
 //    final counters from the destroy group: ss's last view before the close plus the FIN each side sent
 //    and received (one sequence number each);
 //  - loss injected with nft into the server namespace makes the client retransmit; the agent's
-//    retransmits equal ss's total once the transfer is acknowledged.
+//    retransmits equal ss's total once the transfer is acknowledged, and the retransmit family counts them
+//    under the client->server pair;
+//  - a namespace whose last process exits is retired: its connections close with their last polled
+//    counters (missed_destroy), the other namespace's stay open, and polls go on.
 using System.Net;
 using System.Net.Sockets;
 using Netsight.IntegrationTests.Lab;
@@ -179,5 +182,38 @@ public sealed class SocketsLabTests
         // The family counts the same retransmits under the client->server pair, on the client's socket.
         agent.WaitForMetrics(e => e.Sum("netsight_socket_retransmits_total", l => l["src_ip"] == SocketsLab.ClientIp.ToString() && l["dst_ip"] == SocketsLab.ServerIp.ToString() && l["direction"] == "outgoing") == ssClient.TotalRetrans,
             $"netsight_socket_retransmits_total == {ssClient.TotalRetrans}", Settle);
+    }
+
+    [Fact]
+    public void NamespaceThatVanishesIsRetiredAndItsConnectionsClosed()
+    {
+        using var lab = SocketsLab.Create();
+        using Socket listener = lab.Listen(SocketsLab.ServerIp, 7005);
+        using var agent = StartAgent("--sockets.interval", "1s");
+        var (client, server) = lab.Connect(listener);
+        SocketsLab.Transfer(client, server, 5_000);
+        SocketsLab.Transfer(server, client, 500);
+        var (ssClient, ssServer) = Quiescent(lab, client, server);
+        WaitForRecord(agent, ssClient);
+        WaitForRecord(agent, ssServer);
+        double namespaces = Exposition.Parse(agent.Scrape()).Sum("netsight_socket_namespaces", _ => true);
+
+        // The client namespace's only process exits: the agent cannot find (or enter) it any more.
+        lab.ClientPin!.Dispose();
+        AgentConnection? gone = null;
+        NetnsLab.WaitUntil(() =>
+        {
+            gone = ConnectionsReader.Read(agent, "faults").SingleOrDefault(r => r.Inode == ssClient.Inode);
+            return gone is { Closed: true };
+        }, Settle, "the vanished namespace's connection was not closed\n" + agent.Describe());
+        Assert.Equal(ssClient.BytesAcked, gone!.MonotonicSent); // the last polled counters
+        AgentConnection kept = ConnectionsReader.Read(agent, "faults").Single(r => r.Inode == ssServer.Inode);
+        Assert.False(kept.Closed);
+
+        Exposition e = agent.WaitForMetrics(x => x.Sum("netsight_socket_namespaces", _ => true) == namespaces - 1,
+            "one namespace fewer", Settle);
+        Assert.True(e.Sum("netsight_socket_closes_total", l => l["source"] == "missed_destroy") >= 1);
+        double polls = e.Sum("netsight_socket_polls_total", _ => true);
+        agent.WaitForMetrics(x => x.Sum("netsight_socket_polls_total", _ => true) >= polls + 2, "polls go on", Settle);
     }
 }
