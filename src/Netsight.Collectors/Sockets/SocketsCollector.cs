@@ -100,7 +100,9 @@ public sealed partial class SocketsCollector : ICollector, IHttpEndpoints
     private void PollLoop()
     {
         WaitHandle[] handles = [_stop.Token.WaitHandle, _pollNow];
-        while (WaitHandle.WaitAny(handles, _options.SocketsInterval) != 0)
+        // WaitAny takes at most int.MaxValue milliseconds (24.8 days).
+        TimeSpan interval = _options.SocketsInterval < TimeSpan.FromDays(24) ? _options.SocketsInterval : TimeSpan.FromDays(24);
+        while (WaitHandle.WaitAny(handles, interval) != 0)
             PollOnceSafely();
     }
 
