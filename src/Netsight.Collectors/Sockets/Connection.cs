@@ -20,6 +20,9 @@ internal sealed class Connection
     public ushort LocalPort, RemotePort;
     public uint Inode;
     public ConnectionDirection Direction;
+    /// <summary>Created from a destroy message while no listener was known for its port: the next poll's
+    /// listeners (one younger than the last poll) may still make it incoming.</summary>
+    public bool DirectionGuessed;
     public int Pid;
     public CgroupIdentity Owner = CgroupIdentity.None;
 

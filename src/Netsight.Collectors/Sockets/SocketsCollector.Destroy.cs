@@ -102,6 +102,7 @@ public sealed partial class SocketsCollector
                 if (c is null) continue;
                 if (!known)
                 {
+                    c.DirectionGuessed = c.Direction == ConnectionDirection.Outgoing;
                     if (c.Direction == ConnectionDirection.Incoming && _listeners.IsListening(netns, c.Local, c.LocalPort, out int pid, out CgroupIdentity owner))
                     {
                         c.Pid = pid;

@@ -85,6 +85,7 @@ public sealed partial class SocketsCollector
                 if (IsListener(s)) _listeners.Add(_sampleNamespaces[i], s.Local, s.LocalPort, s.Inode);
             }
             _listeners.ResolveOwners(_owners.OwnerOf, pid => owners.GetValueOrDefault(pid, CgroupIdentity.None));
+            ReviseGuessedDirections();
             for (int i = 0; i < _sampleCount; i++)
             {
                 ref SocketSample s = ref _samples[i];
@@ -113,6 +114,23 @@ public sealed partial class SocketsCollector
     private const int UnownedRetryPolls = 6;
 
     private long _ownersVanishedCounted, _ownersPermissionCounted;
+
+    /// <summary>Connections that opened and closed before the poll that saw their listener (a server younger
+    /// than one interval) were taken for outgoing; with this poll's listeners they become incoming, with
+    /// the listener's owner. Before the fold, so the families never count them under the wrong direction.</summary>
+    private void ReviseGuessedDirections()
+    {
+        foreach (Connection c in _table.All)
+        {
+            if (!c.DirectionGuessed) continue;
+            c.DirectionGuessed = false;
+            if (!_listeners.IsListening(c.Key.NetNs, c.Local, c.LocalPort, out int pid, out CgroupIdentity owner)) continue;
+            c.Direction = ConnectionDirection.Incoming;
+            c.Labels = null; // re-resolve: client and server swap
+            c.ReadMask = 0; // clients that read it as outgoing see the corrected record once more
+            if (c.Pid == 0) { c.Pid = pid; c.Owner = owner; }
+        }
+    }
 
     private static bool IsListener(in SocketSample s) =>
         s.Protocol == SockDiag.IPPROTO_TCP ? s.State == SockDiag.TCP_LISTEN : s.RemotePort == 0;

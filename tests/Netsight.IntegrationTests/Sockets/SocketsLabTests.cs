@@ -12,6 +12,8 @@
 //    under the client->server pair;
 //  - a namespace whose last process exits is retired: its connections close with their last polled
 //    counters (missed_destroy), the other namespace's stay open, and polls go on.
+//  - a server younger than the last poll: its connections that closed before the next poll are still
+//    incoming, with the listener's pid, once that poll sees the listener.
 using System.Net;
 using System.Net.Sockets;
 using Netsight.IntegrationTests.Lab;
@@ -169,12 +171,12 @@ public sealed class SocketsLabTests
         using Socket listener = lab.Listen(SocketsLab.ServerIp, 7004);
         using var agent = StartAgent("--sockets.interval", "1s");
         var (client, server) = lab.Connect(listener);
-        lab.Server.AddLoss(100); // 10 % of TCP packets entering the server namespace
-        SocketsLab.Transfer(client, server, 1_000_000);
+        lab.Server.AddLoss(200); // 20 % of TCP packets entering the server namespace (GSO: a packet may be 64 KB)
+        SocketsLab.Transfer(client, server, 4_000_000);
         SocketsLab.Transfer(server, client, 1_000);
         var (ssClient, _) = Quiescent(lab, client, server);
         lab.Server.RemoveLoss();
-        Assert.True(ssClient.TotalRetrans > 0, "10 % loss produced no retransmission");
+        Assert.True(ssClient.TotalRetrans > 0, "20 % loss produced no retransmission");
         AgentConnection r = WaitForRecord(agent, ssClient);
         Assert.Equal(ssClient.TotalRetrans, r.MonotonicRetransmits);
         Assert.Equal(ssClient.BytesAcked, r.MonotonicSent);
@@ -215,5 +217,31 @@ public sealed class SocketsLabTests
         Assert.True(e.Sum("netsight_socket_closes_total", l => l["source"] == "missed_destroy") >= 1);
         double polls = e.Sum("netsight_socket_polls_total", _ => true);
         agent.WaitForMetrics(x => x.Sum("netsight_socket_polls_total", _ => true) >= polls + 2, "polls go on", Settle);
+    }
+
+    [Fact]
+    public void ServerYoungerThanAPollStillGetsIncomingConnections()
+    {
+        using var lab = SocketsLab.Create();
+        using var agent = StartAgent("--sockets.interval", "3s");
+        // The listener appears after the agent's first poll; its connections close before the next one
+        // (usually), so the destroy group reports them before any poll has seen the listener.
+        using Socket listener = lab.Listen(SocketsLab.ServerIp, 7006);
+        var (client, server) = lab.Connect(listener);
+        int port = ((IPEndPoint)client.LocalEndPoint!).Port;
+        SocketsLab.Transfer(client, server, 2_000);
+        client.Shutdown(SocketShutdown.Send);
+        Assert.Equal(0, server.Receive(new byte[1]));
+        server.Close();
+        client.Close();
+
+        AgentConnection? accepted = null;
+        NetnsLab.WaitUntil(() =>
+        {
+            accepted = ConnectionsReader.Read(agent, "young").SingleOrDefault(r => r.NetNs == lab.ServerNs && r.Dport == port);
+            return accepted is { Closed: true, Direction: 1 };
+        }, Settle, $"the accepted connection is not incoming and closed: {accepted}\n" + agent.Describe());
+        Assert.Equal(Environment.ProcessId, accepted!.Pid); // the listener's owner
+        Assert.Equal(2_001UL, accepted.MonotonicRecv); // the data and the FIN
     }
 }
