@@ -80,6 +80,7 @@ public sealed class SocketsLabTests
         using Socket listener4 = lab.Listen(SocketsLab.ServerIp, 7001);
         using Socket listener6 = lab.Listen(SocketsLab.ServerIp6, 7002);
         string unixSocket = Path.Combine(lab.Server.TempDir, "connections.sock");
+        File.WriteAllText(unixSocket, "a stale file from an earlier run"); // replaced at start
         using var agent = StartAgent("--sockets.interval", "1s", "--sockets.unix-socket", unixSocket);
 
         var (client4, server4) = lab.Connect(listener4);
@@ -116,6 +117,15 @@ public sealed class SocketsLabTests
         AgentConnection viaUnix = ConnectionsReader.ReadUnix(unixSocket, "unix").Single(r => r.Inode == c1.Inode);
         Assert.Equal(c2.BytesAcked, viaUnix.MonotonicSent);
         Assert.Equal(viaUnix.MonotonicSent, viaUnix.LastSent);
+
+        // Every socket family of the scrape is valid exposition (promtool), and the flow families carry the pair.
+        string text = agent.Scrape();
+        var check = Cmd.Run([Requirements.Tool("promtool"), "check", "metrics"], TimeSpan.FromSeconds(30), stdin: text);
+        Assert.True(check.ExitCode == 0, "promtool check metrics rejected the scrape: " + check);
+        Exposition e = Exposition.Parse(text);
+        Assert.True(e.Sum("netsight_socket_sent_bytes_total", l => l["src_ip"] == SocketsLab.ClientIp.ToString() && l["dst_ip"] == SocketsLab.ServerIp.ToString() && l["direction"] == "outgoing") >= c2.BytesAcked);
+        Assert.True(e.Sum("netsight_socket_rtt_seconds_count", l => l["src_ip"] == SocketsLab.ClientIp6.ToString() && l["direction"] == "incoming") >= 1);
+        Assert.True(e.Sum("netsight_sockets", l => l["protocol"] == "tcp" && l["state"] == "established") >= 4);
     }
 
     [Fact]
