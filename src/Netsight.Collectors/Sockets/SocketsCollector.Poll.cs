@@ -41,8 +41,11 @@ public sealed partial class SocketsCollector
         var complete = new HashSet<ulong>();
         foreach (NamespaceSockets ns in namespaces)
         {
+            // A namespace whose dump fails (or times out) is skipped for the rest of this poll: one stuck
+            // namespace costs one timeout per poll, not four, and its connections are not closed for it.
             bool ok = true;
-            foreach (var (family, protocol) in Dumps) ok &= DumpInto(ns, family, protocol);
+            foreach (var (family, protocol) in Dumps)
+                if (!(ok = DumpInto(ns, family, protocol))) break;
             if (ok) complete.Add(ns.Inode);
         }
 
