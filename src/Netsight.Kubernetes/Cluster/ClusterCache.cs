@@ -17,7 +17,7 @@ namespace Netsight.Kubernetes.Cluster;
 
 internal enum Resource { Pods, Services, EndpointSlices, Nodes, ReplicaSets, Jobs }
 
-internal sealed class ClusterCache : IIdentitySource
+internal sealed partial class ClusterCache : IIdentitySource
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<string, PodRecord> _pods = new(StringComparer.Ordinal);

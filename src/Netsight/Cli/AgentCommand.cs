@@ -44,12 +44,16 @@ public static class AgentCommand
         var ctAccounting = new Option<bool>("--conntrack.enable-accounting") { Description = "Switch nf_conntrack_acct and nf_conntrack_timestamp on when off (byte counts, durations).", DefaultValueFactory = _ => defaults.ConntrackEnableAccounting };
         var ctServiceCidr = new Option<string[]>("--conntrack.service-cidr") { Description = "Service virtual-IP range, e.g. 10.96.0.0/12 (repeatable): DNAT'ed connections to it are Service transactions.", Arity = ArgumentArity.OneOrMore, AllowMultipleArgumentsPerToken = false, CustomParser = OptionParsers.Cidrs };
         var ctRcvbuf = new Option<int>("--conntrack.rcvbuf") { Description = "Receive buffer of the conntrack event socket, in bytes (SO_RCVBUFFORCE).", CustomParser = OptionParsers.IntInRange(65_536, int.MaxValue), DefaultValueFactory = _ => defaults.ConntrackReceiveBuffer };
+        var sockInterval = new Option<TimeSpan>("--sockets.interval") { Description = "How often the sockets collector dumps the sockets of every network namespace (closes between polls still come from the destroy groups).", CustomParser = OptionParsers.Duration, DefaultValueFactory = _ => defaults.SocketsInterval };
+        var sockUnix = new Option<string>("--sockets.unix-socket") { Description = "Also serve /connections (and every other endpoint) over HTTP on this Unix socket path (mode 0660; a stale file is replaced)." };
+        var sockMax = new Option<int>("--sockets.max-connections") { Description = "Connections held for /connections, open and closed; beyond it new ones are dropped (counted).", CustomParser = OptionParsers.IntInRange(1, 10_000_000), DefaultValueFactory = _ => defaults.SocketsMaxConnections };
 
         var command = new Command("agent", "Run the node agent: capture, analyze and serve Prometheus metrics.")
         {
             interfaces, filter, listen, snaplen, bufferSize, maxFlows, maxSeries, seriesTtl,
             labels, identityFile, kubeconfig, nodeName,
             ctResync, ctAccounting, ctServiceCidr, ctRcvbuf,
+            sockInterval, sockUnix, sockMax,
         };
         var collectorFlags = new List<(CollectorDescriptor Descriptor, Option<bool> Enable, Option<bool> Disable)>();
         foreach (CollectorDescriptor d in CollectorRegistry.All)
@@ -85,6 +89,9 @@ public static class AgentCommand
                 ConntrackEnableAccounting = parse.GetValue(ctAccounting),
                 ConntrackServiceCidrs = parse.GetValue(ctServiceCidr) ?? [],
                 ConntrackReceiveBuffer = parse.GetValue(ctRcvbuf),
+                SocketsInterval = parse.GetValue(sockInterval),
+                SocketsUnixSocket = parse.GetValue(sockUnix) is { Length: > 0 } unixPath ? unixPath : null,
+                SocketsMaxConnections = parse.GetValue(sockMax),
                 EnabledCollectors = enabled,
                 Labels = parse.GetValue(labels),
                 IdentityFile = parse.GetValue(identityFile),

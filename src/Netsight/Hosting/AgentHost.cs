@@ -37,6 +37,13 @@ public static class AgentHost
                 OptionParsers.TryParseListen(listen, out IPEndPoint endpoint);
                 k.Listen(endpoint);
             }
+            // --sockets.unix-socket: the same endpoints over HTTP on a Unix socket (the predecessor's tracer
+            // was read that way: `curl --unix-socket PATH http://x/connections`). A stale file from a previous run is removed.
+            if (options.SocketsUnixSocket is { Length: > 0 } unixPath)
+            {
+                if (File.Exists(unixPath)) File.Delete(unixPath);
+                k.ListenUnixSocket(unixPath);
+            }
         });
         builder.Services.AddSingleton(options);
 
@@ -65,7 +72,7 @@ public static class AgentHost
         }
         using KubernetesSource? stopKubernetes = kubernetes;
         kubernetes?.Start();
-        using var collectors = new CollectorHost(options with { Identity = identity }, logs);
+        using var collectors = new CollectorHost(options with { Identity = identity, Pods = kubernetes }, logs);
         Endpoints.Map(app, collectors);
         try
         {
@@ -77,8 +84,17 @@ public static class AgentHost
             return 1;
         }
 
+        if (options.SocketsUnixSocket is { Length: > 0 } socketPath && !OperatingSystem.IsWindows())
+        {
+            // Owner and group may read and write: a sidecar in the agent's group reads /connections.
+            File.SetUnixFileMode(socketPath, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite);
+            Console.WriteLine($"netsight: serving on unix socket {socketPath}");
+        }
         foreach (string address in app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses)
+        {
+            if (address.StartsWith("http://unix:", StringComparison.Ordinal)) continue;
             Console.WriteLine($"netsight: listening on {address} (metrics at {address}/metrics)");
+        }
 
         app.WaitForShutdownAsync().GetAwaiter().GetResult();
         return 0;
