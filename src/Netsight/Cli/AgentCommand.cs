@@ -46,6 +46,15 @@ public static class AgentCommand
         var ctRcvbuf = new Option<int>("--conntrack.rcvbuf") { Description = "Receive buffer of the conntrack event socket, in bytes (SO_RCVBUFFORCE).", CustomParser = OptionParsers.IntInRange(65_536, int.MaxValue), DefaultValueFactory = _ => defaults.ConntrackReceiveBuffer };
         var sockInterval = new Option<TimeSpan>("--sockets.interval") { Description = "How often the sockets collector dumps the sockets of every network namespace (closes between polls still come from the destroy groups).", CustomParser = OptionParsers.Duration, DefaultValueFactory = _ => defaults.SocketsInterval };
         var sockUnix = new Option<string>("--sockets.unix-socket") { Description = "Also serve /connections (and every other endpoint) over HTTP on this Unix socket path (mode 0660; a stale file is replaced)." };
+        sockUnix.Validators.Add(result =>
+        {
+            string path = result.GetValueOrDefault<string>() ?? "";
+            string? dir = Path.GetDirectoryName(Path.GetFullPath(path.Length == 0 ? "." : path));
+            if (path.Length == 0 || Directory.Exists(path)) result.AddError($"invalid --sockets.unix-socket '{path}': a file path is needed");
+            else if (dir is null || !Directory.Exists(dir)) result.AddError($"invalid --sockets.unix-socket '{path}': directory {dir} does not exist");
+            // sockaddr_un.sun_path holds 108 bytes with the terminating NUL.
+            else if (System.Text.Encoding.UTF8.GetByteCount(path) > 107) result.AddError($"invalid --sockets.unix-socket '{path}': longer than the 107 bytes a Unix socket path may have");
+        });
         var sockMax = new Option<int>("--sockets.max-connections") { Description = "Connections held for /connections, open and closed; beyond it new ones are dropped (counted).", CustomParser = OptionParsers.IntInRange(1, 10_000_000), DefaultValueFactory = _ => defaults.SocketsMaxConnections };
 
         var command = new Command("agent", "Run the node agent: capture, analyze and serve Prometheus metrics.")

@@ -29,6 +29,8 @@ public static class AgentHost
             o.UseUtcTimestamp = true;
         });
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        // "Hosting failed to start" (a listen address in use or not permitted) is reported below as one line.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         builder.Host.ConfigureHostOptions(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
         builder.WebHost.ConfigureKestrel(k =>
         {
@@ -78,9 +80,10 @@ public static class AgentHost
         {
             app.StartAsync().GetAwaiter().GetResult();
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or UnauthorizedAccessException)
         {
-            Console.Error.WriteLine($"netsight: cannot listen on {string.Join(", ", options.Listen)}: {e.Message}");
+            string where = string.Join(", ", options.SocketsUnixSocket is { Length: > 0 } unix ? [.. options.Listen, unix] : options.Listen);
+            Console.Error.WriteLine($"netsight: cannot listen on {where}: {e.Message}");
             return 1;
         }
 
