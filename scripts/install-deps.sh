@@ -6,7 +6,7 @@ set -euo pipefail
 kind=${1:-runtime}
 packages=(libpcap0.8 iproute2)
 if [ "$kind" = test ] || [ "$kind" = bench ]; then
-  packages+=(tshark tcpdump nftables nginx-light iperf3 curl procps prometheus golang-github-google-gopacket-dev dnsmasq-base conntrack util-linux)
+  packages+=(tshark tcpdump nftables nginx-light iperf3 curl procps prometheus golang-github-google-gopacket-dev dnsmasq-base conntrack util-linux e2fsprogs)
 fi
 if [ "$kind" = bench ]; then
   packages+=(tcptrace nfdump argus-client argus-server apache2-utils ethtool)

@@ -5,6 +5,7 @@
 //   scrape [PAIRS] [ROUNDS]   series per peer pair and the packet families' steady-state scrape time
 //   gen-flows FILE [CONNS]    writes a pcap with CONNS concurrent TCP connections that stay open (flow-table RSS)
 // and two for bench/conntrack.sh (see ConntrackModes.cs): ct-fill COUNT [PORT], ct-dump [ROUNDS].
+// and two for bench/sockets.sh (see SocketsModes.cs): sk-hold PREFIX NAMESPACES CONNS, sk-poll [ROUNDS].
 using BenchmarkDotNet.Running;
 
 namespace Netsight.Benchmarks;
@@ -29,6 +30,10 @@ public static class Program
                     return ConntrackModes.Fill(args.Length > 1 ? int.Parse(args[1]) : 100_000, args.Length > 2 ? int.Parse(args[2]) : 1024);
                 case "ct-dump":
                     return ConntrackModes.Dump(args.Length > 1 ? int.Parse(args[1]) : 5);
+                case "sk-hold" when args.Length > 3:
+                    return SocketsModes.Hold(args[1], int.Parse(args[2]), int.Parse(args[3]));
+                case "sk-poll":
+                    return SocketsModes.Poll(args.Length > 1 ? int.Parse(args[1]) : 10);
             }
         }
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

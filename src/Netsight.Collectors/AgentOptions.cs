@@ -61,6 +61,14 @@ public sealed record AgentOptions
     public string? ProbeService { get; init; }
     /// <summary>Services by name from the Kubernetes cache (null without Kubernetes); the host fills it.</summary>
     public Netsight.Kubernetes.IServiceDirectory? ServiceDirectory { get; init; }
+    /// <summary>--sockets.interval: how often the sockets collector dumps every namespace's sockets.</summary>
+    public TimeSpan SocketsInterval { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>--sockets.unix-socket: also serve /connections (and the rest) on this Unix socket; null for none.</summary>
+    public string? SocketsUnixSocket { get; init; }
+    /// <summary>--sockets.max-connections: connections held for /connections, open and closed.</summary>
+    public int SocketsMaxConnections { get; init; } = 100_000;
+    /// <summary>Pods by UID for the sockets collector's owners (the Kubernetes source); null standalone. The host fills it.</summary>
+    public Netsight.Identity.IPodDirectory? Pods { get; init; }
     public IReadOnlySet<string> EnabledCollectors { get; init; } = new HashSet<string>();
 
     /// <summary>--labels: identity fields that become src_*/dst_* labels; null for the default (see LabelPolicy).</summary>

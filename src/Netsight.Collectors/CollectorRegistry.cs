@@ -15,6 +15,7 @@ public static class CollectorRegistry
         new("packets", true, "TCP/IP health from packets captured with libpcap on --interface",
             (options, logs) => new PacketsCollector(options, logs)),
         new("conntrack", true, "Service transactions, flows and table statistics from netfilter conntrack over netlink", (options, logs) => new Conntrack.ConntrackCollector(options, logs)),
+        new("sockets", false, "Per-connection records (pid, network namespace, bytes, retransmits, RTT) from sock_diag in every network namespace, /connections", (options, logs) => new Sockets.SocketsCollector(options, logs)),
         new("probes", true, "DNS lookups against every DNS server endpoint and TCP dials to other agents, every --probe.interval", (options, logs) => new Probes.ProbesCollector(options, logs)),
     ];
 

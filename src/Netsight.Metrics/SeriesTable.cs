@@ -1,7 +1,9 @@
 // A collector's table of live series: a Dictionary keyed by a label-set struct, with the time each
 // entry was last touched. It implements the two halves of the series budget (DESIGN.md) that depend on
-// the table itself: a cap (--max-series) beyond which new keys fold into one caller-given overflow key,
-// and expiry of entries idle longer than a TTL (--series-ttl). Both are counted for the self-metrics.
+// the table itself: a cap (--max-series) beyond which new keys fold into a caller-given overflow key
+// (one for the whole table, or one per key class: DNS keeps the qtype of a folded series), and expiry of
+// entries idle longer than a TTL (--series-ttl). Both are counted for the self-metrics. The packet
+// analyzer's peer pairs and DNS series live in it.
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -21,21 +23,29 @@ public sealed class SeriesTable<TKey, TValue>
 {
     private readonly Dictionary<TKey, Entry> _entries = new();
     private readonly Func<TKey, TValue>? _create;
+    private readonly Func<TKey, TKey> _overflowOf;
+    private int _overflowEntries;
 
     /// <param name="maxSeries">Distinct keys kept before new ones fold into <paramref name="overflowKey"/>; the overflow entry itself is not counted.</param>
     /// <param name="overflowKey">The key that stands for every series over the cap (e.g. all labels "other").</param>
     /// <param name="create">Makes the value for a new key (e.g. a Histogram); null leaves default(TValue).</param>
     public SeriesTable(int maxSeries, TKey overflowKey, Func<TKey, TValue>? create = null)
+        : this(maxSeries, _ => overflowKey, create)
+    {
+    }
+
+    /// <param name="maxSeries">Distinct keys kept before new ones fold into their overflow key; overflow entries are not counted.</param>
+    /// <param name="overflowOf">The overflow key a new key folds into (called only for keys not yet in the table).</param>
+    /// <param name="create">Makes the value for a new key; null leaves default(TValue).</param>
+    public SeriesTable(int maxSeries, Func<TKey, TKey> overflowOf, Func<TKey, TValue>? create = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(maxSeries);
         MaxSeries = maxSeries;
-        OverflowKey = overflowKey;
+        _overflowOf = overflowOf;
         _create = create;
     }
 
     public int MaxSeries { get; }
-
-    public TKey OverflowKey { get; }
 
     /// <summary>Entries in the table, the overflow entry included.</summary>
     public int Count => _entries.Count;
@@ -48,8 +58,9 @@ public sealed class SeriesTable<TKey, TValue>
 
     /// <summary>
     /// Returns the value of <paramref name="key"/> by reference, creating it if absent, and stamps it
-    /// with <paramref name="now"/>. When the table already holds <see cref="MaxSeries"/> keys besides the
-    /// overflow key, a new key gets the overflow entry instead and <see cref="OverflowCount"/> grows.
+    /// with <paramref name="now"/> (an entry's stamp never goes back: packets of several queues arrive a
+    /// little out of order). When the table already holds <see cref="MaxSeries"/> keys besides the
+    /// overflow entries, a new key gets its overflow entry instead and <see cref="OverflowCount"/> grows.
     /// The reference is valid until the next call that adds or removes an entry.
     /// </summary>
     public ref TValue Touch(in TKey key, long now)
@@ -57,22 +68,27 @@ public sealed class SeriesTable<TKey, TValue>
         ref Entry existing = ref CollectionsMarshal.GetValueRefOrNullRef(_entries, key);
         if (!Unsafe.IsNullRef(ref existing))
         {
-            existing.LastUpdated = now;
+            if (now > existing.LastUpdated) existing.LastUpdated = now;
             return ref existing.Value;
         }
 
         TKey target = key;
-        if (!key.Equals(OverflowKey) && SeriesCount >= MaxSeries)
+        TKey overflow = _overflowOf(key);
+        bool isOverflow = key.Equals(overflow);
+        if (!isOverflow && _entries.Count - _overflowEntries >= MaxSeries)
         {
             OverflowCount++;
-            target = OverflowKey;
+            target = overflow;
+            isOverflow = true;
         }
         ref Entry entry = ref CollectionsMarshal.GetValueRefOrAddDefault(_entries, target, out bool exists);
-        if (!exists && _create is not null)
+        if (!exists)
         {
-            entry.Value = _create(target);
+            entry.IsOverflow = isOverflow;
+            if (isOverflow) _overflowEntries++;
+            if (_create is not null) entry.Value = _create(target);
         }
-        entry.LastUpdated = now;
+        if (now > entry.LastUpdated || !exists) entry.LastUpdated = now;
         return ref entry.Value;
     }
 
@@ -87,9 +103,18 @@ public sealed class SeriesTable<TKey, TValue>
         return false;
     }
 
-    public bool Remove(in TKey key) => _entries.Remove(key);
+    public bool Remove(in TKey key)
+    {
+        if (!_entries.Remove(key, out Entry entry)) return false;
+        if (entry.IsOverflow) _overflowEntries--;
+        return true;
+    }
 
-    public void Clear() => _entries.Clear();
+    public void Clear()
+    {
+        _entries.Clear();
+        _overflowEntries = 0;
+    }
 
     /// <summary>
     /// Removes every entry (the overflow entry too) whose last update is more than <paramref name="ttl"/>
@@ -105,6 +130,7 @@ public sealed class SeriesTable<TKey, TValue>
             if (now - pair.Value.LastUpdated > ttl)
             {
                 _entries.Remove(pair.Key);
+                if (pair.Value.IsOverflow) _overflowEntries--;
                 removed++;
             }
         }
@@ -115,16 +141,23 @@ public sealed class SeriesTable<TKey, TValue>
     /// <summary>Enumerates without allocating: <c>foreach (var s in table) writer.Sample(..., s.Value)</c>.</summary>
     public Enumerator GetEnumerator() => new(_entries.GetEnumerator());
 
-    private int SeriesCount => _entries.Count - (_entries.ContainsKey(OverflowKey) ? 1 : 0);
-
     internal struct Entry
     {
         public TValue Value;
         public long LastUpdated;
+        public bool IsOverflow;
     }
 
     /// <summary>One series as seen by a scrape.</summary>
-    public readonly record struct Series(TKey Key, TValue Value, long LastUpdated);
+    public readonly record struct Series(TKey Key, TValue Value, long LastUpdated)
+    {
+        /// <summary>`foreach (var (key, value) in table)`, as over a dictionary.</summary>
+        public void Deconstruct(out TKey key, out TValue value)
+        {
+            key = Key;
+            value = Value;
+        }
+    }
 
     public struct Enumerator
     {

@@ -21,6 +21,9 @@ public sealed class AgentProcessTests
     [Theory]
     [InlineData("--no-such-flag")]
     [InlineData("--snaplen", "banana")]
+    [InlineData("--sockets.unix-socket", "/nonexistent-netsight-dir/x.sock")]
+    [InlineData("--sockets.unix-socket", "/tmp")]
+    [InlineData("--sockets.unix-socket", "/tmp/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.sock")]
     public void BadFlag_ExitsTwo_WithOneStderrLine(params string[] args)
     {
         var r = NetsightBinary.Run(["agent", .. args, "-p", "127.0.0.1:0"]);
@@ -28,6 +31,25 @@ public sealed class AgentProcessTests
         var lines = r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.True(lines.Length == 1, $"expected exactly one stderr line, got {lines.Length}: {r}");
         Assert.DoesNotContain("   at ", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void UnixSocketThatCannotBeCreated_IsOneLineAndExitOne()
+    {
+        // A directory that exists but takes no new files (root ignores modes, not the immutable flag).
+        string dir = Directory.CreateTempSubdirectory("netsight-ro").FullName;
+        Cmd.Check("chattr", "+i", dir);
+        try
+        {
+            var r = NetsightBinary.Run("agent", "-p", "127.0.0.1:0", "--no-collector.packets", "--no-collector.conntrack", "--sockets.unix-socket", Path.Combine(dir, "x.sock"));
+            Assert.True(r.ExitCode == 1, r.ToString());
+            Assert.Equal($"netsight: cannot listen on 127.0.0.1:0, {dir}/x.sock: Permission denied", r.Stderr.Trim());
+        }
+        finally
+        {
+            Cmd.Run(["chattr", "-i", dir]);
+            Directory.Delete(dir);
+        }
     }
 
     [Fact]

@@ -160,6 +160,63 @@ public sealed class SeriesBudgetTests
         Assert.Equal(sizes.Count, sizes.Select(l => l[..l.LastIndexOf(' ')]).Distinct().Count());
     }
 
+    /// <summary>An IPv4 UDP DNS query for example.com of <paramref name="qtype"/> (1 = A, 28 = AAAA).</summary>
+    internal static byte[] DnsQuery(uint src, uint dst, ushort id, ushort qtype)
+    {
+        byte[] question = [7, .. "example"u8, 3, .. "com"u8, 0, (byte)(qtype >> 8), (byte)qtype, 0, 1];
+        var p = new byte[20 + 8 + 12 + question.Length];
+        p[0] = 0x45;
+        BinaryPrimitives.WriteUInt16BigEndian(p.AsSpan(2), (ushort)p.Length);
+        p[8] = 64;
+        p[9] = 17;
+        BinaryPrimitives.WriteUInt32BigEndian(p.AsSpan(12), src);
+        BinaryPrimitives.WriteUInt32BigEndian(p.AsSpan(16), dst);
+        BinaryPrimitives.WriteUInt16BigEndian(p.AsSpan(20), 33333);
+        BinaryPrimitives.WriteUInt16BigEndian(p.AsSpan(22), 53);
+        BinaryPrimitives.WriteUInt16BigEndian(p.AsSpan(24), (ushort)(p.Length - 20));
+        BinaryPrimitives.WriteUInt16BigEndian(p.AsSpan(28), id);
+        p[30] = 0x01; // RD
+        BinaryPrimitives.WriteUInt16BigEndian(p.AsSpan(32), 1); // one question
+        question.CopyTo(p, 40);
+        return p;
+    }
+
+    [Fact]
+    public void DnsFamilies_UseTheLabelPolicyAndStayWithinMaxSeries_OverflowKeepsTheQtype()
+    {
+        const int max = 100;
+        var analyzer = new PacketAnalyzer("eth0", new AnalyzerOptions { MaxPeerSeries = 200_000 });
+        // src_ip makes every random client its own label set; dst_workload names the server through identity.
+        var peers = new PeerAggregator(Identity(Ids, "src_ip,dst_namespace,dst_workload", maxSeries: max));
+        var rng = new Random(7);
+        uint server = V4("10.0.1.5"); // shop/checkout in Ids
+        int aaaa = 0;
+        for (int i = 0; i < 20_000; i++)
+        {
+            bool six = rng.Next(4) == 0;
+            if (six) aaaa++;
+            uint client = (uint)rng.Next() | 0x0100_0000u;
+            if (i % 10 == 0) client = V4("10.0.0.7"); // the first series, so never folded
+            analyzer.Process(LinkType.Raw, DnsQuery(client, server, (ushort)i, six ? (ushort)28 : (ushort)1), 0, 1_000_000L * i);
+        }
+        string text = Scrape(analyzer, peers, 0);
+        List<string> queries = TestUtil.Samples(text, "netsight_dns_queries_total");
+        // max - 1 named label sets plus one `other` per qtype: never more than the budget plus the qtypes' extra overflow.
+        Assert.True(queries.Count <= max + 1, $"{queries.Count} series");
+        Assert.Equal(20_000, queries.Sum(Value));
+        Assert.Equal(aaaa, queries.Where(l => l.Contains("qtype=\"AAAA\"")).Sum(Value));
+        Assert.Equal(2000, queries.Where(l => l.Contains("src_ip=\"10.0.0.7\",dst_namespace=\"shop\",dst_workload=\"checkout\"")).Sum(Value));
+        Assert.Single(queries, l => l.Contains("src_ip=\"other\"") && l.Contains("qtype=\"AAAA\""));
+        Assert.Single(queries, l => l.Contains("src_ip=\"other\"") && l.Contains("qtype=\"A\""));
+        Assert.DoesNotContain(queries, l => l.Contains("dst_ip="));
+        Assert.Equal(queries.Count, queries.Select(l => l[..l.LastIndexOf(' ')]).Distinct().Count());
+
+        // Counters only grow: another scrape without new packets changes nothing.
+        Assert.Equal(queries, TestUtil.Samples(Scrape(analyzer, peers, 1), "netsight_dns_queries_total"));
+    }
+
+    private static long Value(string sample) => long.Parse(sample[(sample.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>An identity source whose data the test replaces, as the Kubernetes cache does on events.</summary>
     private sealed class SwitchableSource : IIdentitySource
     {

@@ -89,6 +89,39 @@ public class SeriesTableTests
     }
 
     [Fact]
+    public void Overflow_function_keeps_one_overflow_entry_per_class_outside_the_cap()
+    {
+        // DNS's rule: a folded series keeps its qtype (here Dst), so each class has its own "other".
+        var table = new SeriesTable<Key, long>(maxSeries: 2, static k => new Key(-1, k.Dst));
+        table.Touch(new Key(1, 1), 0)++;
+        table.Touch(new Key(2, 2), 0)++;
+        table.Touch(new Key(3, 1), 0)++;   // folds into (-1, 1)
+        table.Touch(new Key(4, 2), 0)++;   // folds into (-1, 2)
+        table.Touch(new Key(5, 2), 0)++;   // same overflow entry
+        Assert.Equal(4, table.Count);
+        Assert.Equal(3, table.OverflowCount);
+        Assert.True(table.TryGetValue(new Key(-1, 2), out long two));
+        Assert.Equal(2, two);
+        // Overflow entries do not take room: when a named series expires, a new key fits again.
+        table.Touch(new Key(2, 2), 10);
+        table.Touch(new Key(-1, 1), 10);
+        table.Touch(new Key(-1, 2), 10);
+        Assert.Equal(1, table.RemoveIdle(now: 10, ttl: 5)); // Key(1,1)
+        table.Touch(new Key(6, 1), 11)++;
+        Assert.True(table.TryGetValue(new Key(6, 1), out _));
+        Assert.Equal(3, table.OverflowCount);
+    }
+
+    [Fact]
+    public void Stamp_never_goes_back()
+    {
+        var table = new SeriesTable<Key, long>(maxSeries: 5, Other);
+        table.Touch(new Key(1, 1), 100);
+        table.Touch(new Key(1, 1), 90);    // a packet from a slower queue
+        Assert.Equal(100, Assert.Single(Enumerate(table)).LastUpdated);
+    }
+
+    [Fact]
     public void Touching_an_existing_key_does_not_allocate()
     {
         var table = new SeriesTable<Key, long>(maxSeries: 100, Other);

@@ -2,6 +2,7 @@
 // protocol and state, the kernel's count and limit, events and overruns, the kernel's per-CPU statistics
 // as counters (one family per statistic the kernel reports), Service connections, bytes and durations,
 // and the self-metrics that say what was not seen (parse errors, untracked flows, sysctls left off).
+using System.Diagnostics;
 using Netsight.Metrics;
 
 namespace Netsight.Collectors.Conntrack;
@@ -12,6 +13,7 @@ public sealed partial class ConntrackCollector
     {
         lock (_lock)
         {
+            _table.ExpireServices(Stopwatch.GetTimestamp());
             WriteTableFamilies(writer);
             WriteServiceFamilies(writer);
             WriteSelfMetrics(writer);
@@ -100,6 +102,8 @@ public sealed partial class ConntrackCollector
         w.Sample([new Label("reason", "missed_destroy")], _table.FlowsSwept);
         w.BeginFamily("netsight_conntrack_services_dropped_total", "Service connections not counted because there were already --max-series Service/endpoint pairs.", MetricType.Counter);
         w.Sample([], _table.ServicesDropped);
+        w.BeginFamily("netsight_conntrack_services_expired_total", "Service/endpoint pairs forgotten after --series-ttl with no connection (their series and /transactions entries end).", MetricType.Counter);
+        w.Sample([], _table.ServicesExpired);
         w.BeginFamily("netsight_conntrack_request_errors_total", "Resync dumps or statistics requests that failed.", MetricType.Counter);
         w.Sample([], Interlocked.Read(ref _requestErrors));
 

@@ -44,7 +44,7 @@ public sealed partial class ConntrackCollector : ICollector, IHttpEndpoints
     {
         _options = options;
         _log = logs.CreateLogger("netsight.conntrack");
-        _table = new ConntrackTable(new ServiceCidrs(options.ConntrackServiceCidrs), options.MaxFlows, options.MaxSeries);
+        _table = new ConntrackTable(new ServiceCidrs(options.ConntrackServiceCidrs), options.MaxFlows, options.MaxSeries, ServiceTtlTicks(options.SeriesTtl));
         // Service names come from the identity shared by every collector: namespace/name when Kubernetes or
         // the identity file knows the virtual IP, ip:port otherwise (the predecessor's naming).
         _identity = options.Identity ?? Identity.FlowIdentity.Standalone(options.MaxSeries, options.SeriesTtl);
@@ -58,6 +58,10 @@ public sealed partial class ConntrackCollector : ICollector, IHttpEndpoints
     public string Name => "conntrack";
 
     internal ConntrackTable Table => _table;
+
+    /// <summary>--series-ttl in Stopwatch ticks; 0 (never) for a TTL so long that it means "keep".</summary>
+    private static long ServiceTtlTicks(TimeSpan ttl) =>
+        ttl >= TimeSpan.FromDays(365) ? 0 : (long)(ttl.TotalSeconds * Stopwatch.Frequency);
     internal ParseErrorCounts Errors => _errors;
 
     public void Start()

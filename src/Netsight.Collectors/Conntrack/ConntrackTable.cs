@@ -3,7 +3,9 @@
 // endpoint the connections, bytes and durations. Events (NEW, DESTROY) and dump replies are applied in
 // order under the owner's lock. A dump is a mark-and-sweep: entries a complete dump did not contain had
 // their DESTROY lost and are removed; recent DESTROYs are remembered (tombstones) so a dump that was
-// already running cannot bring a destroyed entry back.
+// already running cannot bring a destroyed entry back. A Service/endpoint pair with no live flow and no
+// activity for the series TTL is forgotten (its endpoint pod is gone, its IP may be reused), so its
+// series and its /transactions entry disappear as DESIGN.md's series budget asks.
 using System.Runtime.InteropServices;
 using Netsight.Metrics;
 using Netsight.Packets.Decoding;
@@ -34,6 +36,10 @@ public sealed class ServiceStats(ServiceKey key, HistogramBuckets durationBucket
     public long Connections;
     public ulong FinishedOriginalBytes, FinishedReplyBytes;
     public Histogram Durations { get; } = new(durationBuckets);
+    /// <summary>Tracked flows that count for this pair; it never expires while one is live.</summary>
+    public int LiveFlows;
+    /// <summary>Monotonic tick of the last connection, DESTROY or sweep that touched the pair.</summary>
+    public long LastActiveTick;
 }
 
 public readonly record struct ServiceKey(IpAddr VirtualIp, ushort Port, byte Protocol, IpAddr Endpoint);
@@ -54,11 +60,18 @@ public sealed class ConntrackTable
     private long _dumpStartTick;
     private readonly List<CtKey> _scratch = [];
 
-    public ConntrackTable(ServiceCidrs serviceCidrs, int maxFlows, int maxServices)
+    private readonly long _serviceTtlTicks;
+    private readonly List<ServiceKey> _expiredScratch = [];
+
+    /// <param name="serviceTtlTicks">Idle time (in <see cref="System.Diagnostics.Stopwatch"/> ticks, the
+    /// unit of every tick passed in) after which a Service/endpoint pair without live flows is forgotten;
+    /// 0 or less keeps pairs forever.</param>
+    public ConntrackTable(ServiceCidrs serviceCidrs, int maxFlows, int maxServices, long serviceTtlTicks = 0)
     {
         _serviceCidrs = serviceCidrs;
         _maxFlows = maxFlows;
         _maxServices = maxServices;
+        _serviceTtlTicks = serviceTtlTicks;
     }
 
     public long NewEvents { get; private set; }
@@ -69,6 +82,8 @@ public sealed class ConntrackTable
     public long FlowsSwept { get; private set; }
     /// <summary>Service/endpoint pairs not tracked because there were already too many.</summary>
     public long ServicesDropped { get; private set; }
+    /// <summary>Service/endpoint pairs forgotten after the series TTL without connections.</summary>
+    public long ServicesExpired { get; private set; }
     public long Dumps { get; private set; }
 
     public int FlowCount => _flows.Count;
@@ -114,6 +129,7 @@ public sealed class ConntrackTable
         foreach (CtKey id in _scratch)
         {
             _flows.Remove(id, out FlowRecord flow);
+            Release(flow.Service, _dumpStartTick);
             Finish(flow.Service, flow.OriginalBytes, flow.ReplyBytes, double.NaN);
             FlowsSwept++;
         }
@@ -134,14 +150,23 @@ public sealed class ConntrackTable
             {
                 FlowsDropped++;
                 // A new connection is still a connection of its Service, even if its bytes cannot be followed.
-                if (countIfUntracked && service is not null) service.Connections++;
+                if (countIfUntracked && service is not null)
+                {
+                    service.Connections++;
+                    service.LastActiveTick = tick;
+                }
                 return;
             }
             flow = ref CollectionsMarshal.GetValueRefOrAddDefault(_flows, CtKey.Of(entry), out _);
             flow.FirstSeenSeconds = nowSeconds;
             flow.InsertedTick = tick;
             flow.Service = service;
-            if (service is not null) service.Connections++;
+            if (service is not null)
+            {
+                service.Connections++;
+                service.LiveFlows++;
+                service.LastActiveTick = tick;
+            }
         }
         flow.Original = entry.Original;
         if ((entry.Fields & CtFields.Reply) != 0) flow.Reply = entry.Reply;
@@ -161,12 +186,33 @@ public sealed class ConntrackTable
         bool tracked = _flows.Remove(CtKey.Of(entry), out FlowRecord flow);
         ServiceStats? service = tracked ? flow.Service : FindService(entry);
         if (service is null) return;
+        if (tracked) Release(service, tick);
+        else service.LastActiveTick = tick;
         ulong original = (entry.Fields & CtFields.CountersOriginal) != 0 ? entry.OriginalBytes : flow.OriginalBytes;
         ulong reply = (entry.Fields & CtFields.CountersReply) != 0 ? entry.ReplyBytes : flow.ReplyBytes;
         ulong start = (entry.Fields & CtFields.Start) != 0 ? entry.StartNs : flow.StartNs;
         double duration = start != 0 && (entry.Fields & CtFields.Stop) != 0 && entry.StopNs >= start
             ? (entry.StopNs - start) / 1e9 : double.NaN;
         Finish(service, original, reply, duration);
+    }
+
+    /// <summary>Forgets Service/endpoint pairs idle for the TTL with no live flow; returns how many.</summary>
+    public int ExpireServices(long tick)
+    {
+        if (_serviceTtlTicks <= 0) return 0;
+        _expiredScratch.Clear();
+        foreach (var (key, stats) in _services)
+            if (stats.LiveFlows <= 0 && tick - stats.LastActiveTick > _serviceTtlTicks) _expiredScratch.Add(key);
+        foreach (ServiceKey key in _expiredScratch) _services.Remove(key);
+        ServicesExpired += _expiredScratch.Count;
+        return _expiredScratch.Count;
+    }
+
+    private static void Release(ServiceStats? service, long tick)
+    {
+        if (service is null) return;
+        service.LiveFlows--;
+        service.LastActiveTick = tick;
     }
 
     private static void Finish(ServiceStats? service, ulong originalBytes, ulong replyBytes, double duration)

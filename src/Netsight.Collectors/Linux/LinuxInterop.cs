@@ -47,4 +47,12 @@ internal static partial class LinuxInterop
     /// thread, restored in a finally: thread-pool threads must never change namespace.</summary>
     [LibraryImport(Libc, EntryPoint = "setns", SetLastError = true)]
     internal static partial int SetNs(int fd, int nsType);
+
+    /// <summary>readlink(2) into a caller buffer: the sockets collector reads /proc/PID/fd/N ("socket:[INODE]") for
+    /// every descriptor of every process, and File.ResolveLinkTarget would allocate two strings per descriptor.</summary>
+    [LibraryImport(Libc, EntryPoint = "readlink", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial nint ReadLink(string path, ref byte buffer, nint size);
+
+    internal const int ENOENT = 2;
+    internal const int ESRCH = 3;
 }

@@ -1,7 +1,8 @@
 // Writes the passive-DNS families of the packet collector, called from PacketFamilies.Write so the agent
-// and `netsight analyze --output metrics` print the same. Labels: device, src_ip (the client), dst_ip (the
-// server), qtype from a bounded set; rcode on responses. The query name is never a label.
-using Netsight.Collectors.Identity;
+// and `netsight analyze --output metrics` print the same. Labels: device, the client (src_*) and server
+// (dst_*) through the identity and label policy every flow family uses (src_ip/dst_ip standalone), qtype
+// from a bounded set; rcode on responses. The query name is never a label. Series go through the DNS
+// aggregator, so they obey --max-series and --series-ttl and only grow while they live.
 using Netsight.Metrics;
 using Netsight.Packets.Analysis;
 using Netsight.Packets.Dns;
@@ -10,32 +11,43 @@ namespace Netsight.Collectors.Packets;
 
 public static class DnsFamilies
 {
-    public static void Write(MetricWriter w, IReadOnlyList<PacketAnalyzer> analyzers)
+    private const string Queries = "netsight_dns_queries_total";
+    private const string Responses = "netsight_dns_responses_total";
+    private const string ResponseSeconds = "netsight_dns_response_seconds";
+    private const string Unanswered = "netsight_dns_unanswered_total";
+
+    /// <summary>Writes the families; call under the aggregator's lock (one scrape at a time).</summary>
+    public static void Write(MetricWriter w, IReadOnlyList<PacketAnalyzer> analyzers, DnsAggregator dns, long nowMillis)
     {
+        dns.Begin(nowMillis);
         var snapshots = new List<Snapshot>(analyzers.Count);
         foreach (PacketAnalyzer a in analyzers)
-            lock (a.SyncRoot) snapshots.Add(Snapshot.Take(a));
+            lock (a.SyncRoot)
+            {
+                foreach (var (key, stats) in a.Dns.Series) dns.Add(a.Device, key, stats);
+                snapshots.Add(Snapshot.Take(a));
+            }
 
-        w.BeginFamily("netsight_dns_queries_total", "DNS queries seen (retransmissions included), by client (src), server (dst) and query type.", MetricType.Counter);
-        foreach (Snapshot d in snapshots)
-            foreach (Series s in d.Series)
-                if (s.Stats.Queries > 0) w.Sample(s.Labels, s.Stats.Queries);
+        w.BeginFamily(Queries, "DNS queries seen (retransmissions included), by client (src), server (dst) and query type.", MetricType.Counter);
+        dns.FoldCounter(Queries, static s => s.Queries);
+        dns.WriteCounters(w, Queries);
 
-        w.BeginFamily("netsight_dns_responses_total", "DNS responses seen, by client (src_ip), server (dst_ip), query type and response code.", MetricType.Counter);
-        foreach (Snapshot d in snapshots)
-            foreach (Series s in d.Series)
-                for (int r = 0; r < DnsLabels.Rcodes.Length; r++)
-                    if (s.Stats.Responses[r] > 0) w.Sample([.. s.Labels, new("rcode", DnsLabels.Rcodes[r])], s.Stats.Responses[r]);
+        w.BeginFamily(Responses, "DNS responses seen, by client (src), server (dst), query type and response code.", MetricType.Counter);
+        for (int r = 0; r < DnsLabels.Rcodes.Length; r++)
+        {
+            int rcode = r;
+            dns.FoldCounter(Responses, s => s.Responses[rcode], new Label("rcode", DnsLabels.Rcodes[r]));
+        }
+        dns.WriteCounters(w, Responses);
 
-        w.BeginFamily("netsight_dns_response_seconds", "Time from a DNS query (the original, when retransmitted) to its first response, as tshark's dns.time.", MetricType.Histogram);
-        foreach (Snapshot d in snapshots)
-            foreach (Series s in d.Series)
-                if (s.Stats.ResponseSeconds.Count > 0) w.Histogram(s.Labels, s.Stats.ResponseSeconds);
+        w.BeginFamily(ResponseSeconds, "Time from a DNS query (the original, when retransmitted) to its first response, as tshark's dns.time.", MetricType.Histogram);
+        dns.FoldHistogram(ResponseSeconds, static s => s.ResponseSeconds);
+        dns.WriteHistograms(w, ResponseSeconds, DnsLabels.ResponseSeconds);
 
-        w.BeginFamily("netsight_dns_unanswered_total", "DNS queries with no response within the timeout (5 s after the last retransmission).", MetricType.Counter);
-        foreach (Snapshot d in snapshots)
-            foreach (Series s in d.Series)
-                if (s.Stats.Unanswered > 0) w.Sample(s.Labels, s.Stats.Unanswered);
+        w.BeginFamily(Unanswered, "DNS queries with no response within the timeout (5 s after the last retransmission).", MetricType.Counter);
+        dns.FoldCounter(Unanswered, static s => s.Unanswered);
+        dns.WriteCounters(w, Unanswered);
+        dns.End();
 
         w.BeginFamily("netsight_dns_malformed_total", "Messages to or from port 53 that are not valid DNS (short header, bad name, bad compression pointer, impossible counts).", MetricType.Counter);
         foreach (Snapshot d in snapshots)
@@ -55,40 +67,23 @@ public static class DnsFamilies
             if (d.Counters.Queries > 0) w.Sample([new("device", d.Device)], d.Pending);
     }
 
-    private readonly record struct Series(Label[] Labels, DnsSeriesStats Stats);
-
+    /// <summary>A device's DNS counters, copied under its lock.</summary>
     private sealed class Snapshot
     {
         public required string Device;
-        public required List<Series> Series;
         public required DnsCounters Counters;
         public int Pending;
 
         public static Snapshot Take(PacketAnalyzer a)
         {
             DnsAnalyzer dns = a.Dns;
-            var series = new List<Series>(dns.Series.Count);
-            foreach (var (key, stats) in dns.Series)
-            {
-                Label[] flow = FlowLabels.For(a.Device, FlowLabels.IpLabel(key.Client), FlowLabels.IpLabel(key.Server));
-                series.Add(new Series([.. flow, new("qtype", key.QTypeLabel)], stats.Clone()));
-            }
-            series.Sort(static (x, y) =>
-            {
-                for (int i = 1; i < x.Labels.Length; i++)
-                {
-                    int c = string.CompareOrdinal(x.Labels[i].Value, y.Labels[i].Value);
-                    if (c != 0) return c;
-                }
-                return 0;
-            });
             DnsCounters c = dns.Counters;
             var copy = new DnsCounters
             {
                 Queries = c.Queries, Malformed = c.Malformed, Unsolicited = c.Unsolicited, Unanswered = c.Unanswered,
             };
             c.Untracked.CopyTo(copy.Untracked, 0);
-            return new Snapshot { Device = a.Device, Series = series, Counters = copy, Pending = dns.Transactions.Count };
+            return new Snapshot { Device = a.Device, Counters = copy, Pending = dns.Transactions.Count };
         }
     }
 }

@@ -48,8 +48,8 @@ public static class PacketFamilies
             foreach (PacketAnalyzer a in analyzers)
                 lock (a.SyncRoot) snapshots.Add(DeviceSnapshot.Take(a, peers));
             WriteWith(w, snapshots, live, peers, nowMillis);
+            DnsFamilies.Write(w, analyzers, peers.Dns, nowMillis);
         }
-        DnsFamilies.Write(w, analyzers);
         TcpAnalysisFamilies.WriteSegmentLists(w, analyzers);
     }
 
@@ -143,7 +143,7 @@ public static class PacketFamilies
                 Connections = a.Flows.ConnectionsStarted,
                 EvictedIdle = a.Flows.EvictedIdle,
                 EvictedCapacity = a.Flows.EvictedCapacity,
-                SeriesOverflow = a.Peers.Overflows,
+                SeriesOverflow = a.Peers.OverflowCount,
                 DropsKernel = a.CaptureDropsKernel,
                 Received = a.CaptureReceived,
                 DropsInterface = a.CaptureDropsInterface,

@@ -1,217 +1,31 @@
-// Turns the analyzers' per-(source IP, destination IP) tables into the packet families' exported
-// series at scrape time: each pair is resolved to its label set through the identity service and
-// the label policy, and pairs with the same label set become ONE series (counters summed, histograms
-// merged), held in the series budget's per-family tables.
-//
-// Monotonicity: an exported counter must never go down while its series lives, but the pairs under a
-// label set change: a pair expires from the analyzer's table, or its IP changes identity (a pod is
-// deleted and the IP reused). Summing the live pairs at each scrape would then make the sum drop
-// (expiry) or move a pair's whole history to its new label set (identity change). So instead every
-// pair keeps the values it had at the previous scrape, and only the DELTA since then is added to the
-// series of the label set the pair resolves to NOW. Consequences, by design:
-//  - a series only grows while it lives, whatever happens to the pairs under it;
-//  - after an IP changes identity, new traffic is counted under the new labels from the next scrape
-//    on; the old labels keep the counts they earned (they were true at the time) and, receiving no
-//    more deltas, expire after --series-ttl: labels go stale in the sense of "no longer updated",
-//    never in the sense of "new traffic attributed to a deleted pod";
-//  - traffic between two scrapes is attributed by the identity at the scrape that sees it (at most
-//    one scrape interval of traffic can land on the old identity).
-// The cost is two retained copies of each live pair's stats (the previous scrape's, and a spare that the
-// next scrape copies into instead of allocating), bounded by the analyzers' own cap on pairs.
+// The two kinds of address pairs the packet collector exports through PairAggregator: the peer pairs
+// behind the TCP/IP families, and DNS's (client, server, qtype) triples. Both resolve through the same
+// identity and label policy, so a DNS client is `src_workload` exactly as in the TCP families.
 using Netsight.Collectors.Identity;
-using Netsight.Identity;
 using Netsight.Metrics;
 using Netsight.Packets.Analysis;
+using Netsight.Packets.Decoding;
+using Netsight.Packets.Dns;
 
 namespace Netsight.Collectors.Packets;
 
-public sealed class PeerAggregator
+/// <summary>The peer pairs of the packet families; its <see cref="Dns"/> aggregates the DNS triples with the same identity.</summary>
+public sealed class PeerAggregator(FlowIdentity identity) : PairAggregator<PeerKey, PeerStats>(identity)
 {
-    private readonly FlowIdentity _identity;
-    private readonly Dictionary<(string Device, PeerKey Key), PairState> _pairs = new();
-    private readonly Dictionary<(string Device, string Extra), (SeriesKey Key, Label[] Labels)> _overflow = new();
-    private readonly List<PairState> _current = [];
-    private LabelPolicy? _overflowPolicy;
-    private long _scrape;
-    private long _now;
-    private long[] _scratch = new long[32];
-    private bool _resolved;
+    public DnsAggregator Dns { get; } = new(identity);
 
-    public PeerAggregator(FlowIdentity identity) => _identity = identity;
+    protected override IpAddr Source(in PeerKey key) => key.Source;
+    protected override IpAddr Destination(in PeerKey key) => key.Destination;
+    protected override bool IsOverflow(in PeerKey key) => key.IsOverflow;
+    protected override void Copy(PeerStats from, PeerStats to) => from.CopyTo(to);
+}
 
-    public FlowIdentity Identity => _identity;
-
-    /// <summary>Pairs whose previous values are retained (tests, memory accounting).</summary>
-    public int TrackedPairs => _pairs.Count;
-
-    /// <summary>Starts a scrape at <paramref name="nowMillis"/> (any monotonic milliseconds; used for the series TTL).</summary>
-    public void Begin(long nowMillis)
-    {
-        _scrape++;
-        _now = nowMillis;
-        _current.Clear();
-        LabelPolicy policy = _identity.EffectivePolicy;
-        if (!ReferenceEquals(policy, _overflowPolicy))
-        {
-            _overflow.Clear();
-            _overflowPolicy = policy;
-        }
-    }
-
-    /// <summary>
-    /// Adds one pair of one device: copies <paramref name="current"/> into the pair's own buffer, so call it
-    /// under the analyzer's lock (the live stats) or with a copy. Labels are resolved at the first fold.
-    /// </summary>
-    public void Add(string device, in PeerKey key, PeerStats current)
-    {
-        if (!_pairs.TryGetValue((device, key), out PairState? state))
-            _pairs.Add((device, key), state = new PairState { Device = device, Key = key });
-        PeerStats copy = state.Spare ?? new PeerStats();
-        state.Spare = null;
-        current.CopyTo(copy);
-        state.Current = copy;
-        state.Scrape = _scrape;
-        _current.Add(state);
-        _resolved = false;
-    }
-
-    private void ResolveAll()
-    {
-        if (_resolved) return;
-        foreach (PairState p in _current) Resolve(p);
-        _resolved = true;
-    }
-
-    /// <summary>Folds one counter of every pair into <paramref name="family"/>; <paramref name="extra"/> (e.g. kind) is appended to the labels.</summary>
-    public void FoldCounter(string family, Func<PeerStats, long> value, Label extra = default)
-    {
-        FamilySeriesTable table = _identity.Budget.Table(family);
-        ResolveAll();
-        foreach (PairState p in _current)
-        {
-            long now = value(p.Current!);
-            long before = p.Baseline is null ? 0 : value(p.Baseline);
-            long delta = now >= before ? now - before : now; // the pair restarted: all it has is new
-            if (delta <= 0) continue;
-            var (key, labels, okey, olabels) = Keys(p, extra);
-            table.AddCounter(key, labels, okey, olabels, delta, _now);
-        }
-    }
-
-    /// <summary>Folds one histogram of every pair into <paramref name="family"/>; <paramref name="extra"/> (e.g. side) is appended to the labels.</summary>
-    public void FoldHistogram(string family, Func<PeerStats, Histogram> value, Label extra = default)
-    {
-        FamilySeriesTable table = _identity.Budget.Table(family);
-        ResolveAll();
-        foreach (PairState p in _current)
-        {
-            Histogram now = value(p.Current!);
-            Histogram? before = p.Baseline is null ? null : value(p.Baseline);
-            if (before is not null && before.Count > now.Count) before = null;
-            long countDelta = now.Count - (before?.Count ?? 0);
-            if (countDelta <= 0) continue;
-            ReadOnlySpan<long> n = now.BucketCounts;
-            if (_scratch.Length < n.Length) _scratch = new long[n.Length];
-            Span<long> d = _scratch.AsSpan(0, n.Length);
-            for (int i = 0; i < n.Length; i++) d[i] = n[i] - (before is null ? 0 : before.BucketCounts[i]);
-            var (key, labels, okey, olabels) = Keys(p, extra);
-            table.AddHistogram(key, labels, okey, olabels, d, now.Sum - (before?.Sum ?? 0), countDelta, _now);
-        }
-    }
-
-    /// <summary>Expires idle series of <paramref name="family"/> and writes the rest (BeginFamily first).</summary>
-    public void WriteCounters(MetricWriter w, string family)
-    {
-        FamilySeriesTable table = _identity.Budget.Table(family);
-        table.Expire(_now);
-        table.WriteCounters(w);
-    }
-
-    public void WriteHistograms(MetricWriter w, string family, HistogramBuckets buckets)
-    {
-        FamilySeriesTable table = _identity.Budget.Table(family);
-        table.Expire(_now);
-        table.WriteHistograms(w, buckets);
-    }
-
-    /// <summary>Ends the scrape: this scrape's values become the next one's baseline; pairs gone from the analyzers are forgotten.</summary>
-    public void End()
-    {
-        foreach (PairState p in _current)
-        {
-            p.Spare = p.Baseline;
-            p.Baseline = p.Current;
-            p.Current = null;
-        }
-        foreach (var (k, p) in _pairs)
-            if (p.Scrape != _scrape) _pairs.Remove(k);
-        _current.Clear();
-    }
-
-    private void Resolve(PairState p)
-    {
-        LabelPolicy policy = _overflowPolicy!;
-        IdentitySnapshot snapshot = _identity.Service.Current;
-        if (ReferenceEquals(p.Policy, policy) && p.Version == snapshot.Version && p.Labels is not null) return;
-        p.Policy = policy;
-        p.Version = snapshot.Version;
-        if (p.Key.IsOverflow)
-        {
-            (p.SeriesKey, p.Labels) = OverflowFor(p.Device, default);
-            return;
-        }
-        Peer src = snapshot.Resolve(p.Key.Source), dst = snapshot.Resolve(p.Key.Destination);
-        var labels = new Label[1 + policy.Source.Count + policy.Destination.Count];
-        labels[0] = new Label("device", p.Device);
-        int i = 1;
-        for (int f = 0; f < policy.Source.Count; f++)
-            labels[i++] = new Label(policy.SourceNames[f], LabelPolicy.Value(policy.Source[f], src, p.Key.Source));
-        for (int f = 0; f < policy.Destination.Count; f++)
-            labels[i++] = new Label(policy.DestinationNames[f], LabelPolicy.Value(policy.Destination[f], dst, p.Key.Destination));
-        p.Labels = labels;
-        p.SeriesKey = new SeriesKey(string.Join('\u0001', labels.Select(l => l.Value)), "");
-        p.WithExtra = null;
-    }
-
-    private (SeriesKey Key, Label[] Labels) OverflowFor(string device, Label extra)
-    {
-        string extraValue = extra.Name is null ? "" : extra.Value;
-        if (_overflow.TryGetValue((device, extraValue), out var o)) return o;
-        LabelPolicy policy = _overflowPolicy!;
-        Label[] labels =
-        [
-            new("device", device),
-            .. policy.SourceNames.Select(n => new Label(n, FlowLabels.Overflow)),
-            .. policy.DestinationNames.Select(n => new Label(n, FlowLabels.Overflow)),
-        ];
-        if (extra.Name is not null) labels = [.. labels, extra];
-        // U+FFFF sorts `other` after every named series of the device.
-        o = (new SeriesKey(device + "\u0001\uffff", extraValue), labels);
-        _overflow[(device, extraValue)] = o;
-        return o;
-    }
-
-    private (SeriesKey, Label[], SeriesKey, Label[]) Keys(PairState p, Label extra)
-    {
-        var (okey, olabels) = OverflowFor(p.Device, extra);
-        if (extra.Name is null) return (p.SeriesKey, p.Labels!, okey, olabels);
-        // Families with an extra label (kind) keep one labels array per pair and extra value.
-        p.WithExtra ??= new Dictionary<string, Label[]>(StringComparer.Ordinal);
-        if (!p.WithExtra.TryGetValue(extra.Value, out Label[]? labels))
-            p.WithExtra[extra.Value] = labels = [.. p.Labels!, extra];
-        return (p.SeriesKey with { Extra = extra.Value }, labels, okey, olabels);
-    }
-
-    private sealed class PairState
-    {
-        public required string Device;
-        public required PeerKey Key;
-        public PeerStats? Current, Baseline, Spare;
-        public long Scrape;
-        public LabelPolicy? Policy;
-        public long Version = -1;
-        public Label[]? Labels;
-        public SeriesKey SeriesKey;
-        public Dictionary<string, Label[]>? WithExtra;
-    }
+/// <summary>DNS's (client, server, qtype) series: src is the client, dst the server, qtype a fixed label.</summary>
+public sealed class DnsAggregator(FlowIdentity identity) : PairAggregator<DnsSeriesKey, DnsSeriesStats>(identity)
+{
+    protected override IpAddr Source(in DnsSeriesKey key) => key.Client;
+    protected override IpAddr Destination(in DnsSeriesKey key) => key.Server;
+    protected override bool IsOverflow(in DnsSeriesKey key) => key.IsOverflow;
+    protected override Label FixedLabel(in DnsSeriesKey key) => new("qtype", key.QTypeLabel);
+    protected override void Copy(DnsSeriesStats from, DnsSeriesStats to) => from.CopyTo(to);
 }

@@ -9,7 +9,13 @@ using Netsight.Packets.Decoding;
 namespace Netsight.Kubernetes.Cluster;
 
 internal sealed record PodRecord(string Namespace, string Name, string Node, bool HostNetwork, IpAddr[] Ips,
-    string OwnerKind, string OwnerName, string TemplateHash, long CreatedTicks, bool Terminal);
+    string OwnerKind, string OwnerName, string TemplateHash, long CreatedTicks, bool Terminal)
+{
+    /// <summary>metadata.uid: what the kubelet names the pod's cgroup after (the sockets collector's owner lookup).</summary>
+    public string Uid { get; init; } = "";
+    /// <summary>Container ids (runtime prefix such as containerd:// removed) and names, from the container statuses.</summary>
+    public (string Id, string Name)[] Containers { get; init; } = [];
+}
 
 internal sealed record ServiceRecord(string Namespace, string Name, IpAddr[] ClusterIps, IpAddr[] ExternalIps, ushort[] Ports);
 
@@ -44,7 +50,22 @@ internal static class ClusterRecords
             m?.Labels is { } labels && labels.TryGetValue(TemplateHashLabel, out string? hash) ? hash ?? "" : "",
             m?.CreationTimestamp?.Ticks ?? 0,
             // A finished pod keeps its IP in status, but the IP is free and may already be another pod's.
-            phase is "Succeeded" or "Failed");
+            phase is "Succeeded" or "Failed")
+        {
+            Uid = m?.Uid ?? "",
+            Containers = ContainerIds(pod.Status),
+        };
+    }
+
+    /// <summary>(id, name) of every container, init and ephemeral ones included; "containerd://ID" becomes "ID".</summary>
+    private static (string Id, string Name)[] ContainerIds(V1PodStatus? status)
+    {
+        var ids = new List<(string, string)>();
+        foreach (var list in new[] { status?.ContainerStatuses, status?.InitContainerStatuses, status?.EphemeralContainerStatuses })
+            foreach (V1ContainerStatus? c in list ?? [])
+                if (c?.ContainerID is { Length: > 0 } id)
+                    ids.Add((id[(id.IndexOf("://", StringComparison.Ordinal) is int i and >= 0 ? i + 3 : 0)..], c.Name ?? ""));
+        return [.. ids];
     }
 
     public static ServiceRecord Service(V1Service svc)

@@ -186,8 +186,8 @@ public sealed partial class PacketAnalyzer
         {
             flow.WindowScaleObserved = true;
             bool negotiated = flow.ToServer.WindowScale >= 0 && flow.ToClient.WindowScale >= 0;
-            Peers.Get(new PeerKey(flow.ClientIp, flow.ServerIp), ts).WindowScale.Observe(negotiated ? flow.ToServer.WindowScale : 0);
-            Peers.Get(new PeerKey(flow.ServerIp, flow.ClientIp), ts).WindowScale.Observe(negotiated ? flow.ToClient.WindowScale : 0);
+            Peers.Touch(new PeerKey(flow.ClientIp, flow.ServerIp), ts).WindowScale.Observe(negotiated ? flow.ToServer.WindowScale : 0);
+            Peers.Touch(new PeerKey(flow.ServerIp, flow.ClientIp), ts).WindowScale.Observe(negotiated ? flow.ToClient.WindowScale : 0);
         }
     }
 

@@ -3,6 +3,7 @@
 // clock, so the live agent (one analyzer per capture thread) and `netsight analyze` (one per interface
 // of the files) run exactly the same code. Not thread-safe: the owner serializes Process and reads
 // through SyncRoot.
+using Netsight.Metrics;
 using Netsight.Packets.Decoding;
 using Netsight.Packets.Dns;
 using Netsight.Packets.Flows;
@@ -29,7 +30,8 @@ public sealed partial class PacketAnalyzer : IFlowEndHandler
         _options = options;
         _observer = observer;
         Flows = new FlowTable(options.MaxFlows);
-        Peers = new PeerTable(options.MaxPeerSeries);
+        // Pairs beyond the cap fold into one "other" pair, idle ones expire (the series budget).
+        Peers = new SeriesTable<PeerKey, PeerStats>(options.MaxPeerSeries, PeerKey.Overflow, static _ => new PeerStats());
         Reassembler = new FragmentReassembler(options.MaxReassemblies, (long)options.ReassemblyTimeout.TotalNanoseconds);
         _segments = new UnackedSegmentPool(options.MaxUnackedSegments);
         Dns = new DnsAnalyzer(options.Dns, options.MaxPeerSeries);
@@ -40,7 +42,8 @@ public sealed partial class PacketAnalyzer : IFlowEndHandler
     public object SyncRoot { get; } = new();
     public DeviceCounters Counters { get; } = new();
     public FlowTable Flows { get; }
-    public PeerTable Peers { get; }
+    /// <summary>Per (source, destination) pair counters: single writer (the capture thread), readers hold SyncRoot.</summary>
+    public SeriesTable<PeerKey, PeerStats> Peers { get; }
     public FragmentReassembler Reassembler { get; }
     /// <summary>Unacked-segment lists of every connection (ack RTT), with their bounds' counters.</summary>
     public UnackedSegmentPool UnackedSegments => _segments;
@@ -75,7 +78,7 @@ public sealed partial class PacketAnalyzer : IFlowEndHandler
         counters.Packets[(int)protocol]++;
         counters.Bytes[(int)protocol] += originalLength;
 
-        PeerStats peer = Peers.Get(new PeerKey(h.Source, h.Destination), timestampNanos);
+        PeerStats peer = Peers.Touch(new PeerKey(h.Source, h.Destination), timestampNanos);
         peer.Packets++;
         peer.Bytes += h.IpTotalLength;
         peer.IpPacketSize.Observe(h.IpTotalLength);
@@ -111,8 +114,8 @@ public sealed partial class PacketAnalyzer : IFlowEndHandler
         Flows.ExpireIdle(nowNanos - (long)_options.FlowIdleTimeout.TotalNanoseconds,
             nowNanos - (long)_options.ClosedFlowLinger.TotalNanoseconds, this);
         Reassembler.ExpireOlderThan(nowNanos);
-        if (expireSeries) Peers.RemoveIdle(nowNanos - (long)_options.SeriesTtl.TotalNanoseconds);
-        Dns.Expire(nowNanos, expireSeries ? nowNanos - (long)_options.SeriesTtl.TotalNanoseconds : long.MinValue);
+        if (expireSeries) Peers.RemoveIdle(nowNanos, (long)_options.SeriesTtl.TotalNanoseconds);
+        Dns.Expire(nowNanos, expireSeries ? (long)_options.SeriesTtl.TotalNanoseconds : null);
     }
 
     /// <summary>End of a capture: reports connections still in the table to the observer.</summary>
@@ -136,7 +139,7 @@ public sealed partial class PacketAnalyzer : IFlowEndHandler
         flow.Ended = true;
         flow.EndReason = reason;
         OnAttemptEnd(ref flow, reason);
-        PeerStats peer = Peers.Get(new PeerKey(flow.ClientIp, flow.ServerIp), flow.LastSeenNanos);
+        PeerStats peer = Peers.Touch(new PeerKey(flow.ClientIp, flow.ServerIp), flow.LastSeenNanos);
         peer.ConnectionDuration.Observe(flow.DurationSeconds);
     }
 

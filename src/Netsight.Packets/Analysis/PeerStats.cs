@@ -1,6 +1,6 @@
 // Counters and histograms for one (source IP, destination IP) pair on one device: the series behind
 // every flow-labelled packet family. One instance per live pair, created when the pair is first seen
-// (not per packet) and dropped when idle beyond the series TTL.
+// (not per packet) in the analyzer's SeriesTable, and dropped when idle beyond the series TTL.
 using Netsight.Metrics;
 using Netsight.Packets.Decoding;
 
@@ -16,7 +16,6 @@ public readonly record struct PeerKey(IpAddr Source, IpAddr Destination)
 
 public sealed class PeerStats
 {
-    public long LastSeenNanos;
     public long Packets;
     public long Bytes;
     /// <summary>Retransmissions of any kind (tshark's tcp.analysis.retransmission); by kind in TcpEvents.</summary>
@@ -42,7 +41,6 @@ public sealed class PeerStats
     /// <summary>Overwrites <paramref name="target"/> with this pair's values (a scrape reuses its copies instead of allocating).</summary>
     public void CopyTo(PeerStats target)
     {
-        target.LastSeenNanos = LastSeenNanos;
         target.Packets = Packets;
         target.Bytes = Bytes;
         target.Retransmissions = Retransmissions;

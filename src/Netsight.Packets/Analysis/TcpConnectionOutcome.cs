@@ -37,7 +37,7 @@ public sealed partial class PacketAnalyzer
     {
         flow.InitialRttNanos = ts - flow.TsMruSyn;
         if (flow.InitialRttNanos == 0) return; // Wireshark keeps looking (nstime_is_zero)
-        PeerStats client = Peers.Get(new PeerKey(flow.ClientIp, flow.ServerIp), ts);
+        PeerStats client = Peers.Touch(new PeerKey(flow.ClientIp, flow.ServerIp), ts);
         // The legs need the SYN-ACK between the last SYN and this ACK; then the server leg is the capture
         // point's round trip to the server (plus its accept time) and the client leg the one to the client.
         if (flow.SynAckTime != 0 && flow.SynAckTime >= flow.TsMruSyn && flow.SynAckTime <= ts)
@@ -53,7 +53,7 @@ public sealed partial class PacketAnalyzer
     {
         // src is the side whose data was timed: the receiver of this ACK.
         PeerKey key = ackFromClient ? new PeerKey(flow.ServerIp, flow.ClientIp) : new PeerKey(flow.ClientIp, flow.ServerIp);
-        Peers.Get(key, ts).AckRtt.Observe(rttNanos / 1e9);
+        Peers.Touch(key, ts).AckRtt.Observe(rttNanos / 1e9);
         if (flow.AckRttCount == 0 || rttNanos < flow.AckRttMinNanos) flow.AckRttMinNanos = rttNanos;
         if (flow.AckRttCount == 0 || rttNanos > flow.AckRttMaxNanos) flow.AckRttMaxNanos = rttNanos;
         flow.AckRttCount++;
@@ -80,7 +80,7 @@ public sealed partial class PacketAnalyzer
     {
         if (!flow.SawSyn || flow.AttemptCounted) return;
         flow.AttemptCounted = true;
-        Peers.Get(new PeerKey(flow.ClientIp, flow.ServerIp), ts).ConnectionAttempts[(int)result]++;
+        Peers.Touch(new PeerKey(flow.ClientIp, flow.ServerIp), ts).ConnectionAttempts[(int)result]++;
         Counters.ConnectionAttempts[(int)result]++;
     }
 }

@@ -6,6 +6,7 @@
 // segment is not reassembled, it is counted as untracked{reason="tcp_segmented"} (and a segment that starts
 // mid-message is read as garbage: usually counted the same way, else malformed). Allocation-free per packet
 // in steady state, unless name collection is on (analyze only).
+using Netsight.Metrics;
 using Netsight.Packets.Decoding;
 
 namespace Netsight.Packets.Dns;
@@ -66,13 +67,14 @@ public sealed class DnsAnalyzer : IDnsUnansweredSink
     public DnsAnalyzer(DnsOptions options, int maxSeries)
     {
         Transactions = new DnsTransactions(options.MaxPending, options.Timeout, this);
-        Series = new DnsSeriesTable(maxSeries);
+        // Triples beyond the cap fold into client/server "other" with their qtype kept (at most 12 more series).
+        Series = new SeriesTable<DnsSeriesKey, DnsSeriesStats>(maxSeries, static k => DnsSeriesKey.OverflowOf(k), static _ => new DnsSeriesStats());
         Names = options.CollectNames ? new DnsNameCounter() : null;
     }
 
     public DnsCounters Counters { get; } = new();
     public DnsTransactions Transactions { get; }
-    public DnsSeriesTable Series { get; }
+    public SeriesTable<DnsSeriesKey, DnsSeriesStats> Series { get; }
     /// <summary>Query names by count when <see cref="DnsOptions.CollectNames"/>, else null.</summary>
     public DnsNameCounter? Names { get; }
     public IDnsObserver? Observer { get; set; }
@@ -120,7 +122,7 @@ public sealed class DnsAnalyzer : IDnsUnansweredSink
         if (!m.IsResponse)
         {
             var key = new DnsTransactionKey(h.Source, h.Destination, h.SourcePort, h.DestinationPort, m.Id, transport);
-            DnsSeriesStats s = Series.Get(h.Source, h.Destination, DnsLabels.QTypeIndex(m.Question.Type), ts);
+            DnsSeriesStats s = Series.Touch(new DnsSeriesKey(h.Source, h.Destination, DnsLabels.QTypeIndex(m.Question.Type)), ts);
             s.Queries++;
             Counters.Queries++;
             if (m.HasQuestion) Names?.Add(captured, m.Question);
@@ -135,7 +137,7 @@ public sealed class DnsAnalyzer : IDnsUnansweredSink
         var rkey = new DnsTransactionKey(h.Destination, h.Source, h.DestinationPort, h.SourcePort, m.Id, transport);
         DnsResponseResult result = Transactions.OnResponse(rkey, m, ts, out long latency, out PendingQuery query);
         ushort qtype = m.HasQuestion || result != DnsResponseResult.Matched ? m.Question.Type : query.QType;
-        DnsSeriesStats r = Series.Get(h.Destination, h.Source, DnsLabels.QTypeIndex(qtype), ts);
+        DnsSeriesStats r = Series.Touch(new DnsSeriesKey(h.Destination, h.Source, DnsLabels.QTypeIndex(qtype)), ts);
         int rcode = DnsLabels.RcodeIndex(m.Rcode);
         r.Responses[rcode]++;
         Counters.Responses[rcode]++;
@@ -151,11 +153,11 @@ public sealed class DnsAnalyzer : IDnsUnansweredSink
         }
     }
 
-    /// <summary>Times out pending queries and drops idle series (cutoff long.MinValue keeps them).</summary>
-    public void Expire(long nowNanos, long seriesCutoffNanos)
+    /// <summary>Times out pending queries and drops series idle longer than <paramref name="seriesTtlNanos"/> (null keeps them).</summary>
+    public void Expire(long nowNanos, long? seriesTtlNanos)
     {
         Transactions.Expire(nowNanos);
-        if (seriesCutoffNanos != long.MinValue) Series.RemoveIdle(seriesCutoffNanos);
+        if (seriesTtlNanos is long ttl) Series.RemoveIdle(nowNanos, ttl);
     }
 
     /// <summary>End of a capture: every query still pending is unanswered.</summary>
@@ -164,6 +166,6 @@ public sealed class DnsAnalyzer : IDnsUnansweredSink
     void IDnsUnansweredSink.OnUnanswered(in DnsTransactionKey key, in PendingQuery query)
     {
         Counters.Unanswered++;
-        Series.Get(key.Client, key.Server, DnsLabels.QTypeIndex(query.QType), query.LastQueryNanos).Unanswered++;
+        Series.Touch(new DnsSeriesKey(key.Client, key.Server, DnsLabels.QTypeIndex(query.QType)), query.LastQueryNanos).Unanswered++;
     }
 }

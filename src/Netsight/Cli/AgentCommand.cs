@@ -35,13 +35,8 @@ public static class AgentCommand
         var maxFlows = new Option<int>("--max-flows") { Description = "TCP connections tracked per interface; the least recently seen is evicted beyond it (counted).", CustomParser = OptionParsers.IntInRange(1, 100_000_000), DefaultValueFactory = _ => defaults.MaxFlows };
         var maxSeries = new Option<int>("--max-series") { Description = "Series per flow family (and peer pairs per interface); more fold into src_*/dst_*=\"other\" (netsight_series_overflow_total).", CustomParser = OptionParsers.IntInRange(1, 10_000_000), DefaultValueFactory = _ => defaults.MaxSeries };
         var seriesTtl = new Option<TimeSpan>("--series-ttl") { Description = "Series with no new data for this long disappear (e.g. 5m).", CustomParser = OptionParsers.Duration, DefaultValueFactory = _ => defaults.SeriesTtl };
-        var labels = new Option<string>("--labels") { Description = $"Identity fields that become src_*/dst_* labels: ip, namespace, pod, workload, workload_kind, service, node, each optionally prefixed src_ or dst_. Default: {Identity.LabelPolicy.ClusterSpec} with Kubernetes or --identity-file, ip otherwise." };
-        labels.Validators.Add(result =>
-        {
-            string text = result.GetValueOrDefault<string>() ?? "";
-            if (!Identity.LabelPolicy.TryParse(text, out _, out string error)) result.AddError($"invalid --labels '{text}': {error}");
-        });
-        var identityFile = new Option<string>("--identity-file") { Description = "YAML file naming IPs and CIDRs (namespace, pod, workload, workload_kind, service, node) without Kubernetes." };
+        var labels = IdentityOptions.Labels();
+        var identityFile = IdentityOptions.IdentityFile();
         var kubeconfig = new Option<string>("--kubeconfig") { Description = "kubeconfig to reach the API server; default: the in-cluster service account when running in a pod, else no Kubernetes." };
         var nodeName = new Option<string>("--node-name") { Description = "Name of this node (default: $NODE_NAME, set from the downward API).", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("NODE_NAME") ?? "" };
 
@@ -59,6 +54,18 @@ public static class AgentCommand
         var probeDnsServer = new Option<string[]>("--probe.dns-server") { Description = "DNS server to probe instead of the resolv.conf nameservers, IP, IP:PORT or [IPv6]:PORT (repeatable).", Arity = ArgumentArity.OneOrMore, AllowMultipleArgumentsPerToken = false, CustomParser = OptionParsers.DnsServers };
         var probeDnsService = new Option<string>("--probe.dns-service") { Description = "The cluster DNS Service, NAMESPACE/NAME: probed at its ClusterIP and at each endpoint.", CustomParser = OptionParsers.NamespacedName, DefaultValueFactory = _ => defaults.ProbeDnsService };
         var probeService = new Option<string>("--probe.service") { Description = "The agents' own (headless) Service, NAMESPACE/NAME, whose endpoints are the peers. Default: $POD_NAMESPACE/netsight.", CustomParser = OptionParsers.NamespacedName };
+        var sockInterval = new Option<TimeSpan>("--sockets.interval") { Description = "How often the sockets collector dumps the sockets of every network namespace (closes between polls still come from the destroy groups).", CustomParser = OptionParsers.Duration, DefaultValueFactory = _ => defaults.SocketsInterval };
+        var sockUnix = new Option<string>("--sockets.unix-socket") { Description = "Also serve /connections (and every other endpoint) over HTTP on this Unix socket path (mode 0660; a stale file is replaced)." };
+        sockUnix.Validators.Add(result =>
+        {
+            string path = result.GetValueOrDefault<string>() ?? "";
+            string? dir = Path.GetDirectoryName(Path.GetFullPath(path.Length == 0 ? "." : path));
+            if (path.Length == 0 || Directory.Exists(path)) result.AddError($"invalid --sockets.unix-socket '{path}': a file path is needed");
+            else if (dir is null || !Directory.Exists(dir)) result.AddError($"invalid --sockets.unix-socket '{path}': directory {dir} does not exist");
+            // sockaddr_un.sun_path holds 108 bytes with the terminating NUL.
+            else if (System.Text.Encoding.UTF8.GetByteCount(path) > 107) result.AddError($"invalid --sockets.unix-socket '{path}': longer than the 107 bytes a Unix socket path may have");
+        });
+        var sockMax = new Option<int>("--sockets.max-connections") { Description = "Connections held for /connections, open and closed; beyond it new ones are dropped (counted).", CustomParser = OptionParsers.IntInRange(1, 10_000_000), DefaultValueFactory = _ => defaults.SocketsMaxConnections };
 
         var command = new Command("agent", "Run the node agent: capture, analyze and serve Prometheus metrics.")
         {
@@ -66,6 +73,7 @@ public static class AgentCommand
             labels, identityFile, kubeconfig, nodeName,
             ctResync, ctAccounting, ctServiceCidr, ctRcvbuf,
             probeInterval, probeTimeout, probeDnsTimeout, probeDns, probeFanout, probePeer, probeDnsName, probeDnsServer, probeDnsService, probeService,
+            sockInterval, sockUnix, sockMax,
         };
         var collectorFlags = new List<(CollectorDescriptor Descriptor, Option<bool> Enable, Option<bool> Disable)>();
         foreach (CollectorDescriptor d in CollectorRegistry.All)
@@ -111,6 +119,9 @@ public static class AgentCommand
                 ProbeDnsServers = parse.GetValue(probeDnsServer) ?? [],
                 ProbeDnsService = parse.GetValue(probeDnsService) ?? defaults.ProbeDnsService,
                 ProbeService = parse.GetValue(probeService) is { Length: > 0 } probeSvc ? probeSvc : null,
+                SocketsInterval = parse.GetValue(sockInterval),
+                SocketsUnixSocket = parse.GetValue(sockUnix) is { Length: > 0 } unixPath ? unixPath : null,
+                SocketsMaxConnections = parse.GetValue(sockMax),
                 EnabledCollectors = enabled,
                 Labels = parse.GetValue(labels),
                 IdentityFile = parse.GetValue(identityFile),

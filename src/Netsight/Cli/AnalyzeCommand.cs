@@ -3,6 +3,7 @@
 // is one line on stderr and exit 1; a damaged one is analyzed up to the damage with a warning.
 using System.CommandLine;
 using Netsight.Analyze;
+using Netsight.Collectors.Identity;
 using Netsight.Collectors.Packets;
 using Netsight.Metrics;
 using Netsight.Packets.Analysis;
@@ -28,12 +29,28 @@ public static class AnalyzeCommand
         sort.AcceptOnlyFromAmong(ConnectionRanking.Keys);
         var maxFlows = new Option<int>("--max-flows") { Description = "TCP connections tracked at once.", CustomParser = OptionParsers.IntInRange(1, 100_000_000), DefaultValueFactory = _ => 1_048_576 };
 
-        var command = new Command("analyze", "Analyze pcap/pcapng files with the same analysis the agent runs live.") { files, output, top, sort, maxFlows };
-        command.SetAction(parse => Run(parse.GetValue(files)!, parse.GetValue(output)!, parse.GetValue(top), parse.GetValue(maxFlows), parse.GetValue(sort)!));
+        var labels = IdentityOptions.Labels();
+        var identityFile = IdentityOptions.IdentityFile();
+
+        var command = new Command("analyze", "Analyze pcap/pcapng files with the same analysis the agent runs live.") { files, output, top, sort, maxFlows, labels, identityFile };
+        command.SetAction(parse =>
+        {
+            FlowIdentity identity;
+            try
+            {
+                identity = IdentityOptions.ForAnalysis(parse.GetValue(identityFile), parse.GetValue(labels));
+            }
+            catch (FormatException e)
+            {
+                Console.Error.WriteLine($"netsight: {e.Message}");
+                return 1;
+            }
+            return Run(parse.GetValue(files)!, parse.GetValue(output)!, parse.GetValue(top), parse.GetValue(maxFlows), parse.GetValue(sort)!, identity);
+        });
         return command;
     }
 
-    private static int Run(string[] paths, string output, int top, int maxFlows, string sort)
+    private static int Run(string[] paths, string output, int top, int maxFlows, string sort, FlowIdentity identity)
     {
         // Files are reports, not live series: nothing expires by TTL and the peer cap is generous.
         using StreamWriter? frames = output == "frames" ? new StreamWriter(Console.OpenStandardOutput(), bufferSize: 1 << 16) : null;
@@ -84,7 +101,8 @@ public static class AnalyzeCommand
             case "metrics":
                 using (var writer = new MetricWriter(stdout, ExpositionFormat.PrometheusText))
                 {
-                    PacketFamilies.Write(writer, analysis.Analyzers, live: false);
+                    // The agent's labels: --labels over the --identity-file's names (IPs without one).
+                    PacketFamilies.Write(writer, analysis.Analyzers, live: false, new PeerAggregator(identity), nowMillis: 0);
                     writer.Finish();
                 }
                 break;

@@ -29,6 +29,8 @@ public static class AgentHost
             o.UseUtcTimestamp = true;
         });
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        // "Hosting failed to start" (a listen address in use or not permitted) is reported below as one line.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         builder.Host.ConfigureHostOptions(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
         builder.WebHost.ConfigureKestrel(k =>
         {
@@ -36,6 +38,13 @@ public static class AgentHost
             {
                 OptionParsers.TryParseListen(listen, out IPEndPoint endpoint);
                 k.Listen(endpoint);
+            }
+            // --sockets.unix-socket: the same endpoints over HTTP on a Unix socket (the predecessor's tracer
+            // was read that way: `curl --unix-socket PATH http://x/connections`). A stale file from a previous run is removed.
+            if (options.SocketsUnixSocket is { Length: > 0 } unixPath)
+            {
+                if (File.Exists(unixPath)) File.Delete(unixPath);
+                k.ListenUnixSocket(unixPath);
             }
         });
         builder.Services.AddSingleton(options);
@@ -65,20 +74,30 @@ public static class AgentHost
         }
         using KubernetesSource? stopKubernetes = kubernetes;
         kubernetes?.Start();
-        using var collectors = new CollectorHost(options with { Identity = identity, ServiceDirectory = kubernetes?.Services }, logs);
+        using var collectors = new CollectorHost(options with { Identity = identity, Pods = kubernetes, ServiceDirectory = kubernetes?.Services }, logs);
         Endpoints.Map(app, collectors);
         try
         {
             app.StartAsync().GetAwaiter().GetResult();
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or UnauthorizedAccessException)
         {
-            Console.Error.WriteLine($"netsight: cannot listen on {string.Join(", ", options.Listen)}: {e.Message}");
+            string where = string.Join(", ", options.SocketsUnixSocket is { Length: > 0 } unix ? [.. options.Listen, unix] : options.Listen);
+            Console.Error.WriteLine($"netsight: cannot listen on {where}: {e.Message}");
             return 1;
         }
 
+        if (options.SocketsUnixSocket is { Length: > 0 } socketPath && !OperatingSystem.IsWindows())
+        {
+            // Owner and group may read and write: a sidecar in the agent's group reads /connections.
+            File.SetUnixFileMode(socketPath, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite);
+            Console.WriteLine($"netsight: serving on unix socket {socketPath}");
+        }
         foreach (string address in app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses)
+        {
+            if (address.StartsWith("http://unix:", StringComparison.Ordinal)) continue;
             Console.WriteLine($"netsight: listening on {address} (metrics at {address}/metrics)");
+        }
 
         app.WaitForShutdownAsync().GetAwaiter().GetResult();
         return 0;

@@ -120,6 +120,51 @@ public sealed class ConntrackTableTests
         Assert.Equal(5, table.NewEvents);
     }
 
+    [Fact]
+    public void ServicePairsExpireAfterTheTtlOnlyWithoutLiveFlows()
+    {
+        var table = new ConntrackTable(new ServiceCidrs(["10.96.0.0/12"]), 100, 100, serviceTtlTicks: 100);
+        table.ApplyEvent(Synthetic(1, CtEventType.New, "10.96.0.1", "10.0.0.9"), 1, 1_000);
+        table.ApplyEvent(Synthetic(2, CtEventType.New, "10.96.0.1", "10.0.0.8"), 1, 1_000);
+        // Both pairs have a live connection: however long it lasts, the pairs stay.
+        Assert.Equal(0, table.ExpireServices(100_000));
+        Assert.Equal(2, table.Services.Count);
+
+        table.ApplyEvent(Synthetic(1, CtEventType.Destroy, "10.96.0.1", "10.0.0.9"), 2, 100_000);
+        Assert.Equal(0, table.ExpireServices(100_100)); // idle for exactly the TTL: kept
+        Assert.Equal(1, table.ExpireServices(100_101));
+        ServiceStats left = Assert.Single(table.Services);
+        Assert.Equal(IpAddr.Parse("10.0.0.8"), left.Key.Endpoint);
+        Assert.Equal(1, table.ServicesExpired);
+
+        // A connection to the forgotten endpoint starts its pair again from zero.
+        table.ApplyEvent(Synthetic(3, CtEventType.New, "10.96.0.1", "10.0.0.9"), 3, 100_200);
+        Assert.Equal(1, table.Services.Single(s => s.Key.Endpoint == IpAddr.Parse("10.0.0.9")).Connections);
+    }
+
+    [Fact]
+    public void ServicePairOfASweptFlowExpiresFromTheSweep()
+    {
+        var table = new ConntrackTable(new ServiceCidrs(["10.96.0.0/12"]), 100, 100, serviceTtlTicks: 100);
+        table.ApplyEvent(Synthetic(1, CtEventType.New, "10.96.0.1", "10.0.0.9"), 1, 10);
+        table.BeginDump(500);
+        table.EndDump(); // the flow's DESTROY was lost: swept at tick 500
+        Assert.Equal(0, table.FlowCount);
+        Assert.Equal(0, table.ExpireServices(600));
+        Assert.Equal(1, table.ExpireServices(601));
+        Assert.Empty(table.Services);
+    }
+
+    [Fact]
+    public void WithoutTtlServicePairsAreKept()
+    {
+        var table = NewTable(100, "10.96.0.0/12");
+        table.ApplyEvent(Synthetic(1, CtEventType.New, "10.96.0.1", "10.0.0.9"), 1, 1);
+        table.ApplyEvent(Synthetic(1, CtEventType.Destroy, "10.96.0.1", "10.0.0.9"), 1, 2);
+        Assert.Equal(0, table.ExpireServices(long.MaxValue));
+        Assert.Single(table.Services);
+    }
+
     [Theory]
     [InlineData("10.96.0.0/12", "10.111.255.255", true)]
     [InlineData("10.96.0.0/12", "10.112.0.0", false)]

@@ -38,7 +38,7 @@ internal sealed class TcpConversation(PacketAnalyzer analyzer, ushort clientPort
     }
 
     public PeerStats Peer(bool fromClient) =>
-        analyzer.Peers.Get(fromClient ? new PeerKey(Client, Server) : new PeerKey(Server, Client), Now);
+        analyzer.Peers.Touch(fromClient ? new PeerKey(Client, Server) : new PeerKey(Server, Client), Now);
 
     private static void SwapAddresses(byte[] ip)
     {

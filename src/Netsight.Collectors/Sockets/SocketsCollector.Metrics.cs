@@ -1,0 +1,163 @@
+// The socket families, folded from the connection table at the end of every poll (counters only grow:
+// each connection adds the change since its previous fold to the series its identity pair resolves to
+// now, as PeerAggregator does for packets) and written at scrape from the series budget's tables:
+//   netsight_socket_sent_bytes_total, _received_bytes_total, _retransmits_total {src_*, dst_*, direction}
+//     src is the client (the SYN sender), dst the server; direction says which side's socket counted:
+//     outgoing = the client's socket (sent = client to server), incoming = the server's (sent = server to client)
+//   netsight_socket_rtt_seconds {src_*, dst_*, direction}: smoothed RTT of each established connection, once per poll
+//   netsight_sockets {protocol, state}: sockets of the last poll
+// plus the self-metrics: namespaces, connections held, poll duration, destroy events and scan errors.
+using Netsight.Collectors.Identity;
+using Netsight.Identity;
+using Netsight.Metrics;
+
+namespace Netsight.Collectors.Sockets;
+
+public sealed partial class SocketsCollector
+{
+    internal const string SentFamily = "netsight_socket_sent_bytes_total";
+    internal const string ReceivedFamily = "netsight_socket_received_bytes_total";
+    internal const string RetransmitsFamily = "netsight_socket_retransmits_total";
+    internal const string RttFamily = "netsight_socket_rtt_seconds";
+    /// <summary>50 µs to 13 s: loopback and same-node RTTs at the bottom, a stalled peer at the top.</summary>
+    internal static readonly HistogramBuckets RttBuckets = HistogramBuckets.Exponential(0.00005, 2, 19);
+    private static readonly string[] DirectionNames = ["unknown", "incoming", "outgoing"];
+
+    private readonly Dictionary<ConnectionDirection, (SeriesKey Key, Label[] Labels)> _overflow = [];
+    private LabelPolicy? _overflowPolicy;
+    private long[] _oneObservation = [];
+
+    /// <summary>Adds every connection's counter changes since its previous fold, and its RTT (under _lock).</summary>
+    private void FoldFamilies(long nowMs)
+    {
+        FamilySeriesTable rtt = _identity.Budget.Table(RttFamily);
+        if (_oneObservation.Length != RttBuckets.Count) _oneObservation = new long[RttBuckets.Count];
+        foreach (Connection c in _table.All)
+        {
+            if (c.Protocol != SockDiag.IPPROTO_TCP) continue;
+            FoldCounters(c, nowMs);
+            if (!c.Closed && c.State == SockDiag.TCP_ESTABLISHED && c.RttMicros > 0)
+            {
+                var (key, labels, okey, olabels) = Keys(c);
+                double seconds = c.RttMicros / 1e6;
+                int bucket = RttBuckets.IndexOf(seconds);
+                Array.Clear(_oneObservation);
+                if (bucket < RttBuckets.Count) _oneObservation[bucket] = 1; // above every bound: +Inf only, through the count
+                rtt.AddHistogram(key, labels, okey, olabels, _oneObservation, seconds, 1, nowMs);
+            }
+        }
+    }
+
+    /// <summary>Adds one connection's counter changes since its previous fold to its series.</summary>
+    private void FoldCounters(Connection c, long nowMs)
+    {
+        if (c.Protocol != SockDiag.IPPROTO_TCP) return;
+        if (c.Sent == c.ExportedSent && c.Received == c.ExportedReceived && c.Retransmits == c.ExportedRetransmits) return;
+        var (key, labels, okey, olabels) = Keys(c);
+        _identity.Budget.Table(SentFamily).AddCounter(key, labels, okey, olabels, (long)(c.Sent - c.ExportedSent), nowMs);
+        _identity.Budget.Table(ReceivedFamily).AddCounter(key, labels, okey, olabels, (long)(c.Received - c.ExportedReceived), nowMs);
+        _identity.Budget.Table(RetransmitsFamily).AddCounter(key, labels, okey, olabels, c.Retransmits - c.ExportedRetransmits, nowMs);
+        c.ExportedSent = c.Sent;
+        c.ExportedReceived = c.Received;
+        c.ExportedRetransmits = c.Retransmits;
+    }
+
+    /// <summary>A connection leaving the table: whatever it gained since the last fold is counted first.</summary>
+    private void FoldRemoved(Connection c) => FoldCounters(c, _lastPollMillis);
+
+    private (SeriesKey, Label[], SeriesKey, Label[]) Keys(Connection c)
+    {
+        LabelPolicy policy = _identity.EffectivePolicy;
+        if (!ReferenceEquals(policy, _overflowPolicy))
+        {
+            _overflow.Clear();
+            _overflowPolicy = policy;
+        }
+        if (!_overflow.TryGetValue(c.Direction, out var overflow))
+        {
+            Label[] ol =
+            [
+                .. policy.SourceNames.Select(n => new Label(n, FlowLabels.Overflow)),
+                .. policy.DestinationNames.Select(n => new Label(n, FlowLabels.Overflow)),
+                new("direction", DirectionNames[(int)c.Direction]),
+            ];
+            overflow = (new SeriesKey("\uffff", DirectionNames[(int)c.Direction]), ol);
+            _overflow[c.Direction] = overflow;
+        }
+        IdentitySnapshot snapshot = _identity.Service.Current;
+        if (c.Labels is null || c.ResolvedVersion != snapshot.Version || !ReferenceEquals(c.ResolvedPolicy, policy))
+        {
+            var (client, server) = c.Oriented();
+            Peer src = snapshot.Resolve(client), dst = snapshot.Resolve(server);
+            var labels = new Label[policy.Source.Count + policy.Destination.Count + 1];
+            int i = 0;
+            for (int f = 0; f < policy.Source.Count; f++)
+                labels[i++] = new Label(policy.SourceNames[f], LabelPolicy.Value(policy.Source[f], src, client));
+            for (int f = 0; f < policy.Destination.Count; f++)
+                labels[i++] = new Label(policy.DestinationNames[f], LabelPolicy.Value(policy.Destination[f], dst, server));
+            labels[i] = new Label("direction", DirectionNames[(int)c.Direction]);
+            c.Labels = labels;
+            c.SeriesLabels = string.Join('\u0001', labels.Select(l => l.Value));
+            c.ResolvedVersion = snapshot.Version;
+            c.ResolvedPolicy = policy;
+        }
+        return (new SeriesKey(c.SeriesLabels!, ""), c.Labels, overflow.Key, overflow.Labels);
+    }
+
+    public void WriteMetrics(MetricWriter w)
+    {
+        lock (_lock)
+        {
+            long now = _lastPollMillis;
+            WriteFlowFamily(w, SentFamily, "Bytes the socket sent that the peer acknowledged (tcp_info bytes_acked), by client (src) and server (dst); direction says whose socket: outgoing = the client's, incoming = the server's.", now);
+            WriteFlowFamily(w, ReceivedFamily, "Bytes the socket received (tcp_info bytes_received), by client (src) and server (dst) and whose socket (direction).", now);
+            WriteFlowFamily(w, RetransmitsFamily, "Segments the socket retransmitted (tcp_info total_retrans), by client (src) and server (dst) and whose socket (direction).", now);
+            FamilySeriesTable rtt = _identity.Budget.Table(RttFamily);
+            rtt.Expire(now);
+            w.BeginFamily(RttFamily, "Smoothed round-trip time of established TCP connections (tcp_info rtt), observed once per connection per poll.", MetricType.Histogram, "seconds");
+            rtt.WriteHistograms(w, RttBuckets);
+
+            w.BeginFamily("netsight_sockets", "TCP and UDP sockets found by the last poll in every network namespace, by protocol and state (UDP: connected or unconnected).", MetricType.Gauge);
+            foreach (var ((protocol, state), count) in _stateCounts.OrderBy(s => s.Key.Protocol).ThenBy(s => s.Key.State))
+            {
+                bool tcp = protocol == SockDiag.IPPROTO_TCP;
+                w.Sample([new Label("protocol", tcp ? "tcp" : "udp"), new Label("state", tcp ? SockDiag.StateName(state) : state == 0 ? "unconnected" : "connected")], count);
+            }
+            WriteSelfMetrics(w);
+        }
+    }
+
+    private void WriteFlowFamily(MetricWriter w, string family, string help, long now)
+    {
+        FamilySeriesTable table = _identity.Budget.Table(family);
+        table.Expire(now);
+        w.BeginFamily(family, help, MetricType.Counter);
+        table.WriteCounters(w);
+    }
+
+    private void WriteSelfMetrics(MetricWriter w)
+    {
+        int namespaces;
+        lock (_nsLock) namespaces = _namespaces.Count;
+        w.BeginFamily("netsight_socket_namespaces", "Network namespaces whose sockets the last poll dumped.", MetricType.Gauge);
+        w.Sample([], namespaces);
+        w.BeginFamily("netsight_socket_connections", "Connections held for /connections, open or closed (closed ones wait until every client has read them).", MetricType.Gauge);
+        w.Sample([new Label("status", "open")], _table.Count - _table.ClosedCount);
+        w.Sample([new Label("status", "closed")], _table.ClosedCount);
+        w.BeginFamily("netsight_socket_connections_dropped_total", "Connections not kept because of --sockets.max-connections: table_full (new ones dropped) or evicted (a closed one removed before every client read it).", MetricType.Counter);
+        w.Sample([new Label("reason", "table_full")], _table.Dropped);
+        w.Sample([new Label("reason", "evicted")], _table.Evicted);
+        w.BeginFamily("netsight_socket_closes_total", "Connections seen closing: destroy (the kernel's final counters from the destroy group) or missed_destroy (gone at a poll without one; last polled counters).", MetricType.Counter);
+        w.Sample([new Label("source", "destroy")], _table.DestroyEvents);
+        w.Sample([new Label("source", "missed_destroy")], _table.MissedDestroy);
+        w.BeginFamily("netsight_socket_scan_errors_total", "What a poll or the destroy reader could not see, by reason: vanished (process or namespace gone mid-scan), permission, netlink (failed dump or bad message), tcp_info_size (too short for the counters), destroy_lost (destroy messages dropped by a full buffer).", MetricType.Counter);
+        for (int i = 0; i < ScanErrors.Names.Length; i++)
+            w.Sample([new Label("reason", ScanErrors.Names[i])], _errors[(ScanError)i]);
+        w.BeginFamily("netsight_socket_poll_duration_seconds", "Wall time of the last poll (namespaces, dumps, owners, folding).", MetricType.Gauge, "seconds");
+        w.Sample([], _lastPollSeconds);
+        w.BeginFamily("netsight_socket_polls_total", "Polls completed.", MetricType.Counter);
+        w.Sample([], Interlocked.Read(ref _polls));
+        w.BeginFamily("netsight_socket_clients", "Clients of /connections remembered for deltas (at most 64; the least recent is forgotten).", MetricType.Gauge);
+        w.Sample([], _clients.Count);
+    }
+}
