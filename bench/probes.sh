@@ -33,8 +33,9 @@ while [[ $# -gt 0 ]]; do
 done
 
 PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -f "$PORTS_FILE"; }
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$PORTS_FILE" "$WORK"; }
 PORTS_FILE=$(mktemp)
+WORK=$(mktemp -d)
 trap cleanup EXIT
 
 dotnet build "$ROOT/src/Netsight" -c Release --nologo -v q >/dev/null
@@ -61,9 +62,11 @@ PEER_ARGS=()
 while read -r port; do PEER_ARGS+=(--probe.peer "127.0.0.1:$port"); done < "$PORTS_FILE"
 
 HAVE_DNSMASQ=0
+# The pid file goes to our temp dir: dnsmasq unlinks and recreates it, so --pid-file=/dev/null would
+# replace the system's /dev/null with a regular file (it did, and broke every later `>/dev/null`).
 if command -v dnsmasq >/dev/null; then
   dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts --bind-interfaces --listen-address=127.0.0.1 \
-    --port=$DNS_PORT --address=/ok.test/198.18.53.53 --local=/test/ --user=root --pid-file=/dev/null 2>/dev/null &
+    --port=$DNS_PORT --address=/ok.test/198.18.53.53 --local=/test/ --user=root --pid-file="$WORK/dnsmasq.pid" 2>/dev/null &
   PIDS+=($!)
   HAVE_DNSMASQ=1
 fi

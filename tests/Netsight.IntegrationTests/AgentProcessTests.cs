@@ -41,7 +41,7 @@ public sealed class AgentProcessTests
         Cmd.Check("chattr", "+i", dir);
         try
         {
-            var r = NetsightBinary.Run("agent", "-p", "127.0.0.1:0", "--no-collector.packets", "--no-collector.conntrack", "--sockets.unix-socket", Path.Combine(dir, "x.sock"));
+            var r = NetsightBinary.Run("agent", "-p", "127.0.0.1:0", "--no-collector.packets", "--no-collector.conntrack", "--no-collector.probes", "--sockets.unix-socket", Path.Combine(dir, "x.sock"));
             Assert.True(r.ExitCode == 1, r.ToString());
             Assert.Equal($"netsight: cannot listen on 127.0.0.1:0, {dir}/x.sock: Permission denied", r.Stderr.Trim());
         }

@@ -22,7 +22,7 @@ public sealed partial class NamespacedAgent : IDisposable
     /// <summary>Starts the agent in <paramref name="ns"/>; <paramref name="wrapper"/> goes before `dotnet` (e.g. setpriv to drop capabilities).</summary>
     public static NamespacedAgent Start(string ns, IPAddress listen, IReadOnlyList<string> args, IReadOnlyList<string>? wrapper = null)
     {
-        var agent = new NamespacedAgent(new BackgroundProcess(["ip", "netns", "exec", ns, .. wrapper ?? [], .. NetsightBinary.Command(["agent", "-p", $"{listen}:0", .. args])]));
+        var agent = new NamespacedAgent(new BackgroundProcess(["ip", "netns", "exec", ns, .. wrapper ?? [], .. NetsightBinary.Command(["agent", "-p", $"{listen}:0", .. NetsightBinary.AgentArgs(args)])]));
         try
         {
             var sw = Stopwatch.StartNew();

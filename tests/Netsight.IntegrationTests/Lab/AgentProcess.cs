@@ -49,7 +49,7 @@ public sealed partial class AgentProcess : IDisposable
     /// </summary>
     public static AgentProcess Start(params string[] args)
     {
-        List<string> argv = ["agent", .. args];
+        List<string> argv = ["agent", .. NetsightBinary.AgentArgs(args)];
         if (!args.Any(a => a is "-p" || a.StartsWith("--port", StringComparison.Ordinal) || a.StartsWith("--listen", StringComparison.Ordinal)))
             argv.AddRange(["-p", "127.0.0.1:0"]);
         var expected = Math.Max(1, args.Count(a => a == "-p"));

@@ -16,6 +16,19 @@ public static class NetsightBinary
 
     public static CmdResult Run(params string[] args) => Cmd.Run(Command(args), TimeSpan.FromSeconds(60));
 
+    /// <summary>
+    /// `agent` arguments for a test: the probes collector (on by default) would ask the host's resolv.conf
+    /// nameservers, and test traffic stays on loopback and the lab's namespaces; so it is switched off
+    /// unless the test configures probes itself (any --probe.* flag or --collector.probes).
+    /// </summary>
+    public static List<string> AgentArgs(IEnumerable<string> args)
+    {
+        List<string> argv = [.. args];
+        if (!argv.Any(a => a.StartsWith("--probe.", StringComparison.Ordinal) || a.EndsWith("collector.probes", StringComparison.Ordinal)))
+            argv.Add("--no-collector.probes");
+        return argv;
+    }
+
     /// <summary>`netsight analyze FILES --output json`; fails with the output unless it exits 0 with valid JSON.</summary>
     public static JsonDocument AnalyzeJson(params string[] files)
     {

@@ -53,8 +53,10 @@ public sealed class ProbeKubernetesTests
         string kubeconfig = api.WriteKubeconfig(lab.TempDir);
 
         using var agent = AgentProcess.Start("--kubeconfig", kubeconfig, "--node-name", "node-a", "--no-collector.packets", "--no-collector.conntrack",
-            "--probe.service", "netsight/netsight", "--probe.dns-name", "ok.test", "--probe.interval", "300ms", "--probe.timeout", "500ms",
-            "--probe.dns-timeout", "300ms", "--series-ttl", "2s");
+            "--probe.service", "netsight/netsight", "--probe.dns-name", "ok.test", "--probe.interval", "300ms", "--probe.timeout", "5s", // not a timeout test: a loaded CI host may take 0.5 s to refuse
+            "--probe.dns-timeout", "300ms", "--series-ttl", "2s",
+            // Instead of the host's resolv.conf (test traffic stays in the lab): a closed port on loopback.
+            "--probe.dns-server", "127.0.0.1:9");
         Exposition e = agent.WaitForMetrics(x => x.Sum("netsight_probe_peers", l => l["state"] == "up") == 1 && x.Sum("netsight_probe_peers", l => l["state"] == "down") == 1
                 && x.Sum(DnsDuration + "_count", l => l["endpoint"] == peer4) >= 2
                 && x.Where("netsight_probe_dns_errors_total", l => l["endpoint"] == peer6).Any(),

@@ -31,7 +31,8 @@ public sealed class ProbePeerLabTests
     public void ThreeAgents_FindEachOther_DialOnSchedule_CountAStoppedOne()
     {
         using var mesh = new PeerMesh(3);
-        string[] timing = ["--probe.interval", "300ms", "--probe.timeout", "500ms", "--probe.fanout", "1"];
+        // A 2 s dial timeout: a live peer on a loaded CI host must never look like a timeout.
+        string[] timing = ["--probe.interval", "300ms", "--probe.timeout", "2s", "--probe.fanout", "1"];
         NamespacedAgent[] agents = [.. Enumerable.Range(0, 3).Select(i => mesh.Start(i, timing))];
 
         // Until all three listen, early dials are refused; from the moment all are up, none fails.

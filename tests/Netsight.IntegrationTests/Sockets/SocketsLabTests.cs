@@ -208,7 +208,6 @@ public sealed class SocketsLabTests
         var (ssClient, ssServer) = Quiescent(lab, client, server);
         WaitForRecord(agent, ssClient);
         WaitForRecord(agent, ssServer);
-        double namespaces = Exposition.Parse(agent.Scrape()).Sum("netsight_socket_namespaces", _ => true);
 
         // The client namespace's only process exits: the agent cannot find (or enter) it any more.
         lab.ClientPin!.Dispose();
@@ -222,8 +221,8 @@ public sealed class SocketsLabTests
         AgentConnection kept = ConnectionsReader.Read(agent, "faults").Single(r => r.Inode == ssServer.Inode);
         Assert.False(kept.Closed);
 
-        Exposition e = agent.WaitForMetrics(x => x.Sum("netsight_socket_namespaces", _ => true) == namespaces - 1,
-            "one namespace fewer", Settle);
+        // (netsight_socket_namespaces is not compared: tests running beside this one add and remove namespaces.)
+        Exposition e = Exposition.Parse(agent.Scrape());
         Assert.True(e.Sum("netsight_socket_closes_total", l => l["source"] == "missed_destroy") >= 1);
         double polls = e.Sum("netsight_socket_polls_total", _ => true);
         agent.WaitForMetrics(x => x.Sum("netsight_socket_polls_total", _ => true) >= polls + 2, "polls go on", Settle);
