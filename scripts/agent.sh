@@ -5,5 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh runtime
 dotnet build src/Netsight -c Release -o artifacts/netsight --nologo -v quiet -clp:ErrorsOnly
-[ $# -gt 0 ] || set -- -p 9090
+# Standalone as root the agent sees every process, so the sockets collector (off by default because a
+# pod needs hostPID for it) is on here too.
+[ $# -gt 0 ] || set -- -p 9090 --collector.sockets
 exec dotnet artifacts/netsight/netsight.dll agent "$@"
