@@ -1,6 +1,7 @@
 // `netsight agent`: the flags of the node agent and their translation into AgentOptions. The
 // predecessor's `-p 9090 -i eni-123123 -f tcp` works as written.
 using System.CommandLine;
+using Netsight.Cli.Flags;
 using Netsight.Collectors;
 using Netsight.Collectors.Packets;
 using Netsight.Hosting;
@@ -40,41 +41,16 @@ public static class AgentCommand
         var kubeconfig = new Option<string>("--kubeconfig") { Description = "kubeconfig to reach the API server; default: the in-cluster service account when running in a pod, else no Kubernetes." };
         var nodeName = new Option<string>("--node-name") { Description = "Name of this node (default: $NODE_NAME, set from the downward API).", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("NODE_NAME") ?? "" };
 
-        var ctResync = new Option<TimeSpan>("--conntrack.resync-interval") { Description = "Full conntrack table dump between events (also repairs lost events).", CustomParser = OptionParsers.Duration, DefaultValueFactory = _ => defaults.ConntrackResyncInterval };
-        var ctAccounting = new Option<bool>("--conntrack.enable-accounting") { Description = "Switch nf_conntrack_acct and nf_conntrack_timestamp on when off (byte counts, durations).", DefaultValueFactory = _ => defaults.ConntrackEnableAccounting };
-        var ctServiceCidr = new Option<string[]>("--conntrack.service-cidr") { Description = "Service virtual-IP range, e.g. 10.96.0.0/12 (repeatable): DNAT'ed connections to it are Service transactions.", Arity = ArgumentArity.OneOrMore, AllowMultipleArgumentsPerToken = false, CustomParser = OptionParsers.Cidrs };
-        var ctRcvbuf = new Option<int>("--conntrack.rcvbuf") { Description = "Receive buffer of the conntrack event socket, in bytes (SO_RCVBUFFORCE).", CustomParser = OptionParsers.IntInRange(65_536, int.MaxValue), DefaultValueFactory = _ => defaults.ConntrackReceiveBuffer };
-        var probeInterval = new Option<TimeSpan>("--probe.interval") { Description = "Time between probe rounds (±10 % jitter), independent of scrapes.", CustomParser = OptionParsers.Duration, DefaultValueFactory = _ => defaults.ProbeInterval };
-        var probeTimeout = new Option<TimeSpan>("--probe.timeout") { Description = "A TCP dial to a peer that takes longer fails (reason timeout).", CustomParser = OptionParsers.Duration, DefaultValueFactory = _ => defaults.ProbeTimeout };
-        var probeDnsTimeout = new Option<TimeSpan>("--probe.dns-timeout") { Description = "A DNS query (UDP or TCP) that takes longer fails (reason timeout).", CustomParser = OptionParsers.Duration, DefaultValueFactory = _ => defaults.ProbeDnsTimeout };
-        var probeDns = new Option<bool>("--probe.dns") { Description = "Run the DNS probe (--probe.dns=false: peer dials only).", DefaultValueFactory = _ => defaults.ProbeDns };
-        var probeFanout = new Option<int>("--probe.fanout") { Description = "Peers dialled per round; every peer is dialled within ceil(peers / fanout) rounds.", CustomParser = OptionParsers.IntInRange(1, 10_000), DefaultValueFactory = _ => defaults.ProbeFanout };
-        var probePeer = new Option<string[]>("--probe.peer") { Description = "Another agent to dial, HOST:PORT or [IPv6]:PORT (repeatable; standalone peers).", Arity = ArgumentArity.OneOrMore, AllowMultipleArgumentsPerToken = false, CustomParser = OptionParsers.HostPorts };
-        var probeDnsName = new Option<string[]>("--probe.dns-name") { Description = $"Name to resolve (repeatable). Default: {Collectors.Probes.ProbeTargets.ClusterDnsName} with Kubernetes, {Collectors.Probes.ProbeTargets.StandaloneDnsName} otherwise.", Arity = ArgumentArity.OneOrMore, AllowMultipleArgumentsPerToken = false, CustomParser = OptionParsers.DnsNames };
-        var probeDnsServer = new Option<string[]>("--probe.dns-server") { Description = "DNS server to probe instead of the resolv.conf nameservers, IP, IP:PORT or [IPv6]:PORT (repeatable).", Arity = ArgumentArity.OneOrMore, AllowMultipleArgumentsPerToken = false, CustomParser = OptionParsers.DnsServers };
-        var probeDnsService = new Option<string>("--probe.dns-service") { Description = "The cluster DNS Service, NAMESPACE/NAME: probed at its ClusterIP and at each endpoint.", CustomParser = OptionParsers.NamespacedName, DefaultValueFactory = _ => defaults.ProbeDnsService };
-        var probeService = new Option<string>("--probe.service") { Description = "The agents' own (headless) Service, NAMESPACE/NAME, whose endpoints are the peers. Default: $POD_NAMESPACE/netsight.", CustomParser = OptionParsers.NamespacedName };
-        var sockInterval = new Option<TimeSpan>("--sockets.interval") { Description = "How often the sockets collector dumps the sockets of every network namespace (closes between polls still come from the destroy groups).", CustomParser = OptionParsers.Duration, DefaultValueFactory = _ => defaults.SocketsInterval };
-        var sockUnix = new Option<string>("--sockets.unix-socket") { Description = "Also serve /connections (and every other endpoint) over HTTP on this Unix socket path (mode 0660; a stale file is replaced)." };
-        sockUnix.Validators.Add(result =>
-        {
-            string path = result.GetValueOrDefault<string>() ?? "";
-            string? dir = Path.GetDirectoryName(Path.GetFullPath(path.Length == 0 ? "." : path));
-            if (path.Length == 0 || Directory.Exists(path)) result.AddError($"invalid --sockets.unix-socket '{path}': a file path is needed");
-            else if (dir is null || !Directory.Exists(dir)) result.AddError($"invalid --sockets.unix-socket '{path}': directory {dir} does not exist");
-            // sockaddr_un.sun_path holds 108 bytes with the terminating NUL.
-            else if (System.Text.Encoding.UTF8.GetByteCount(path) > 107) result.AddError($"invalid --sockets.unix-socket '{path}': longer than the 107 bytes a Unix socket path may have");
-        });
-        var sockMax = new Option<int>("--sockets.max-connections") { Description = "Connections held for /connections, open and closed; beyond it new ones are dropped (counted).", CustomParser = OptionParsers.IntInRange(1, 10_000_000), DefaultValueFactory = _ => defaults.SocketsMaxConnections };
+        // Each collector's own flags, beside each other in Cli/Flags (one file per collector).
+        ICollectorFlags[] collectorOptions = [new ConntrackFlags(defaults), new ProbeFlags(defaults), new SocketsFlags(defaults)];
 
         var command = new Command("agent", "Run the node agent: capture, analyze and serve Prometheus metrics.")
         {
             interfaces, filter, listen, snaplen, bufferSize, maxFlows, maxSeries, seriesTtl,
             labels, identityFile, kubeconfig, nodeName,
-            ctResync, ctAccounting, ctServiceCidr, ctRcvbuf,
-            probeInterval, probeTimeout, probeDnsTimeout, probeDns, probeFanout, probePeer, probeDnsName, probeDnsServer, probeDnsService, probeService,
-            sockInterval, sockUnix, sockMax,
         };
+        foreach (ICollectorFlags flags in collectorOptions)
+            foreach (Option option in flags.Options) command.Add(option);
         var collectorFlags = new List<(CollectorDescriptor Descriptor, Option<bool> Enable, Option<bool> Disable)>();
         foreach (CollectorDescriptor d in CollectorRegistry.All)
         {
@@ -105,29 +81,13 @@ public static class AgentCommand
                 MaxFlows = parse.GetValue(maxFlows),
                 MaxSeries = parse.GetValue(maxSeries),
                 SeriesTtl = parse.GetValue(seriesTtl),
-                ConntrackResyncInterval = parse.GetValue(ctResync),
-                ConntrackEnableAccounting = parse.GetValue(ctAccounting),
-                ConntrackServiceCidrs = parse.GetValue(ctServiceCidr) ?? [],
-                ConntrackReceiveBuffer = parse.GetValue(ctRcvbuf),
-                ProbeInterval = parse.GetValue(probeInterval),
-                ProbeTimeout = parse.GetValue(probeTimeout),
-                ProbeDnsTimeout = parse.GetValue(probeDnsTimeout),
-                ProbeDns = parse.GetValue(probeDns),
-                ProbeFanout = parse.GetValue(probeFanout),
-                ProbePeers = parse.GetValue(probePeer) ?? [],
-                ProbeDnsNames = parse.GetValue(probeDnsName) ?? [],
-                ProbeDnsServers = parse.GetValue(probeDnsServer) ?? [],
-                ProbeDnsService = parse.GetValue(probeDnsService) ?? defaults.ProbeDnsService,
-                ProbeService = parse.GetValue(probeService) is { Length: > 0 } probeSvc ? probeSvc : null,
-                SocketsInterval = parse.GetValue(sockInterval),
-                SocketsUnixSocket = parse.GetValue(sockUnix) is { Length: > 0 } unixPath ? unixPath : null,
-                SocketsMaxConnections = parse.GetValue(sockMax),
                 EnabledCollectors = enabled,
                 Labels = parse.GetValue(labels),
                 IdentityFile = parse.GetValue(identityFile),
                 Kubeconfig = parse.GetValue(kubeconfig),
                 NodeName = parse.GetValue(nodeName) is { Length: > 0 } node ? node : null,
             };
+            foreach (ICollectorFlags flags in collectorOptions) options = flags.Apply(parse, options);
             return AgentHost.Run(options);
         });
         return command;
