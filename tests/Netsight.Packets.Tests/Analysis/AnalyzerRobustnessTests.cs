@@ -5,6 +5,7 @@
 using Netsight.Packets.Analysis;
 using Netsight.Packets.Capture;
 using Netsight.Packets.Decoding;
+using Netsight.Tests;
 
 namespace Netsight.Packets.Tests.Analysis;
 
@@ -93,17 +94,10 @@ public class AnalyzerRobustnessTests
         for (int round = 0; round < 3; round++)
             foreach (var (link, frame) in frames) analyzer.Process(link, frame, frame.Length, ts += 1000);
 
-        // Up to three measured passes, one of which must allocate nothing: the runtime may allocate once on
-        // this thread while it re-jits a method (seen: 1,608 bytes in one pass of 20 x the corpus); a real
-        // per-packet allocation shows in every pass.
-        var passes = new List<long>();
-        for (int pass = 0; pass < 3 && (passes.Count == 0 || passes[^1] != 0); pass++)
+        Allocations.AssertOnePassAllocatesNothing(() =>
         {
-            long before = GC.GetAllocatedBytesForCurrentThread();
             for (int round = 0; round < 20; round++)
                 foreach (var (link, frame) in frames) analyzer.Process(link, frame, frame.Length, ts += 1000);
-            passes.Add(GC.GetAllocatedBytesForCurrentThread() - before);
-        }
-        Assert.True(passes[^1] == 0, "bytes allocated per pass: " + string.Join(", ", passes));
+        });
     }
 }

@@ -6,6 +6,7 @@ using Netsight.Packets.Analysis;
 using Netsight.Packets.Decoding;
 using Netsight.Packets.Flows;
 using Netsight.Packets.Tests.Decoding;
+using Netsight.Tests;
 
 namespace Netsight.Packets.Tests.Analysis;
 
@@ -329,14 +330,7 @@ public class TcpSequenceAnalysisTests
             foreach (byte[] f in frames) analyzer.Process(LinkType.Ethernet, f, f.Length, ts += 10_000);
         }
         Pass(); // warm-up: the pool's buffers, the flow, the peer pairs
-        long allocated = long.MaxValue;
-        for (int attempt = 0; attempt < 3 && allocated != 0; attempt++)
-        {
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            Pass();
-            allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        }
-        Assert.Equal(0, allocated);
+        Allocations.AssertOnePassAllocatesNothing(Pass);
         Assert.True(analyzer.Counters.TcpEvents[TcpAnalysisFlagNames.Index(TcpAnalysisFlags.DuplicateAck)] > 0);
     }
 }

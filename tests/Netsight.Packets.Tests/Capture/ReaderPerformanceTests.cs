@@ -6,6 +6,7 @@ using System.Diagnostics;
 using System.Buffers.Binary;
 using Netsight.Packets.Capture;
 using Xunit.Abstractions;
+using Netsight.Tests;
 
 namespace Netsight.Packets.Tests.Capture;
 
@@ -218,20 +219,15 @@ public sealed class ReaderPerformanceTests(ITestOutputHelper output)
             sum += record.Data.Length + record.TimestampNanos + record.InterfaceId;
         }
 
-        // Up to three measured passes of MeasuredRecords, one of which must allocate nothing: the runtime may
-        // allocate once on this thread while it re-jits (seen: 7,832 bytes once); a per-record allocation
-        // shows in every pass.
-        var passes = new List<long>();
-        for (int pass = 0; pass < 3 && (passes.Count == 0 || passes[^1] != 0); pass++)
+        // Up to three measured passes of MeasuredRecords (Allocations: one must allocate nothing).
+        IReadOnlyList<long> passes = Allocations.MeasurePasses(() =>
         {
-            long before = GC.GetAllocatedBytesForCurrentThread();
             for (int i = 0; i < MeasuredRecords; i++)
             {
                 if (!reader.TryReadNext(out CaptureRecord record)) break;
                 sum += record.Data.Length + record.OriginalLength + record.TimestampNanos + record.InterfaceId + (int)record.LinkType;
             }
-            passes.Add(GC.GetAllocatedBytesForCurrentThread() - before);
-        }
+        });
 
         Assert.Equal((1 + passes.Count) * MeasuredRecords, reader.RecordsRead);
         Assert.True(sum != 0);
