@@ -26,11 +26,7 @@ public sealed class AgentProcessTests
     [InlineData("--sockets.unix-socket", "/tmp/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.sock")]
     public void BadFlag_ExitsTwo_WithOneStderrLine(params string[] args)
     {
-        var r = NetsightBinary.Run(["agent", .. args, "-p", "127.0.0.1:0"]);
-        Assert.True(r.ExitCode == 2, $"expected exit code 2 for a bad flag: {r}");
-        var lines = r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.True(lines.Length == 1, $"expected exactly one stderr line, got {lines.Length}: {r}");
-        Assert.DoesNotContain("   at ", r.Stderr, StringComparison.Ordinal);
+        NetsightBinary.AssertBadAgentFlag(args);
     }
 
     [Fact]

@@ -29,25 +29,22 @@ public sealed partial class ConntrackLab : IDisposable
 
     public NetnsLab Client { get; }
     public NetnsLab Backends { get; }
-    public string ClientNamespacePath => "/var/run/netns/" + Client.Name;
-    public string BackendsNamespacePath => "/var/run/netns/" + Backends.Name;
+    public string ClientNamespacePath => Client.NamespacePath;
+    public string BackendsNamespacePath => Backends.NamespacePath;
 
     public static ConntrackLab Create()
     {
         Requirements.Tool("conntrack");
-        var client = NetnsLab.Create();
-        NetnsLab? backends = null;
+        var (client, backends) = NetnsLab.CreatePair();
+        var lab = new ConntrackLab(client, backends);
         try
         {
-            backends = NetnsLab.Create();
-            var lab = new ConntrackLab(client, backends);
             lab.Wire();
             return lab;
         }
         catch
         {
-            backends?.Dispose();
-            client.Dispose();
+            lab.Dispose();
             throw;
         }
     }
@@ -55,12 +52,10 @@ public sealed partial class ConntrackLab : IDisposable
     private void Wire()
     {
         string c = Client.Name + "s", b = Backends.Name + "s";
-        Cmd.Check("ip", "link", "add", c, "netns", Client.Name, "type", "veth", "peer", "name", b, "netns", Backends.Name);
+        Client.LinkTo(Backends, c, b);
         Client.Exec("ip", "addr", "add", $"{ClientAddress}/24", "dev", c).EnsureOk();
-        Client.Exec("ip", "link", "set", c, "up").EnsureOk();
         Client.Exec("ip", "route", "add", ServiceCidr, "dev", c).EnsureOk();
         foreach (IPAddress a in BackendAddresses) Backends.Exec("ip", "addr", "add", $"{a}/24", "dev", b).EnsureOk();
-        Backends.Exec("ip", "link", "set", b, "up").EnsureOk();
         string targets = string.Join(", ", BackendAddresses.Select((a, i) => $"{i} : {a}"));
         string rules = $$"""
             table inet netsight_ct {

@@ -42,6 +42,34 @@ public sealed partial class NetnsLab : IDisposable
     /// <summary>The first veth pair, created with the lab.</summary>
     public Veth Main => _veths[0];
     public IReadOnlyList<Veth> Veths => _veths;
+    /// <summary>The namespace's bind mount: what setns (NetnsThread) enters and stat names by inode.</summary>
+    public string NamespacePath => "/var/run/netns/" + Name;
+
+    /// <summary>Two labs (e.g. client and server); the first is disposed again when the second cannot be made.</summary>
+    public static (NetnsLab First, NetnsLab Second) CreatePair()
+    {
+        var first = Create();
+        try
+        {
+            return (first, Create());
+        }
+        catch
+        {
+            first.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// A veth pair straight from this namespace (end <paramref name="name"/>) to <paramref name="other"/>'s
+    /// (end <paramref name="otherName"/>), both up, no addresses; it goes when either namespace is deleted.
+    /// </summary>
+    public void LinkTo(NetnsLab other, string name, string otherName)
+    {
+        Cmd.Check("ip", "link", "add", "name", name, "netns", Name, "type", "veth", "peer", "name", otherName, "netns", other.Name);
+        Exec("ip", "link", "set", name, "up").EnsureOk();
+        other.Exec("ip", "link", "set", otherName, "up").EnsureOk();
+    }
 
     public static NetnsLab Create()
     {

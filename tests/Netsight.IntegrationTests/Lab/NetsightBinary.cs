@@ -16,6 +16,17 @@ public static class NetsightBinary
 
     public static CmdResult Run(params string[] args) => Cmd.Run(Command(args), TimeSpan.FromSeconds(60));
 
+    /// <summary>Runs `agent ARGS` and asserts a usage error: exit code 2, one stderr line, no stack trace.</summary>
+    public static CmdResult AssertBadAgentFlag(params string[] args)
+    {
+        var r = Run(["agent", .. args, "-p", "127.0.0.1:0"]);
+        Assert.True(r.ExitCode == 2, $"expected exit code 2 for {string.Join(' ', args)}: {r}");
+        var lines = r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(lines.Length == 1, $"expected exactly one stderr line, got {lines.Length}: {r}");
+        Assert.DoesNotContain("   at ", r.Stderr, StringComparison.Ordinal);
+        return r;
+    }
+
     /// <summary>
     /// `agent` arguments for a test: the probes collector (on by default) would ask the host's resolv.conf
     /// nameservers, and test traffic stays on loopback and the lab's namespaces; so it is switched off

@@ -31,11 +31,9 @@ public sealed class PeerMesh : IDisposable
                 var lab = NetnsLab.Create();
                 _labs.Add(lab);
                 string hubEnd = $"{_hub.Name}h{k}", agentEnd = $"{lab.Name}m";
-                Cmd.Check("ip", "link", "add", "name", hubEnd, "netns", _hub.Name, "type", "veth", "peer", "name", agentEnd, "netns", lab.Name);
+                _hub.LinkTo(lab, hubEnd, agentEnd);
                 _hub.Exec("ip", "link", "set", hubEnd, "master", "br0").EnsureOk();
-                _hub.Exec("ip", "link", "set", hubEnd, "up").EnsureOk();
                 lab.Exec("ip", "addr", "add", $"{Address(k - 1)}/24", "dev", agentEnd).EnsureOk();
-                lab.Exec("ip", "link", "set", agentEnd, "up").EnsureOk();
             }
         }
         catch

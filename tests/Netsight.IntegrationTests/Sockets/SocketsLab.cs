@@ -43,19 +43,16 @@ public sealed partial class SocketsLab : IDisposable
     public static SocketsLab Create()
     {
         Requirements.Tool("ss");
-        var server = NetnsLab.Create();
-        NetnsLab? client = null;
+        var (server, client) = NetnsLab.CreatePair();
+        var lab = new SocketsLab(server, client);
         try
         {
-            client = NetnsLab.Create();
-            var lab = new SocketsLab(server, client);
             lab.Wire();
             return lab;
         }
         catch
         {
-            client?.Dispose();
-            server.Dispose();
+            lab.Dispose();
             throw;
         }
     }
@@ -63,13 +60,11 @@ public sealed partial class SocketsLab : IDisposable
     private void Wire()
     {
         string c = Client.Name + "s", s = Server.Name + "s";
-        Cmd.Check("ip", "link", "add", c, "netns", Client.Name, "type", "veth", "peer", "name", s, "netns", Server.Name);
+        Client.LinkTo(Server, c, s);
         Client.Exec("ip", "addr", "add", $"{ClientIp}/24", "dev", c).EnsureOk();
         Client.Exec("ip", "addr", "add", $"{ClientIp6}/64", "dev", c, "nodad").EnsureOk();
-        Client.Exec("ip", "link", "set", c, "up").EnsureOk();
         Server.Exec("ip", "addr", "add", $"{ServerIp}/24", "dev", s).EnsureOk();
         Server.Exec("ip", "addr", "add", $"{ServerIp6}/64", "dev", s, "nodad").EnsureOk();
-        Server.Exec("ip", "link", "set", s, "up").EnsureOk();
         // A process in each namespace: what the agent enumerates (/proc/PID/ns/net).
         ServerPin = Server.StartInNamespace("sleep", "600");
         ClientPin = Client.StartInNamespace("sleep", "600");
@@ -80,12 +75,12 @@ public sealed partial class SocketsLab : IDisposable
     }
 
     private static ulong Inode(NetnsLab ns) =>
-        ulong.Parse(Cmd.Check("stat", "-L", "-c", "%i", "/var/run/netns/" + ns.Name).Stdout.Trim(), CultureInfo.InvariantCulture);
+        ulong.Parse(Cmd.Check("stat", "-L", "-c", "%i", ns.NamespacePath).Stdout.Trim(), CultureInfo.InvariantCulture);
 
     /// <summary>A listening socket in the server namespace.</summary>
     public Socket Listen(IPAddress address, int port)
     {
-        Socket listener = NetnsThread.Run("/var/run/netns/" + Server.Name, () =>
+        Socket listener = NetnsThread.Run(Server.NamespacePath, () =>
         {
             var l = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
             l.Bind(new IPEndPoint(address, port));
@@ -100,7 +95,7 @@ public sealed partial class SocketsLab : IDisposable
     public (Socket Client, Socket Server) Connect(Socket listener)
     {
         var target = (IPEndPoint)listener.LocalEndPoint!;
-        Socket client = NetnsThread.Run("/var/run/netns/" + Client.Name,
+        Socket client = NetnsThread.Run(Client.NamespacePath,
             () => new Socket(target.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true });
         client.Connect(target);
         Socket server = listener.Accept();
