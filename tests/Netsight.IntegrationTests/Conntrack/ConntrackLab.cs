@@ -78,8 +78,8 @@ public sealed partial class ConntrackLab : IDisposable
     public T InBackends<T>(Func<T> create) => NetnsThread.Run(BackendsNamespacePath, create);
 
     /// <summary>`netsight agent` inside the client namespace, listening on its root-facing address.</summary>
-    public NamespacedAgent StartAgent(params string[] args) =>
-        NamespacedAgent.Start(Client.Name, Client.Main.PeerV4, ["--no-collector.packets", .. args]);
+    public AgentProcess StartAgent(params string[] args) =>
+        AgentProcess.StartInNamespace(Client.Name, Client.Main.PeerV4, ["--no-collector.packets", .. args]);
 
     /// <summary>`conntrack -E` in the client namespace with XML output (ns timestamps, counters, ids).</summary>
     public EventOracle StartEventOracle(string events = "NEW,DESTROY", bool xml = true) => new(Client, events, xml);

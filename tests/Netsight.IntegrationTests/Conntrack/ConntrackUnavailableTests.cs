@@ -12,9 +12,9 @@ public sealed class ConntrackUnavailableTests
     {
         Requirements.Tool("setpriv");
         using var lab = ConntrackLab.Create();
-        using var agent = NamespacedAgent.Start(lab.Client.Name, lab.Client.Main.PeerV4, ["--no-collector.packets"],
+        using var agent = AgentProcess.StartInNamespace(lab.Client.Name, lab.Client.Main.PeerV4, ["--no-collector.packets"],
             ["setpriv", "--bounding-set=-net_admin", "--inh-caps=-net_admin"]);
-        Exposition e = agent.Scrape();
+        Exposition e = agent.Metrics();
         Assert.Equal(0, e.Sum("netsight_collector_up", l => l["collector"] == "conntrack"));
         Assert.False(e.Has("netsight_conntrack_events_total"));
         var lines = agent.Output.Split('\n').Where(l => l.Contains("conntrack", StringComparison.Ordinal)).ToList();

@@ -28,7 +28,7 @@ public sealed class EventBurstTests(ITestOutputHelper output)
         using var lab = ConntrackLab.Create();
         using var oracle = lab.StartEventOracle("NEW", xml: false);
         using var agent = lab.StartAgent("--conntrack.resync-interval", "5m", "--conntrack.rcvbuf", receiveBuffer.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        Assert.Equal(0, agent.Scrape().Sum("netsight_conntrack_events_total", l => l["type"] == "new"));
+        Assert.Equal(0, agent.Metrics().Sum("netsight_conntrack_events_total", l => l["type"] == "new"));
 
         IPAddress target = ConntrackLab.BackendAddresses[0];
         using Socket raw = lab.InClient(() => new Socket(AddressFamily.InterNetwork, SocketType.Raw, ProtocolType.Udp));
@@ -55,9 +55,9 @@ public sealed class EventBurstTests(ITestOutputHelper output)
         // racing the inserts may miss one: `conntrack -L` is a lower bound, the datagrams sent an upper one.
         Assert.True(listedNow >= Flows * 999 / 1000, $"the lab made only {listedNow} of {Flows} flows");
         NetsightWait(() => oracle.CountText("NEW") >= listedNow || oracle.Overrun, TimeSpan.FromSeconds(60),
-            () => $"conntrack -E saw {oracle.CountText("NEW")}, conntrack -L listed {listedNow}; agent: {agent.Scrape().Dump("netsight_conntrack_e")}\nstderr of conntrack -E: {oracle.Stderr}");
+            () => $"conntrack -E saw {oracle.CountText("NEW")}, conntrack -L listed {listedNow}; agent: {agent.Metrics().Dump("netsight_conntrack_e")}\nstderr of conntrack -E: {oracle.Stderr}");
         double previous = -1;
-        var settled = agent.WaitFor(e =>
+        var settled = agent.WaitForMetrics(e =>
         {
             double now = e.Sum("netsight_conntrack_events_total", l => l["type"] == "new");
             bool done = now == previous && (now >= listedNow || e.Sum("netsight_conntrack_events_lost_total") > 0);
@@ -89,7 +89,7 @@ public sealed class EventBurstTests(ITestOutputHelper output)
             // Lost events are repaired by the overrun resync: the agent's table has every burst flow.
             Assert.True(counted < seen);
             int listed = lab.ListEntries("-p", "udp", "--dport", DiscardPort.ToString(System.Globalization.CultureInfo.InvariantCulture)).Count;
-            agent.WaitFor(e => e.Sum("netsight_conntrack_resyncs_total", l => l["reason"] == "overrun") >= 1
+            agent.WaitForMetrics(e => e.Sum("netsight_conntrack_resyncs_total", l => l["reason"] == "overrun") >= 1
                                && e.Sum("netsight_conntrack_entries", l => l["protocol"] == "udp") >= listed,
                 $"resync after overrun holds the {listed} flows", TimeSpan.FromSeconds(60));
         }

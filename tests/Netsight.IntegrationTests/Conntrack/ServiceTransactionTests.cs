@@ -59,7 +59,7 @@ public sealed class ServiceTransactionTests
         }
 
         // Closed: DESTROY events after TIME_WAIT (1 s here); durations and bytes as conntrack -E reported them.
-        Exposition final = agent.WaitFor(e => e.Sum("netsight_conntrack_service_connection_duration_seconds_count") == N,
+        Exposition final = agent.WaitForMetrics(e => e.Sum("netsight_conntrack_service_connection_duration_seconds_count") == N,
             "N durations observed", TimeSpan.FromSeconds(60));
         Thread.Sleep(300);
         Assert.False(oracle.Overrun, oracle.Describe());
@@ -135,7 +135,7 @@ public sealed class ServiceTransactionTests
         }
     }
 
-    private static Dictionary<string, long>? Transactions(NamespacedAgent agent)
+    private static Dictionary<string, long>? Transactions(AgentProcess agent)
     {
         using var doc = JsonDocument.Parse(agent.Get("/transactions"));
         foreach (var service in doc.RootElement.EnumerateArray())
@@ -151,9 +151,9 @@ public sealed class ServiceTransactionTests
             f => (f.GetProperty("id").GetUInt32(), f.GetProperty("direction").GetString()!), f => f.GetProperty("value").GetUInt64());
     }
 
-    private static void WaitUntil(NamespacedAgent agent, Func<bool> condition, string what) => WaitUntil(agent, condition, () => what);
+    private static void WaitUntil(AgentProcess agent, Func<bool> condition, string what) => WaitUntil(agent, condition, () => what);
 
-    private static void WaitUntil(NamespacedAgent agent, Func<bool> condition, Func<string> what)
+    private static void WaitUntil(AgentProcess agent, Func<bool> condition, Func<string> what)
     {
         var deadline = DateTime.UtcNow.AddSeconds(20);
         while (!condition())

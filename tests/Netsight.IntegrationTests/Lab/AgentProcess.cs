@@ -1,6 +1,7 @@
-// `netsight agent` as a real child process: started with given args, ready once it prints
-// `listening on http://ADDR:PORT`, scraped over HTTP, stopped with SIGTERM. stdout and stderr are kept
-// for assertions (attach/detach log lines) and for failure messages.
+// `netsight agent` as a real child process, in the root namespace or (StartInNamespace) inside a lab
+// namespace with `ip netns exec`: started with given args, ready once it prints `listening on
+// http://ADDR:PORT`, scraped over HTTP, stopped with SIGTERM. stdout and stderr are kept for assertions
+// (attach/detach log lines) and for failure messages.
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
@@ -19,10 +20,10 @@ public sealed partial class AgentProcess : IDisposable
     private readonly HttpClient _http;
     private readonly string _commandLine;
 
-    private AgentProcess(IReadOnlyList<string> args)
+    private AgentProcess(IReadOnlyList<string> prefix, IReadOnlyList<string> args)
     {
-        _commandLine = "netsight " + Cmd.Join(args);
-        _process = Cmd.Create(NetsightBinary.Command(args));
+        _commandLine = Cmd.Join([.. prefix, "netsight", .. args]);
+        _process = Cmd.Create([.. prefix, .. NetsightBinary.Command(args)]);
         _process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_stdout) _stdout.Add(e.Data); };
         _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_stderr) _stderr.AppendLine(e.Data); };
         _process.Start();
@@ -30,7 +31,7 @@ public sealed partial class AgentProcess : IDisposable
         _process.BeginErrorReadLine();
         _http = new HttpClient(new SocketsHttpHandler { AutomaticDecompression = DecompressionMethods.None })
         {
-            Timeout = TimeSpan.FromSeconds(10),
+            Timeout = TimeSpan.FromSeconds(30), // a scrape of 50,000 conntrack flows on a loaded CI host
         };
     }
 
@@ -42,6 +43,8 @@ public sealed partial class AgentProcess : IDisposable
 
     public IReadOnlyList<string> StdoutLines { get { lock (_stdout) return [.. _stdout]; } }
     public string Stderr { get { lock (_stderr) return _stderr.ToString(); } }
+    /// <summary>stdout and stderr, for assertions on log lines wherever the logger put them.</summary>
+    public string Output => string.Join('\n', StdoutLines) + "\n" + Stderr;
 
     /// <summary>
     /// Starts `netsight agent ARGS`, adding `-p 127.0.0.1:0` unless a listener is given, and waits for the
@@ -52,8 +55,23 @@ public sealed partial class AgentProcess : IDisposable
         List<string> argv = ["agent", .. NetsightBinary.AgentArgs(args)];
         if (!args.Any(a => a is "-p" || a.StartsWith("--port", StringComparison.Ordinal) || a.StartsWith("--listen", StringComparison.Ordinal)))
             argv.AddRange(["-p", "127.0.0.1:0"]);
-        var expected = Math.Max(1, args.Count(a => a == "-p"));
-        var agent = new AgentProcess(argv);
+        return Started(new AgentProcess([], argv), Math.Max(1, args.Count(a => a == "-p")));
+    }
+
+    /// <summary>
+    /// Starts the agent inside lab namespace <paramref name="ns"/> (conntrack and probes act where they run),
+    /// listening on <paramref name="listen"/> (the namespace's root-facing address, so the test scrapes it
+    /// from the root namespace) and on any -p in <paramref name="args"/>; <paramref name="wrapper"/> goes
+    /// before `dotnet` (e.g. setpriv to drop capabilities).
+    /// </summary>
+    public static AgentProcess StartInNamespace(string ns, IPAddress listen, IReadOnlyList<string> args, IReadOnlyList<string>? wrapper = null)
+    {
+        List<string> argv = ["agent", "-p", $"{listen}:0", .. NetsightBinary.AgentArgs(args)];
+        return Started(new AgentProcess(["ip", "netns", "exec", ns, .. wrapper ?? []], argv), 1 + args.Count(a => a == "-p"));
+    }
+
+    private static AgentProcess Started(AgentProcess agent, int expected)
+    {
         try
         {
             agent.WaitForStdout(l => ListeningLine().IsMatch(l), StartTimeout, "the listening line", expected);
@@ -111,6 +129,18 @@ public sealed partial class AgentProcess : IDisposable
     }
 
     public string Scrape(string? accept = null) => ScrapeAsync(accept).GetAwaiter().GetResult();
+
+    /// <summary>Scrapes /metrics and parses it.</summary>
+    public Exposition Metrics() => Exposition.Parse(Scrape());
+
+    /// <summary>GET a path and return the body; fails on a non-200.</summary>
+    public string Get(string path)
+    {
+        using var resp = GetAsync(path).GetAwaiter().GetResult();
+        string body = resp.Content.ReadAsStringAsync().GetAwaiter().GetResult();
+        if (resp.StatusCode != HttpStatusCode.OK) Assert.Fail($"{path}: {(int)resp.StatusCode} {body}\n{Describe()}");
+        return body;
+    }
 
     /// <summary>Scrapes until the parsed exposition satisfies the condition (bounded); returns the last scrape.</summary>
     public Exposition WaitForMetrics(Func<Exposition, bool> condition, string what, TimeSpan? timeout = null)

@@ -6,7 +6,6 @@
 // the namespaces (the labs' Dispose) deletes every veth and the bridge with them.
 using System.Globalization;
 using System.Net;
-using Netsight.IntegrationTests.Conntrack;
 using Netsight.IntegrationTests.Lab;
 
 namespace Netsight.IntegrationTests.Probes;
@@ -16,12 +15,12 @@ public sealed class PeerMesh : IDisposable
     public const int MeshPort = 9100;
     private readonly NetnsLab _hub;
     private readonly List<NetnsLab> _labs = [];
-    private readonly NamespacedAgent?[] _agents;
+    private readonly AgentProcess?[] _agents;
 
     public PeerMesh(int count)
     {
         _hub = NetnsLab.Create();
-        _agents = new NamespacedAgent?[count];
+        _agents = new AgentProcess?[count];
         try
         {
             _hub.Exec("ip", "link", "add", "br0", "type", "bridge").EnsureOk();
@@ -51,10 +50,10 @@ public sealed class PeerMesh : IDisposable
     public static string Peer(int i) => $"{Address(i)}:{MeshPort.ToString(CultureInfo.InvariantCulture)}";
 
     /// <summary>Starts agent <paramref name="i"/> with every agent (itself included: it must skip itself) as a static peer.</summary>
-    public NamespacedAgent Start(int i, params string[] args)
+    public AgentProcess Start(int i, params string[] args)
     {
         var peers = Enumerable.Range(0, _labs.Count).SelectMany(j => new[] { "--probe.peer", Peer(j) });
-        var agent = NamespacedAgent.Start(_labs[i].Name, _labs[i].Main.PeerV4,
+        var agent = AgentProcess.StartInNamespace(_labs[i].Name, _labs[i].Main.PeerV4,
             ["-p", Peer(i), "--no-collector.packets", "--no-collector.conntrack", "--probe.dns=false", .. peers, .. args]);
         _agents[i] = agent;
         return agent;

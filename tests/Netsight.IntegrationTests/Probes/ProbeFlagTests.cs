@@ -31,9 +31,9 @@ public sealed class ProbeFlagTests
     {
         // In a lab namespace: the name's lookup cannot leave it (no route to the host's nameservers).
         using var lab = NetnsLab.Create();
-        using var agent = Conntrack.NamespacedAgent.Start(lab.Name, lab.Main.PeerV4, ["--no-collector.packets", "--no-collector.conntrack", "--probe.dns=false",
+        using var agent = AgentProcess.StartInNamespace(lab.Name, lab.Main.PeerV4, ["--no-collector.packets", "--no-collector.conntrack", "--probe.dns=false",
             "--probe.interval", "200ms", "--probe.timeout", "1s", "--probe.peer", "no-such-peer.invalid:9090"]);
-        var e = agent.WaitFor(x => x.Sum("netsight_probe_tcp_connect_errors_total", l => l["dst_node"] == "no-such-peer.invalid:9090") >= 2,
+        var e = agent.WaitForMetrics(x => x.Sum("netsight_probe_tcp_connect_errors_total", l => l["dst_node"] == "no-such-peer.invalid:9090") >= 2,
             "two failed dials of the unresolvable peer", TimeSpan.FromSeconds(30));
         var s = Assert.Single(e.Where("netsight_probe_tcp_connect_errors_total"));
         Assert.Equal(("unresolved", "other"), (s.Label("dst_ip"), s.Label("reason")));

@@ -6,7 +6,6 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using Netsight.IntegrationTests.Conntrack;
 using Netsight.IntegrationTests.Lab;
 
 namespace Netsight.IntegrationTests.Probes;
@@ -33,15 +32,15 @@ public sealed class ProbePeerLabTests
         using var mesh = new PeerMesh(3);
         // A 2 s dial timeout: a live peer on a loaded CI host must never look like a timeout.
         string[] timing = ["--probe.interval", "300ms", "--probe.timeout", "2s", "--probe.fanout", "1"];
-        NamespacedAgent[] agents = [.. Enumerable.Range(0, 3).Select(i => mesh.Start(i, timing))];
+        AgentProcess[] agents = [.. Enumerable.Range(0, 3).Select(i => mesh.Start(i, timing))];
 
         // Until all three listen, early dials are refused; from the moment all are up, none fails.
-        Exposition[] start = [.. agents.Select((a, i) => a.WaitFor(x => Peers(x, "up") == 2, $"agent {i}: both peers up", Wait))];
+        Exposition[] start = [.. agents.Select((a, i) => a.WaitForMetrics(x => Peers(x, "up") == 2, $"agent {i}: both peers up", Wait))];
         for (int i = 0; i < 3; i++)
         {
             string self = PeerMesh.Peer(i);
             double rounds0 = start[i].Sum("netsight_probe_rounds_total");
-            Exposition e = agents[i].WaitFor(x => x.Sum("netsight_probe_rounds_total") >= rounds0 + 4, $"agent {i}: 4 more rounds", Wait);
+            Exposition e = agents[i].WaitForMetrics(x => x.Sum("netsight_probe_rounds_total") >= rounds0 + 4, $"agent {i}: 4 more rounds", Wait);
             double rounds = e.Sum("netsight_probe_rounds_total") - rounds0;
             // Fanout 1 of 2 peers: exactly one dial per round, alternating, never to itself.
             Assert.Equal(rounds, e.Sum("netsight_probe_probes_total", l => l["probe"] == "tcp") - start[i].Sum("netsight_probe_probes_total", l => l["probe"] == "tcp"));
@@ -60,8 +59,8 @@ public sealed class ProbePeerLabTests
         string gone = PeerMesh.Peer(2);
         for (int i = 0; i < 2; i++)
         {
-            double refusedBefore = agents[i].Scrape().Sum(Errors, l => l["dst_node"] == gone);
-            Exposition e = agents[i].WaitFor(x => Peers(x, "down") == 1 && Peers(x, "up") == 1 && x.Sum(Errors, l => l["dst_node"] == gone && l["reason"] == "refused") >= refusedBefore + 2,
+            double refusedBefore = agents[i].Metrics().Sum(Errors, l => l["dst_node"] == gone);
+            Exposition e = agents[i].WaitForMetrics(x => Peers(x, "down") == 1 && Peers(x, "up") == 1 && x.Sum(Errors, l => l["dst_node"] == gone && l["reason"] == "refused") >= refusedBefore + 2,
                 $"agent {i}: {gone} refused twice more and down", Wait);
             Assert.Equal(["refused"], e.Where(Errors).Select(s => s.Label("reason")).Distinct());
             AssertDialsAccounted(e, $"agent {i}");
@@ -71,9 +70,9 @@ public sealed class ProbePeerLabTests
         mesh.Labs[2].Exec("nft", "add", "table", "inet", "netsight_probe_peer").EnsureOk();
         mesh.Labs[2].Exec("nft", "add", "chain", "inet", "netsight_probe_peer", "input", "{ type filter hook input priority 0; }").EnsureOk();
         mesh.Labs[2].Exec("nft", "add", "rule", "inet", "netsight_probe_peer", "input", "tcp", "dport", PeerMesh.MeshPort.ToString(CultureInfo.InvariantCulture), "drop").EnsureOk();
-        Exposition before = agents[0].Scrape();
+        Exposition before = agents[0].Metrics();
         double okBefore = before.Sum(Duration + "_count", l => l["dst_node"] == PeerMesh.Peer(1));
-        Exposition after = agents[0].WaitFor(x => x.Sum(Errors, l => l["dst_node"] == gone && l["reason"] == "timeout") >= 2
+        Exposition after = agents[0].WaitForMetrics(x => x.Sum(Errors, l => l["dst_node"] == gone && l["reason"] == "timeout") >= 2
                 && x.Sum(Duration + "_count", l => l["dst_node"] == PeerMesh.Peer(1)) >= okBefore + 2,
             $"agent 0: {gone} timed out twice while {PeerMesh.Peer(1)} kept answering", Wait);
         AssertDialsAccounted(after, "agent 0");
