@@ -174,19 +174,8 @@ public abstract class PairAggregator<TKey, TStats>
             (p.SeriesKey, p.Labels) = OverflowFor(p.Device, p.Fixed, default);
             return;
         }
-        IpAddr srcIp = Source(p.Key), dstIp = Destination(p.Key);
-        Peer src = snapshot.Resolve(srcIp), dst = snapshot.Resolve(dstIp);
-        bool hasFixed = p.Fixed.Name is not null;
-        var labels = new Label[1 + policy.Source.Count + policy.Destination.Count + (hasFixed ? 1 : 0)];
-        labels[0] = new Label("device", p.Device);
-        int i = 1;
-        for (int f = 0; f < policy.Source.Count; f++)
-            labels[i++] = new Label(policy.SourceNames[f], LabelPolicy.Value(policy.Source[f], src, srcIp));
-        for (int f = 0; f < policy.Destination.Count; f++)
-            labels[i++] = new Label(policy.DestinationNames[f], LabelPolicy.Value(policy.Destination[f], dst, dstIp));
-        if (hasFixed) labels[i] = p.Fixed;
-        p.Labels = labels;
-        p.SeriesKey = new SeriesKey(string.Join('\u0001', labels.Select(l => l.Value)), "");
+        p.Labels = FlowLabels.For(policy, snapshot, Source(p.Key), Destination(p.Key), [new Label("device", p.Device)], [p.Fixed]);
+        p.SeriesKey = new SeriesKey(FlowLabels.Key(p.Labels), "");
     }
 
     private (SeriesKey Key, Label[] Labels) OverflowFor(string device, Label fixedLabel, Label extra)
@@ -194,15 +183,7 @@ public abstract class PairAggregator<TKey, TStats>
         string fixedValue = fixedLabel.Name is null ? "" : fixedLabel.Value;
         string extraValue = extra.Name is null ? "" : extra.Value;
         if (_overflow.TryGetValue((device, fixedValue, extraValue), out var o)) return o;
-        LabelPolicy policy = _overflowPolicy!;
-        Label[] labels =
-        [
-            new("device", device),
-            .. policy.SourceNames.Select(n => new Label(n, FlowLabels.Overflow)),
-            .. policy.DestinationNames.Select(n => new Label(n, FlowLabels.Overflow)),
-        ];
-        if (fixedLabel.Name is not null) labels = [.. labels, fixedLabel];
-        if (extra.Name is not null) labels = [.. labels, extra];
+        Label[] labels = FlowLabels.ForOverflow(_overflowPolicy!, [new Label("device", device)], [fixedLabel, extra]);
         // U+FFFF sorts `other` after every named series of the device.
         o = (new SeriesKey(device + "\u0001\uffff\u0001" + fixedValue, extraValue), labels);
         _overflow[(device, fixedValue, extraValue)] = o;

@@ -73,31 +73,18 @@ public sealed partial class SocketsCollector
             _overflow.Clear();
             _overflowPolicy = policy;
         }
+        var direction = new Label("direction", DirectionNames[(int)c.Direction]);
         if (!_overflow.TryGetValue(c.Direction, out var overflow))
         {
-            Label[] ol =
-            [
-                .. policy.SourceNames.Select(n => new Label(n, FlowLabels.Overflow)),
-                .. policy.DestinationNames.Select(n => new Label(n, FlowLabels.Overflow)),
-                new("direction", DirectionNames[(int)c.Direction]),
-            ];
-            overflow = (new SeriesKey("\uffff", DirectionNames[(int)c.Direction]), ol);
+            overflow = (new SeriesKey("\uffff", direction.Value), FlowLabels.ForOverflow(policy, [], [direction]));
             _overflow[c.Direction] = overflow;
         }
         IdentitySnapshot snapshot = _identity.Service.Current;
         if (c.Labels is null || c.ResolvedVersion != snapshot.Version || !ReferenceEquals(c.ResolvedPolicy, policy))
         {
             var (client, server) = c.Oriented();
-            Peer src = snapshot.Resolve(client), dst = snapshot.Resolve(server);
-            var labels = new Label[policy.Source.Count + policy.Destination.Count + 1];
-            int i = 0;
-            for (int f = 0; f < policy.Source.Count; f++)
-                labels[i++] = new Label(policy.SourceNames[f], LabelPolicy.Value(policy.Source[f], src, client));
-            for (int f = 0; f < policy.Destination.Count; f++)
-                labels[i++] = new Label(policy.DestinationNames[f], LabelPolicy.Value(policy.Destination[f], dst, server));
-            labels[i] = new Label("direction", DirectionNames[(int)c.Direction]);
-            c.Labels = labels;
-            c.SeriesLabels = string.Join('\u0001', labels.Select(l => l.Value));
+            c.Labels = FlowLabels.For(policy, snapshot, client, server, [], [direction]);
+            c.SeriesLabels = FlowLabels.Key(c.Labels);
             c.ResolvedVersion = snapshot.Version;
             c.ResolvedPolicy = policy;
         }
