@@ -26,6 +26,9 @@ public sealed partial class SocketsCollector
     private readonly Dictionary<ConnectionDirection, (SeriesKey Key, Label[] Labels)> _overflow = [];
     private LabelPolicy? _overflowPolicy;
     private long[] _oneObservation = [];
+    // The budget's tables of the counter families, looked up once (on first use, as the budget creates
+    // them) instead of under the budget's lock for every connection of every poll.
+    private FamilySeriesTable? _sentTable, _receivedTable, _retransmitsTable;
 
     /// <summary>Adds every connection's counter changes since its previous fold, and its RTT (under _lock).</summary>
     private void FoldFamilies(long nowMs)
@@ -54,9 +57,9 @@ public sealed partial class SocketsCollector
         if (c.Protocol != SockDiag.IPPROTO_TCP) return;
         if (c.Sent == c.ExportedSent && c.Received == c.ExportedReceived && c.Retransmits == c.ExportedRetransmits) return;
         var (key, labels, okey, olabels) = Keys(c);
-        _identity.Budget.Table(SentFamily).AddCounter(key, labels, okey, olabels, (long)(c.Sent - c.ExportedSent), nowMs);
-        _identity.Budget.Table(ReceivedFamily).AddCounter(key, labels, okey, olabels, (long)(c.Received - c.ExportedReceived), nowMs);
-        _identity.Budget.Table(RetransmitsFamily).AddCounter(key, labels, okey, olabels, c.Retransmits - c.ExportedRetransmits, nowMs);
+        (_sentTable ??= _identity.Budget.Table(SentFamily)).AddCounter(key, labels, okey, olabels, (long)(c.Sent - c.ExportedSent), nowMs);
+        (_receivedTable ??= _identity.Budget.Table(ReceivedFamily)).AddCounter(key, labels, okey, olabels, (long)(c.Received - c.ExportedReceived), nowMs);
+        (_retransmitsTable ??= _identity.Budget.Table(RetransmitsFamily)).AddCounter(key, labels, okey, olabels, c.Retransmits - c.ExportedRetransmits, nowMs);
         c.ExportedSent = c.Sent;
         c.ExportedReceived = c.Received;
         c.ExportedRetransmits = c.Retransmits;
