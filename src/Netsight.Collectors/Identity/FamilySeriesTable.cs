@@ -58,6 +58,19 @@ public sealed class FamilySeriesTable
         s.Touched = now;
     }
 
+    /// <summary>Adds one observation of <paramref name="value"/> to a histogram series with <paramref name="buckets"/>
+    /// (a probe's result, a connection's RTT at a poll); a value above every bound counts in +Inf only.</summary>
+    public void Observe(in SeriesKey key, Label[] labels, in SeriesKey overflowKey, Label[] overflowLabels,
+        HistogramBuckets buckets, double value, long now)
+    {
+        Series s = Get(key, labels, overflowKey, overflowLabels, buckets.Count);
+        int bucket = buckets.IndexOf(value);
+        if (bucket < buckets.Count) s.Buckets![bucket]++;
+        s.Sum += value;
+        s.Value++;
+        s.Touched = now;
+    }
+
     /// <summary>Drops series not touched for the TTL.</summary>
     public void Expire(long now)
     {

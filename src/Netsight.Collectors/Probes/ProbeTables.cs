@@ -26,7 +26,6 @@ internal sealed class ProbeTables
 
     private readonly FamilySeriesTable _dnsDurations, _dnsErrors, _tcpDurations, _tcpErrors;
     private readonly long _ttlMillis;
-    private readonly long[] _oneHot = new long[Buckets.Count];
     // (probe, target) -> (unix seconds of the last success, last touched in TickCount64 ms)
     private readonly SortedDictionary<(string Probe, string Target), (double Epoch, long Touched)> _lastSuccess = new();
     // peer key -> state (pending: not dialled yet, up, down)
@@ -57,7 +56,7 @@ internal sealed class ProbeTables
             AddError(_dnsErrors, key, labels, DnsOverflowKey, DnsOverflow, ProbeReasons.DnsNames[(int)reason], now);
             return;
         }
-        Observe(_dnsDurations, new SeriesKey(key, ""), labels, DnsOverflowKey, DnsOverflow, outcome.Seconds, now);
+        _dnsDurations.Observe(new SeriesKey(key, ""), labels, DnsOverflowKey, DnsOverflow, Buckets, outcome.Seconds, now);
         _lastSuccess[("dns", endpoint)] = (epoch, now);
     }
 
@@ -72,7 +71,7 @@ internal sealed class ProbeTables
             _peerStates[peer.Key] = "down";
             return;
         }
-        Observe(_tcpDurations, new SeriesKey(key, ""), labels, TcpOverflowKey, TcpOverflow, outcome.Seconds, now);
+        _tcpDurations.Observe(new SeriesKey(key, ""), labels, TcpOverflowKey, TcpOverflow, Buckets, outcome.Seconds, now);
         _lastSuccess[("tcp", peer.Node)] = (epoch, now);
         _peerStates[peer.Key] = "up";
     }
@@ -145,12 +144,4 @@ internal sealed class ProbeTables
 
     private static void AddError(FamilySeriesTable table, string key, Label[] labels, SeriesKey overflowKey, Label[] overflow, string reason, long now) =>
         table.AddCounter(new SeriesKey(key, reason), [.. labels, new("reason", reason)], new SeriesKey(overflowKey.Labels, reason), [.. overflow, new("reason", reason)], 1, now);
-
-    private void Observe(FamilySeriesTable table, SeriesKey key, Label[] labels, SeriesKey overflowKey, Label[] overflow, double seconds, long now)
-    {
-        int bucket = Buckets.IndexOf(seconds);
-        Array.Clear(_oneHot);
-        if (bucket < _oneHot.Length) _oneHot[bucket] = 1;
-        table.AddHistogram(key, labels, overflowKey, overflow, _oneHot, seconds, 1, now);
-    }
 }

@@ -25,7 +25,6 @@ public sealed partial class SocketsCollector
 
     private readonly Dictionary<ConnectionDirection, (SeriesKey Key, Label[] Labels)> _overflow = [];
     private LabelPolicy? _overflowPolicy;
-    private long[] _oneObservation = [];
     // The budget's tables of the counter families, looked up once (on first use, as the budget creates
     // them) instead of under the budget's lock for every connection of every poll.
     private FamilySeriesTable? _sentTable, _receivedTable, _retransmitsTable;
@@ -34,7 +33,6 @@ public sealed partial class SocketsCollector
     private void FoldFamilies(long nowMs)
     {
         FamilySeriesTable rtt = _identity.Budget.Table(RttFamily);
-        if (_oneObservation.Length != RttBuckets.Count) _oneObservation = new long[RttBuckets.Count];
         foreach (Connection c in _table.All)
         {
             if (c.Protocol != SockDiag.IPPROTO_TCP) continue;
@@ -42,11 +40,7 @@ public sealed partial class SocketsCollector
             if (!c.Closed && c.State == SockDiag.TCP_ESTABLISHED && c.RttMicros > 0)
             {
                 var (key, labels, okey, olabels) = Keys(c);
-                double seconds = c.RttMicros / 1e6;
-                int bucket = RttBuckets.IndexOf(seconds);
-                Array.Clear(_oneObservation);
-                if (bucket < RttBuckets.Count) _oneObservation[bucket] = 1; // above every bound: +Inf only, through the count
-                rtt.AddHistogram(key, labels, okey, olabels, _oneObservation, seconds, 1, nowMs);
+                rtt.Observe(key, labels, okey, olabels, RttBuckets, c.RttMicros / 1e6, nowMs);
             }
         }
     }
