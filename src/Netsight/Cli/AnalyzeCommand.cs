@@ -38,7 +38,7 @@ public static class AnalyzeCommand
             FlowIdentity identity;
             try
             {
-                identity = IdentityOptions.ForAnalysis(parse.GetValue(identityFile), parse.GetValue(labels));
+                identity = Hosting.IdentitySetup.ForAnalysis(parse.GetValue(identityFile), parse.GetValue(labels));
             }
             catch (FormatException e)
             {

@@ -14,18 +14,34 @@ public static class IdentitySetup
     /// <summary>Throws <see cref="FormatException"/> for an unreadable or invalid identity file or label spec.</summary>
     public static (FlowIdentity Identity, KubernetesSource? Kubernetes) Create(AgentOptions options, ILoggerFactory logs)
     {
-        IdentityFile? file = options.IdentityFile is { Length: > 0 } path ? IdentityFile.Load(path) : null;
+        IdentityFile? file = LoadFile(options.IdentityFile);
         var service = new IdentityService(file);
         bool inCluster = Environment.GetEnvironmentVariable("KUBERNETES_SERVICE_HOST") is { Length: > 0 };
         KubernetesSource? kubernetes = options.Kubeconfig is { Length: > 0 } || inCluster
             ? KubernetesSource.Create(service, options.Kubeconfig is { Length: > 0 } k ? k : null, options.NodeName, logs)
             : null;
-        LabelPolicy policy = options.Labels is { Length: > 0 } spec
-            ? LabelPolicy.Parse(spec)
-            : LabelPolicy.Default(file is not null || kubernetes is not null);
+        LabelPolicy policy = Policy(options.Labels, hasIdentitySource: file is not null || kubernetes is not null);
         var identity = new FlowIdentity(service, policy, new SeriesBudget(options.MaxSeries, options.SeriesTtl), kubernetes is null ? null : kubernetes.WriteMetrics);
         logs.CreateLogger("netsight.identity").LogInformation(
             "identity: labels {Labels}; sources: {Sources}", policy, string.Join(", ", new[] { file is null ? null : "identity file", kubernetes is null ? null : "kubernetes" }.Where(s => s is not null).DefaultIfEmpty("none (IP labels)")));
         return (identity, kubernetes);
     }
+
+    /// <summary>
+    /// The identity of an offline analysis (`netsight analyze`): the identity file (if any) and the label
+    /// policy, with a budget that neither caps nor expires (a report covers the whole capture). Throws
+    /// <see cref="FormatException"/> for an unreadable or invalid file.
+    /// </summary>
+    public static FlowIdentity ForAnalysis(string? identityFile, string? labels)
+    {
+        IdentityFile? file = LoadFile(identityFile);
+        return new FlowIdentity(new IdentityService(file), Policy(labels, hasIdentitySource: file is not null),
+            new SeriesBudget(int.MaxValue, TimeSpan.MaxValue));
+    }
+
+    private static IdentityFile? LoadFile(string? path) => path is { Length: > 0 } ? IdentityFile.Load(path) : null;
+
+    /// <summary>--labels, or the default for what names peers (LabelPolicy.Default).</summary>
+    private static LabelPolicy Policy(string? labels, bool hasIdentitySource) =>
+        labels is { Length: > 0 } spec ? LabelPolicy.Parse(spec) : LabelPolicy.Default(hasIdentitySource);
 }
