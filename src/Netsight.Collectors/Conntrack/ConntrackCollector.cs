@@ -44,10 +44,10 @@ public sealed partial class ConntrackCollector : ICollector, IHttpEndpoints
     {
         _options = options;
         _log = logs.CreateLogger("netsight.conntrack");
-        _table = new ConntrackTable(new ServiceCidrs(options.ConntrackServiceCidrs), options.MaxFlows, options.MaxSeries, ServiceTtlTicks(options.SeriesTtl));
         // Service names come from the identity shared by every collector: namespace/name when Kubernetes or
         // the identity file knows the virtual IP, ip:port otherwise (the predecessor's naming).
         _identity = options.Identity ?? Identity.FlowIdentity.Standalone(options.MaxSeries, options.SeriesTtl);
+        _table = new ConntrackTable(new ServiceCidrs(options.ConntrackServiceCidrs), options.MaxFlows, options.MaxSeries, ServiceTtlTicks(_identity.Budget.TtlMillis));
         _sysctls = new ConntrackSysctls(options.ProcfsRoot, _log);
         _eventReader = new Thread(ReadEvents) { IsBackground = true, Name = "conntrack events" };
         _resyncer = new Thread(Resync) { IsBackground = true, Name = "conntrack resync" };
@@ -59,9 +59,9 @@ public sealed partial class ConntrackCollector : ICollector, IHttpEndpoints
 
     internal ConntrackTable Table => _table;
 
-    /// <summary>--series-ttl in Stopwatch ticks; 0 (never) for a TTL so long that it means "keep".</summary>
-    private static long ServiceTtlTicks(TimeSpan ttl) =>
-        ttl >= TimeSpan.FromDays(365) ? 0 : (long)(ttl.TotalSeconds * Stopwatch.Frequency);
+    /// <summary>The series budget's TTL in Stopwatch ticks; 0 (never) where the budget never expires either.</summary>
+    private static long ServiceTtlTicks(long ttlMillis) =>
+        ttlMillis >= long.MaxValue / 2 ? 0 : (long)(ttlMillis / 1000.0 * Stopwatch.Frequency);
     internal ParseErrorCounts Errors => _errors;
 
     public void Start()
