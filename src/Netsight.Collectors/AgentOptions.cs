@@ -1,5 +1,7 @@
 // Everything `netsight agent` was told on its command line, after validation. Collectors read the
 // part that concerns them; defaults live here so the CLI help and the code agree.
+using System.Globalization;
+using System.Net;
 using Netsight.Collectors.Identity;
 using Netsight.Packets.Analysis;
 
@@ -11,7 +13,23 @@ public sealed record AgentOptions
     public IReadOnlyList<string> Interfaces { get; init; } = [];
     /// <summary>--filter/-f BPF expression, empty for none.</summary>
     public string Filter { get; init; } = "";
+    /// <summary>--listen/-p values; <see cref="TryParseListen"/> reads them.</summary>
     public IReadOnlyList<string> Listen { get; init; } = ["9090"];
+
+    /// <summary>A --listen value: "9090", ":9090", "127.0.0.1:9090", "[::1]:9090" (port 0 picks a free one).
+    /// The one parser of the flag: the CLI validates with it, the host binds with it, probes find their own port with it.</summary>
+    public static bool TryParseListen(string text, out IPEndPoint endpoint)
+    {
+        endpoint = new IPEndPoint(IPAddress.Any, 0);
+        string t = text.StartsWith(':') ? text[1..] : text;
+        if (ushort.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out ushort port))
+        {
+            endpoint = new IPEndPoint(IPAddress.Any, port);
+            return true;
+        }
+        return IPEndPoint.TryParse(text, out endpoint!) && endpoint.Port is >= 0 and <= 65535 && text.Contains(':')
+            && !(endpoint.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 && !text.StartsWith('['));
+    }
     /// <summary>--snaplen: bytes captured per packet. Headers of Ethernet + IPv6 with extension headers +
     /// TCP with full options fit in 256; payload is never needed.</summary>
     public int Snaplen { get; init; } = 256;

@@ -174,11 +174,7 @@ public sealed class ProbeTargets
     {
         var ports = new List<int>();
         foreach (string l in listen)
-        {
-            string t = l.StartsWith(':') ? l[1..] : l;
-            if (int.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out int p) || (IPEndPoint.TryParse(l, out IPEndPoint? ep) && (p = ep.Port) >= 0))
-                if (p != 0 && !ports.Contains(p)) ports.Add(p);
-        }
+            if (AgentOptions.TryParseListen(l, out IPEndPoint ep) && ep.Port != 0 && !ports.Contains(ep.Port)) ports.Add(ep.Port);
         return ports;
     }
 

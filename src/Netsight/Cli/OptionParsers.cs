@@ -4,6 +4,7 @@ using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Net;
 using System.Text.RegularExpressions;
+using Netsight.Collectors;
 
 namespace Netsight.Cli;
 
@@ -43,24 +44,11 @@ public static partial class OptionParsers
     }
 
     /// <summary>Accepts "9090", ":9090", "127.0.0.1:9090", "[::1]:9090", "0.0.0.0:0".</summary>
-    public static bool TryParseListen(string text, out IPEndPoint endpoint)
-    {
-        endpoint = new IPEndPoint(IPAddress.Any, 0);
-        string t = text.StartsWith(':') ? text[1..] : text;
-        if (ushort.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out ushort port))
-        {
-            endpoint = new IPEndPoint(IPAddress.Any, port);
-            return true;
-        }
-        return IPEndPoint.TryParse(text, out endpoint!) && endpoint.Port is >= 0 and <= 65535 && text.Contains(':')
-            && !(endpoint.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 && !text.StartsWith('['));
-    }
-
     public static string[] Listen(ArgumentResult result)
     {
         var values = result.Tokens.Select(t => t.Value).ToArray();
         foreach (string v in values)
-            if (!TryParseListen(v, out _))
+            if (!AgentOptions.TryParseListen(v, out _))
                 result.AddError($"invalid listen address '{v}' for {OptionName(result)} (use PORT, :PORT, ADDR:PORT or [ADDR6]:PORT)");
         return values;
     }

@@ -36,7 +36,7 @@ public static class AgentHost
         {
             foreach (string listen in options.Listen)
             {
-                OptionParsers.TryParseListen(listen, out IPEndPoint endpoint);
+                AgentOptions.TryParseListen(listen, out IPEndPoint endpoint);
                 k.Listen(endpoint);
             }
             // --sockets.unix-socket: the same endpoints over HTTP on a Unix socket (the predecessor's tracer
