@@ -35,18 +35,12 @@ public sealed partial class ConntrackLab : IDisposable
     public static ConntrackLab Create()
     {
         Requirements.Tool("conntrack");
-        var (client, backends) = NetnsLab.CreatePair();
-        var lab = new ConntrackLab(client, backends);
-        try
+        return NetnsLab.CreatePair((client, backends) =>
         {
+            var lab = new ConntrackLab(client, backends);
             lab.Wire();
             return lab;
-        }
-        catch
-        {
-            lab.Dispose();
-            throw;
-        }
+        });
     }
 
     private void Wire()

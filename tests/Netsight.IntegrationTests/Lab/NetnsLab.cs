@@ -45,16 +45,22 @@ public sealed partial class NetnsLab : IDisposable
     /// <summary>The namespace's bind mount: what setns (NetnsThread) enters and stat names by inode.</summary>
     public string NamespacePath => "/var/run/netns/" + Name;
 
-    /// <summary>Two labs (e.g. client and server); the first is disposed again when the second cannot be made.</summary>
-    public static (NetnsLab First, NetnsLab Second) CreatePair()
+    /// <summary>
+    /// Two labs (e.g. client and server) handed to <paramref name="build"/>, which wires them into a test
+    /// setup; when making either lab or the build fails, both labs are deleted again.
+    /// </summary>
+    public static T CreatePair<T>(Func<NetnsLab, NetnsLab, T> build)
     {
         var first = Create();
+        NetnsLab? second = null;
         try
         {
-            return (first, Create());
+            second = Create();
+            return build(first, second);
         }
         catch
         {
+            second?.Dispose();
             first.Dispose();
             throw;
         }

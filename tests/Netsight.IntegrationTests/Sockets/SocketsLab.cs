@@ -43,18 +43,12 @@ public sealed partial class SocketsLab : IDisposable
     public static SocketsLab Create()
     {
         Requirements.Tool("ss");
-        var (server, client) = NetnsLab.CreatePair();
-        var lab = new SocketsLab(server, client);
-        try
+        return NetnsLab.CreatePair((server, client) =>
         {
+            var lab = new SocketsLab(server, client);
             lab.Wire();
             return lab;
-        }
-        catch
-        {
-            lab.Dispose();
-            throw;
-        }
+        });
     }
 
     private void Wire()
