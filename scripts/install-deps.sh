@@ -8,7 +8,7 @@ kind=${1:-runtime}
 packages=(libpcap0.8 iproute2)
 if [ "$kind" = test ] || [ "$kind" = bench ]; then
   packages+=(tshark tcpdump nftables nginx-light iperf3 curl procps prometheus golang-github-google-gopacket-dev dnsmasq-base conntrack util-linux e2fsprogs)
-  packages+=(golang-go golang-github-masterminds-sprig-dev golang-k8s-sigs-yaml-dev golang-github-xeipuuv-gojsonschema-dev golang-github-gobwas-glob-dev nodejs)
+  packages+=(golang-go golang-github-masterminds-sprig-dev golang-k8s-sigs-yaml-dev golang-github-xeipuuv-gojsonschema-dev golang-github-gobwas-glob-dev nodejs python3)
 fi
 if [ "$kind" = bench ]; then
   packages+=(tcptrace nfdump argus-client argus-server apache2-utils ethtool python3)

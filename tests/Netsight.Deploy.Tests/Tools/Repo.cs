@@ -25,7 +25,7 @@ public static class Repo
     {
         ["go"] = "golang-go", ["node"] = "nodejs", ["npm"] = "npm", ["promtool"] = "prometheus", ["prometheus"] = "prometheus",
         ["runc"] = "runc", ["umoci"] = "umoci", ["mmdebstrap"] = "mmdebstrap", ["setpriv"] = "util-linux", ["capsh"] = "libcap2-bin",
-        ["ab"] = "apache2-utils",
+        ["ab"] = "apache2-utils", ["python3"] = "python3",
     };
 
     /// <summary>Fails unless the tool is on PATH (with the package that brings it); returns its path.</summary>

@@ -66,15 +66,15 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{/*
 The capabilities of the enabled collectors, as a JSON list (README "Capabilities per collector"):
 packets NET_RAW (an AF_PACKET socket; no promiscuous mode), conntrack NET_ADMIN (ctnetlink dumps and
-event groups, SO_RCVBUFFORCE), sockets NET_ADMIN (the sock_diag destroy groups), SYS_ADMIN (setns into
-each pod's network namespace), SYS_PTRACE and DAC_READ_SEARCH (other processes' /proc/PID/fd and
-/proc/PID/ns/net), probes none.
+event groups, SO_RCVBUFFORCE), sockets SYS_ADMIN (setns into each pod's network namespace), SYS_PTRACE
+and DAC_READ_SEARCH (other processes' /proc/PID/fd and /proc/PID/ns/net), probes none. Measured with the
+real agent under setpriv (tests/Netsight.Deploy.Tests/Chart/CapabilityLabTests.cs).
 */}}
 {{- define "netsight.capabilities" -}}
 {{- $c := .Values.collectors }}
 {{- $caps := list }}
 {{- if $c.packets.enabled }}{{ $caps = append $caps "NET_RAW" }}{{ end }}
-{{- if or $c.conntrack.enabled $c.sockets.enabled }}{{ $caps = append $caps "NET_ADMIN" }}{{ end }}
+{{- if $c.conntrack.enabled }}{{ $caps = append $caps "NET_ADMIN" }}{{ end }}
 {{- if $c.sockets.enabled }}{{ $caps = concat $caps (list "SYS_ADMIN" "SYS_PTRACE" "DAC_READ_SEARCH") }}{{ end }}
 {{- $caps = concat $caps .Values.extraCapabilities | uniq | sortAlpha }}
 {{- toJson $caps }}
