@@ -6,6 +6,11 @@
 set -euo pipefail
 kind=${1:-runtime}
 packages=(libpcap0.8 iproute2)
+if [ "$kind" = test ] || [ "$kind" = image ]; then
+  # deploy/image/build.sh builds the image from Debian packages with mmdebstrap and umoci (skopeo for the
+  # docker-archive); the image test runs it with runc.
+  packages+=(mmdebstrap umoci skopeo runc)
+fi
 if [ "$kind" = test ] || [ "$kind" = bench ]; then
   packages+=(tshark tcpdump nftables nginx-light iperf3 curl procps prometheus golang-github-google-gopacket-dev dnsmasq-base conntrack util-linux e2fsprogs)
   packages+=(golang-go golang-github-masterminds-sprig-dev golang-k8s-sigs-yaml-dev golang-github-xeipuuv-gojsonschema-dev golang-github-gobwas-glob-dev nodejs python3)
