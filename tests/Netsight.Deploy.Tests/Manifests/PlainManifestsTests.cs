@@ -11,6 +11,7 @@ public sealed class PlainManifestsTests
     public static TheoryData<string, string[]> Files => new()
     {
         { "deploy/manifests/netsight.yaml", ["netsight", "deploy/helm/netsight", "-n", "netsight", "--set", "createNamespace=true"] },
+        { "deploy/monitoring/monitoring.yaml", ["monitoring", "deploy/monitoring/chart", "-n", "monitoring"] },
     };
 
     [Theory]
