@@ -6,10 +6,10 @@ set -euo pipefail
 kind=${1:-runtime}
 packages=(libpcap0.8 iproute2)
 if [ "$kind" = test ] || [ "$kind" = bench ]; then
-  packages+=(tshark tcpdump nftables nginx-light iperf3 curl procps prometheus golang-github-google-gopacket-dev dnsmasq-base conntrack util-linux e2fsprogs)
+  packages+=(tshark tcpdump nftables nginx-light iperf3 curl procps prometheus golang-github-google-gopacket-dev dnsmasq-base conntrack util-linux e2fsprogs python3)
 fi
 if [ "$kind" = bench ]; then
-  packages+=(tcptrace nfdump argus-client argus-server apache2-utils ethtool python3)
+  packages+=(tcptrace nfdump argus-client argus-server apache2-utils ethtool)
 fi
 missing=()
 for p in "${packages[@]}"; do
