@@ -15,6 +15,8 @@ public struct PacketHeaders
     public byte VlanTags;
     /// <summary>Outermost VLAN id (0 when untagged).</summary>
     public ushort VlanId;
+    /// <summary>The IP packet came in a PPPoE session frame (EtherType then reads as the IP version's).</summary>
+    public bool Pppoe;
 
     // ---- network layer ----
     /// <summary>4 or 6 once an IP header was decoded, else 0.</summary>

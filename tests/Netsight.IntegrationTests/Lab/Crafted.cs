@@ -141,6 +141,29 @@ public static class Crafted
         return packets;
     }
 
+    /// <summary>The same packet as IPv6: addresses fd00::a.b.c.d, the IPv4 payload after a 40-byte header.</summary>
+    public static byte[] ToIpv6(byte[] ipv4)
+    {
+        int ihl = (ipv4[0] & 0x0F) * 4;
+        int total = BinaryPrimitives.ReadUInt16BigEndian(ipv4.AsSpan(2));
+        static IPAddress Mapped(ReadOnlySpan<byte> v4)
+        {
+            var b = new byte[16];
+            b[0] = 0xfd;
+            v4.CopyTo(b.AsSpan(12));
+            return new IPAddress(b);
+        }
+        return Ipv6(Mapped(ipv4.AsSpan(12, 4)), Mapped(ipv4.AsSpan(16, 4)), ipv4[9], ipv4[ihl..Math.Min(total, ipv4.Length)]);
+    }
+
+    /// <summary>A PPPoE session header and the PPP protocol (two bytes, or one with protocol-field compression).</summary>
+    public static byte[] PppoeSession(byte[] ip, bool compressProtocol = false)
+    {
+        bool v6 = ip[0] >> 4 == 6;
+        byte[] protocol = compressProtocol ? [(byte)(v6 ? 0x57 : 0x21)] : [0, (byte)(v6 ? 0x57 : 0x21)];
+        return Concat([0x11, 0x00, 0x12, 0x34], U16(protocol.Length + ip.Length), protocol, ip);
+    }
+
     /// <summary>
     /// Copies an Ethernet capture, putting each frame's IP packet (after the 14-byte Ethernet header) inside
     /// the encapsulation <paramref name="wrap"/> builds (it returns the whole new frame).
