@@ -47,6 +47,10 @@ public static class Crafted
         return Concat([.. header], payload);
     }
 
+    /// <summary>A Linux cooked (v1) header: packet type, ARPHRD_ETHER, a 6-byte address, the protocol.</summary>
+    public static byte[] Sll(ushort protocol, byte[] payload) =>
+        Concat([0, 0, 0, 1, 0, 6, 0x02, 0, 0, 0, 0, 0x01, 0, 0], U16(protocol), payload);
+
     public static byte[] Ipv4(IPAddress src, IPAddress dst, byte protocol, byte[] payload, bool df = true, int? totalLength = null, ushort id = 1)
     {
         var h = new byte[20];

@@ -55,10 +55,10 @@ public static class TcpAnalysisOracle
         return (frames, null);
     }
 
-    /// <summary>Our classification from `analyze --output frames` (extra arguments such as more files or flags).</summary>
-    public static (SortedDictionary<long, string> Frames, string? Error) Netsight(string pcap, params string[] extraArgs)
+    /// <summary>Our classification from `analyze FILES --output frames` (frame numbers run on over the files).</summary>
+    public static (SortedDictionary<long, string> Frames, string? Error) Netsight(IReadOnlyList<string> files, params string[] extraArgs)
     {
-        var r = NetsightBinary.Run(["analyze", pcap, .. extraArgs, "--output", "frames"]);
+        var r = NetsightBinary.Run(["analyze", .. files, .. extraArgs, "--output", "frames"]);
         var frames = new SortedDictionary<long, string>();
         if (r.ExitCode != 0) return (frames, "analyze --output frames failed: " + r);
         foreach (string line in r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries))
@@ -70,11 +70,15 @@ public static class TcpAnalysisOracle
         return (frames, null);
     }
 
-    /// <summary>Compares every TCP frame of one capture; never asserts.</summary>
-    public static TcpComparison Compare(string pcap, bool tsharkMayStopEarly = false, string[]? analyzeArgs = null)
+    /// <summary>
+    /// Compares every TCP frame of one capture; never asserts. <paramref name="analyzeFiles"/> are the files given
+    /// to analyze instead of <paramref name="pcap"/> (the parts of a capture that tshark reads merged).
+    /// </summary>
+    public static TcpComparison Compare(string pcap, bool tsharkMayStopEarly = false, string[]? analyzeArgs = null,
+        IReadOnlyList<string>? analyzeFiles = null)
     {
         var (expected, tsharkError) = Tshark(pcap, tsharkMayStopEarly);
-        var (actual, analyzeError) = Netsight(pcap, analyzeArgs ?? []);
+        var (actual, analyzeError) = Netsight(analyzeFiles ?? [pcap], analyzeArgs ?? []);
         var counts = Flags.ToDictionary(f => f, f => expected.Values.Count(v => v.Split(',').Contains(f)));
         if (tsharkError is not null || analyzeError is not null)
             return new TcpComparison(pcap, [], counts, expected.Count, tsharkError ?? analyzeError);
