@@ -16,7 +16,7 @@ if [ "$kind" = test ] || [ "$kind" = bench ]; then
   packages+=(golang-go golang-github-masterminds-sprig-dev golang-k8s-sigs-yaml-dev golang-github-xeipuuv-gojsonschema-dev golang-github-gobwas-glob-dev nodejs python3)
 fi
 if [ "$kind" = bench ]; then
-  packages+=(tcptrace nfdump argus-client argus-server apache2-utils ethtool python3)
+  packages+=(tcptrace nfdump argus-client argus-server apache2-utils ethtool)
 fi
 missing=()
 for p in "${packages[@]}"; do
