@@ -40,7 +40,7 @@ public sealed partial class ConntrackCollector
 
     internal void WriteTransactions(Utf8JsonWriter json)
     {
-        _table.ExpireServices(System.Diagnostics.Stopwatch.GetTimestamp());
+        FoldAndExpireServices(Environment.TickCount64);
         var byService = _table.Services
             .GroupBy(s => _identity.ServiceName(s.Key.VirtualIp, s.Key.Port), StringComparer.Ordinal)
             .OrderBy(g => g.Key, StringComparer.Ordinal);

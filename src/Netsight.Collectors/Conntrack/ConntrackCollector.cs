@@ -48,12 +48,14 @@ public sealed partial class ConntrackCollector : ICollector, IHttpEndpoints
         // the identity file knows the virtual IP, ip:port otherwise (the predecessor's naming).
         _identity = options.Identity ?? Identity.FlowIdentity.Standalone(options.MaxSeries, options.SeriesTtl);
         _table = new ConntrackTable(new ServiceCidrs(options.ConntrackServiceCidrs), options.MaxFlows, options.MaxSeries, ServiceTtlTicks(_identity.Budget.TtlMillis));
+        _serviceSeries = new ServiceSeries(_identity);
         _sysctls = new ConntrackSysctls(options.ProcfsRoot, _log);
         _eventReader = new Thread(ReadEvents) { IsBackground = true, Name = "conntrack events" };
         _resyncer = new Thread(Resync) { IsBackground = true, Name = "conntrack resync" };
     }
 
     private readonly Identity.FlowIdentity _identity;
+    private readonly ServiceSeries _serviceSeries;
 
     public string Name => "conntrack";
 
