@@ -40,11 +40,11 @@ internal sealed partial class InterfaceCapture : IDisposable
     public string Name => _analyzer.Device;
     public bool Running => _thread.IsAlive;
 
-    /// <summary>Opens the interface; throws PcapException (or DeviceNotReadyException) when it cannot.</summary>
+    /// <summary>Opens the interface; throws <see cref="CaptureOpenException"/> with the reason when it cannot.</summary>
     public static InterfaceCapture Open(string name, AgentOptions options, PacketAnalyzer analyzer, ILogger log)
     {
         LibPcapLiveDevice device = LibPcapLiveDeviceList.New()[name]
-            ?? throw new InvalidOperationException($"no such interface {name}");
+            ?? throw new CaptureOpenException(CaptureOpenException.NoSuchDevice, $"no such interface {name}");
         var configuration = new DeviceConfiguration
         {
             Mode = DeviceModes.None, // host traffic only: a node agent sees its pods' veths, promiscuity adds nothing
@@ -55,15 +55,23 @@ internal sealed partial class InterfaceCapture : IDisposable
         };
         // SharpPcap reports a setting libpcap refused through this event, not an exception.
         configuration.ConfigurationFailed += (_, e) => LogConfigurationFailed(log, name, e.Property, e.Error.ToString());
-        device.Open(configuration);
+        try
+        {
+            device.Open(configuration);
+        }
+        catch (PcapException e)
+        {
+            throw new CaptureOpenException(CaptureOpenException.ReasonOf(e.Error), e.Message, e);
+        }
         try
         {
             if (options.Filter.Length > 0) device.Filter = options.Filter;
         }
-        catch
+        catch (Exception e) when (e is PcapException or InvalidOperationException)
         {
             device.Close();
-            throw;
+            // The filter compiled at start but not for this interface's link type (e.g. `ether` on a tun device).
+            throw new CaptureOpenException(CaptureOpenException.Filter, e.Message, e);
         }
         var capture = new InterfaceCapture(device, analyzer, log);
         capture._thread.Start();
