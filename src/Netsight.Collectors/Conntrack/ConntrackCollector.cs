@@ -13,7 +13,8 @@ namespace Netsight.Collectors.Conntrack;
 public sealed partial class ConntrackCollector : ICollector, IHttpEndpoints
 {
     private const int ReceiveBufferLength = 256 * 1024; // larger than any netlink dump datagram
-    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(500);
+    /// <summary>The event reader's receive timeout: how soon it notices a stop (a blocked recv cannot be woken otherwise).</summary>
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(10);
 
     private readonly AgentOptions _options;

@@ -13,7 +13,8 @@ namespace Netsight.Collectors.Packets;
 
 internal sealed partial class InterfaceCapture : IDisposable
 {
-    /// <summary>pcap_next_ex returns after this long without packets, so Stop is noticed promptly.</summary>
+    /// <summary>libpcap's read timeout (TPACKET_V3's block timeout: how long packets may wait in a partly
+    /// filled block). It does not end a wait on an idle interface; a stop wakes the thread with pcap_breakloop.</summary>
     private const int ReadTimeoutMs = 200;
     /// <summary>How often pcap_stats is read (on the capture thread: a pcap handle is not thread-safe).</summary>
     private const long StatsIntervalMs = 1000;
@@ -96,7 +97,7 @@ internal sealed partial class InterfaceCapture : IDisposable
                 }
                 else if (result < 0)
                 {
-                    if (!_stopping) LogCaptureEnded(Name, _device.LastError);
+                    if (!_stopping) LogCaptureEnded(Name, result == LibPcapBreakLoop.Break ? "interrupted" : _device.LastError);
                     break;
                 }
                 if (Environment.TickCount64 >= nextStats)
@@ -112,6 +113,7 @@ internal sealed partial class InterfaceCapture : IDisposable
             // libpcap failed, a bug) is one log line, and the watcher re-attaches when it can.
             if (!_stopping) LogCaptureEnded(Name, e.Message);
         }
+        if (_stopping) LogCaptureStopped(Name);
     }
 
     private void ReadStatistics()
@@ -144,11 +146,20 @@ internal sealed partial class InterfaceCapture : IDisposable
     public void Dispose()
     {
         _stopping = true;
-        // pcap_next_ex returns within the read timeout, but a loaded machine may not schedule the thread
-        // for a while. Never close the handle under a thread that may still be reading it (a use after
-        // free in libpcap, or ObjectDisposedException on its SafeHandle): if it does not stop in time,
-        // leave the handle to the process exit.
-        if (_thread.IsAlive && !_thread.Join(StopTimeout)) return;
+        // The thread may be blocked in pcap_next_ex on an idle interface: wake it (it returns PCAP_ERROR_BREAK).
+        if (_thread.IsAlive)
+        {
+            try { LibPcapBreakLoop.Wake(_device); }
+            catch (ObjectDisposedException) { /* the handle is already closed */ }
+        }
+        // A loaded machine may not schedule the thread at once. Never close the handle under a thread that
+        // may still be reading it (a use after free in libpcap, or ObjectDisposedException on its
+        // SafeHandle): if it does not stop in time, say so and leave the handle to the process exit.
+        if (_thread.IsAlive && !_thread.Join(StopTimeout))
+        {
+            LogStopTimedOut(Name, StopTimeout.TotalSeconds);
+            return;
+        }
         try { _device.Close(); } catch (Exception e) when (e is PcapException or ObjectDisposedException) { /* already gone with its interface */ }
     }
 
@@ -169,4 +180,10 @@ internal sealed partial class InterfaceCapture : IDisposable
 
     [LoggerMessage(EventId = 10, Level = LogLevel.Warning, Message = "capture on {Device} ended: {Reason}")]
     private partial void LogCaptureEnded(string device, string reason);
+
+    [LoggerMessage(EventId = 12, Level = LogLevel.Information, Message = "capture on {Device} stopped")]
+    private partial void LogCaptureStopped(string device);
+
+    [LoggerMessage(EventId = 13, Level = LogLevel.Warning, Message = "capture on {Device} did not stop within {Seconds} s; left to the process exit")]
+    private partial void LogStopTimedOut(string device, double seconds);
 }
