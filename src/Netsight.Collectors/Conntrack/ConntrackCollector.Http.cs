@@ -21,8 +21,10 @@ public sealed partial class ConntrackCollector
 
     public void MapEndpoints(IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGet("/transactions", (HttpContext context) => WriteJson(context, WriteTransactions));
-        endpoints.MapGet("/flows", (HttpContext context) => WriteJson(context, WriteFlows));
+        endpoints.MapGet("/transactions", (HttpContext context) => WriteJson(context, WriteTransactions))
+            .WithDescription("connections per Service and endpoint since the agent started (JSON)");
+        endpoints.MapGet("/flows", (HttpContext context) => WriteJson(context, WriteFlows))
+            .WithDescription("bytes of every tracked conntrack entry, per direction (JSON)");
     }
 
     private async Task WriteJson(HttpContext context, Action<Utf8JsonWriter> write)
