@@ -4,6 +4,10 @@
 // (one for the whole table, or one per key class: DNS keeps the qtype of a folded series), and expiry of
 // entries idle longer than a TTL (--series-ttl). Both are counted for the self-metrics. The packet
 // analyzer's peer pairs and DNS series live in it.
+// What is folded is counted once per key, not once per touch (a folded pair's every packet touches it):
+// folded keys are remembered (up to 4 × maxSeries of them, at least 1,024 and at most 1,048,576, about
+// 64 bytes each; forgotten like entries when idle for the TTL),
+// so netsight_peer_pairs_overflow_total says how many pairs did not get a series of their own.
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -25,6 +29,11 @@ public sealed class SeriesTable<TKey, TValue>
     private readonly Func<TKey, TValue>? _create;
     private readonly Func<TKey, TKey> _overflowOf;
     private int _overflowEntries;
+    // Keys folded into an overflow entry -> (last touch, when remembered): each is counted once while
+    // remembered; beyond FoldedMemory the longest remembered is forgotten first (_foldedOrder, oldest first).
+    private readonly Dictionary<TKey, (long Seen, long Seq)> _folded = new();
+    private readonly Queue<(TKey Key, long Seq)> _foldedOrder = new();
+    private long _foldedSeq;
 
     /// <param name="maxSeries">Distinct keys kept before new ones fold into <paramref name="overflowKey"/>; the overflow entry itself is not counted.</param>
     /// <param name="overflowKey">The key that stands for every series over the cap (e.g. all labels "other").</param>
@@ -50,8 +59,17 @@ public sealed class SeriesTable<TKey, TValue>
     /// <summary>Entries in the table, the overflow entry included.</summary>
     public int Count => _entries.Count;
 
-    /// <summary>Touches of a new key that were folded into the overflow key because the table was full (for a self-metric).</summary>
+    /// <summary>
+    /// Distinct keys folded into an overflow key because the table was full (for a self-metric). A folded key
+    /// is remembered until it is idle for the TTL given to <see cref="RemoveIdle"/>, and at most
+    /// <see cref="FoldedMemory"/> of them are (beyond, the longest remembered is forgotten): one that is forgotten
+    /// and comes back counts again.
+    /// </summary>
     public long OverflowCount { get; private set; }
+
+    /// <summary>Folded keys remembered at most: 4 × <see cref="MaxSeries"/> (a flood of new keys beyond it recounts only
+    /// the keys it pushed out that come back), within [1,024, 1,048,576].</summary>
+    public int FoldedMemory => (int)Math.Clamp(4L * MaxSeries, 1024, 1 << 20);
 
     /// <summary>Entries removed by <see cref="RemoveIdle"/> over the table's life (for a self-metric).</summary>
     public long ExpiredCount { get; private set; }
@@ -77,7 +95,7 @@ public sealed class SeriesTable<TKey, TValue>
         bool isOverflow = key.Equals(overflow);
         if (!isOverflow && _entries.Count - _overflowEntries >= MaxSeries)
         {
-            OverflowCount++;
+            RememberFolded(key, now);
             target = overflow;
             isOverflow = true;
         }
@@ -90,6 +108,25 @@ public sealed class SeriesTable<TKey, TValue>
         }
         if (now > entry.LastUpdated || !exists) entry.LastUpdated = now;
         return ref entry.Value;
+    }
+
+    /// <summary>Counts a folded key the first time it is seen (while remembered); refreshes its stamp otherwise.</summary>
+    private void RememberFolded(in TKey key, long now)
+    {
+        ref (long Seen, long Seq) known = ref CollectionsMarshal.GetValueRefOrNullRef(_folded, key);
+        if (!Unsafe.IsNullRef(ref known))
+        {
+            if (now > known.Seen) known.Seen = now;
+            return;
+        }
+        OverflowCount++;
+        // Bounded memory under a flood of new keys: forget the longest remembered (queue entries of keys
+        // already forgotten by RemoveIdle, or remembered again since, are skipped).
+        while (_folded.Count >= FoldedMemory && _foldedOrder.TryDequeue(out var oldest))
+            if (_folded.TryGetValue(oldest.Key, out var entry) && entry.Seq == oldest.Seq) _folded.Remove(oldest.Key);
+        long seq = ++_foldedSeq;
+        _folded[key] = (now, seq);
+        _foldedOrder.Enqueue((key, seq));
     }
 
     public bool TryGetValue(in TKey key, out TValue value)
@@ -113,6 +150,8 @@ public sealed class SeriesTable<TKey, TValue>
     public void Clear()
     {
         _entries.Clear();
+        _folded.Clear();
+        _foldedOrder.Clear();
         _overflowEntries = 0;
     }
 
@@ -135,6 +174,17 @@ public sealed class SeriesTable<TKey, TValue>
             }
         }
         ExpiredCount += removed;
+        if (_folded.Count > 0)
+        {
+            foreach (KeyValuePair<TKey, (long Seen, long Seq)> folded in _folded)
+                if (now - folded.Value.Seen > ttl) _folded.Remove(folded.Key);
+            // Keep only the order of keys still remembered (in place: the queue's buffer is reused).
+            for (int i = _foldedOrder.Count; i > 0; i--)
+            {
+                var e = _foldedOrder.Dequeue();
+                if (_folded.TryGetValue(e.Key, out var entry) && entry.Seq == e.Seq) _foldedOrder.Enqueue(e);
+            }
+        }
         return removed;
     }
 

@@ -1,5 +1,6 @@
-// The agent as a process: SIGTERM exits 0, a bad flag exits 2 with one stderr line, the HTTP endpoints
-// answer, content negotiation (OpenMetrics, gzip) works and promtool accepts a real scrape.
+// The agent as a process: SIGTERM stops every capture at once (the threads are woken, not waited for)
+// and says so, exits 0; a bad flag exits 2 with one stderr line, the HTTP endpoints answer, content
+// negotiation (OpenMetrics, gzip) works and promtool accepts a real scrape.
 using System.IO.Compression;
 using System.Net;
 using Netsight.IntegrationTests.Lab;
@@ -9,13 +10,25 @@ namespace Netsight.IntegrationTests;
 public sealed class AgentProcessTests
 {
     [Fact]
-    public void Sigterm_ExitsZero()
+    public void Sigterm_StopsEveryCaptureAtOnce_SaysSo_ExitsZero()
     {
         using var lab = NetnsLab.Create();
-        using var agent = AgentProcess.Start("-i", lab.Main.RootName);
+        string dev = lab.Main.RootName;
+        using var agent = AgentProcess.Start("-i", dev);
+        agent.WaitForStdout(l => l.Contains($"attached interface {dev}", StringComparison.Ordinal), TimeSpan.FromSeconds(10), $"attached interface {dev}");
         agent.Scrape();
         var rc = agent.Stop();
         Assert.True(rc == 0, $"exit code {rc} after SIGTERM\n{agent.Describe()}");
+        // The capture thread of an idle interface waits in poll() (libpcap's TPACKET_V3 read timeout does not
+        // end it): it must be woken (pcap_breakloop), not waited for until the 5 s join timeout, and the stop
+        // must read as a stop, not as a capture that ended on its own.
+        var failures = new List<string>();
+        if (agent.OutputLinesContaining($"capture on {dev} stopped").Count() != 1) failures.Add($"no line 'capture on {dev} stopped'");
+        foreach (string bad in new[] { "ended:", "did not stop" })
+            failures.AddRange(agent.OutputLinesContaining(bad).Select(l => "unexpected: " + l));
+        if (agent.OutputLinesContaining("stopping:").Count() != 1) failures.Add("no line 'stopping:'");
+        if (agent.OutputLinesContaining("stopped in").Count() != 1) failures.Add("no line 'stopped in'");
+        Assert.True(failures.Count == 0, string.Join('\n', failures) + "\n" + agent.Describe());
     }
 
     [Theory]

@@ -132,6 +132,28 @@ public sealed class SeriesBudgetTests
     }
 
     [Fact]
+    public void PeerPairsOverflow_CountsNewPairsFolded_NotTheirPackets()
+    {
+        // Two pairs fit the device's analysis table; three more pairs send 40 packets each (SYN, then SYN-ACK
+        // back and forth: two directions, so six pairs beyond the cap) and then keep sending.
+        var analyzer = new PacketAnalyzer("eth0", new AnalyzerOptions { MaxPeerSeries = 2 });
+        var peers = new PeerAggregator(Identity(null, null));
+        long t = 0;
+        analyzer.Process(LinkType.Raw, Tcp(V4("10.9.0.1"), V4("10.9.1.1")), 40, t += 1000);
+        analyzer.Process(LinkType.Raw, Tcp(V4("10.9.0.2"), V4("10.9.1.1")), 40, t += 1000);
+        for (int round = 0; round < 20; round++)
+            for (uint i = 3; i <= 5; i++)
+            {
+                analyzer.Process(LinkType.Raw, Tcp(V4("10.9.0.0") + i, V4("10.9.1.1"), sport: (ushort)(40000 + round)), 40, t += 1000);
+                analyzer.Process(LinkType.Raw, Tcp(V4("10.9.1.1"), V4("10.9.0.0") + i, flags: 0x12, sport: 80, dport: (ushort)(40000 + round)), 40, t += 1000);
+            }
+        string text = Scrape(analyzer, peers, 0);
+        Assert.Equal(["netsight_peer_pairs_overflow_total{device=\"eth0\"} 6"], TestUtil.Samples(text, "netsight_peer_pairs_overflow_total"));
+        // Their packets are counted, in the `other` pair.
+        Assert.Contains("netsight_ip_packet_size_bytes_count{device=\"eth0\",src_ip=\"other\",dst_ip=\"other\"} 120\n", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void HundredThousandRandomSources_KeepEveryFamilyWithinMaxSeries()
     {
         const int max = 500;

@@ -36,7 +36,9 @@ internal static class TestUtil
             write(w);
             w.Finish();
         }
-        return Encoding.UTF8.GetString(stream.ToArray());
+        string text = Encoding.UTF8.GetString(stream.ToArray());
+        Netsight.Tests.SeriesGuard.AssertUnique(text);
+        return text;
     }
 
     /// <summary>Sample lines (no comments) of one family, e.g. "netsight_tcp_resets_total".</summary>

@@ -12,7 +12,9 @@ internal static class Scrape
         using var writer = bufferSize is int size ? new MetricWriter(stream, format, size) : new MetricWriter(stream, format);
         body(writer);
         writer.Finish();
-        return Encoding.UTF8.GetString(stream.ToArray());
+        string text = Encoding.UTF8.GetString(stream.ToArray());
+        Netsight.Tests.SeriesGuard.AssertUnique(text);
+        return text;
     }
 
     public static Label[] Labels(params (string Name, string Value)[] pairs) =>

@@ -40,6 +40,47 @@ public class SeriesTableTests
     }
 
     [Fact]
+    public void A_folded_key_counts_once_however_often_it_is_touched_until_it_idles_out()
+    {
+        var table = new SeriesTable<Key, long>(maxSeries: 1, Other);
+        table.Touch(new Key(1, 1), 0)++;
+        for (int i = 0; i < 100; i++)
+        {
+            table.Touch(new Key(2, 2), i)++;
+            table.Touch(new Key(3, 3), i)++;
+        }
+        Assert.Equal(2, table.OverflowCount);
+        Assert.True(table.TryGetValue(Other, out long other));
+        Assert.Equal(200, other);
+        // Key(2,2) keeps coming, Key(3,3) goes quiet: past the TTL it is forgotten and counts again when back.
+        table.Touch(new Key(2, 2), 150)++;
+        table.Touch(new Key(1, 1), 150)++;
+        table.RemoveIdle(now: 160, ttl: 30);
+        table.Touch(new Key(2, 2), 161)++;
+        table.Touch(new Key(3, 3), 161)++;
+        Assert.Equal(3, table.OverflowCount);
+    }
+
+    [Fact]
+    public void Folded_keys_remembered_are_bounded_by_the_cap()
+    {
+        // A flood of distinct keys beyond the cap: each new key counts once, and the memory of folded keys stays
+        // bounded (one is forgotten per new one beyond 1,024): a key pushed out counts again if it comes back.
+        var table = new SeriesTable<Key, long>(maxSeries: 4, Other);
+        Assert.Equal(1024, table.FoldedMemory);
+        for (int i = 0; i < 10_000; i++) table.Touch(new Key(i, i), i)++;
+        Assert.Equal(10_000 - 4, table.OverflowCount);
+        Assert.Equal(5, table.Count);
+        table.Touch(new Key(9_999, 9_999), 10_000)++; // the most recent one is remembered: adds nothing
+        Assert.Equal(10_000 - 4, table.OverflowCount);
+        // The 1,024 most recent are remembered (they add nothing), the one before them was forgotten first.
+        for (int i = 10_000 - 1024; i < 10_000; i++) table.Touch(new Key(i, i), 20_000)++;
+        Assert.Equal(10_000 - 4, table.OverflowCount);
+        table.Touch(new Key(10_000 - 1025, 10_000 - 1025), 20_000)++;
+        Assert.Equal(10_000 - 3, table.OverflowCount);
+    }
+
+    [Fact]
     public void Expiry_frees_room_under_the_cap()
     {
         var table = new SeriesTable<Key, long>(maxSeries: 2, Other);

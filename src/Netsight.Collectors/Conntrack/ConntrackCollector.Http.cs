@@ -21,8 +21,10 @@ public sealed partial class ConntrackCollector
 
     public void MapEndpoints(IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGet("/transactions", (HttpContext context) => WriteJson(context, WriteTransactions));
-        endpoints.MapGet("/flows", (HttpContext context) => WriteJson(context, WriteFlows));
+        endpoints.MapGet("/transactions", (HttpContext context) => WriteJson(context, WriteTransactions))
+            .WithDescription("connections per Service and endpoint since the agent started (JSON)");
+        endpoints.MapGet("/flows", (HttpContext context) => WriteJson(context, WriteFlows))
+            .WithDescription("bytes of every tracked conntrack entry, per direction (JSON)");
     }
 
     private async Task WriteJson(HttpContext context, Action<Utf8JsonWriter> write)
@@ -40,7 +42,7 @@ public sealed partial class ConntrackCollector
 
     internal void WriteTransactions(Utf8JsonWriter json)
     {
-        _table.ExpireServices(System.Diagnostics.Stopwatch.GetTimestamp());
+        FoldAndExpireServices(Environment.TickCount64);
         var byService = _table.Services
             .GroupBy(s => _identity.ServiceName(s.Key.VirtualIp, s.Key.Port), StringComparer.Ordinal)
             .OrderBy(g => g.Key, StringComparer.Ordinal);

@@ -1,7 +1,7 @@
 // The conntrack families, written at scrape from the collector's table under its lock: entries by
 // protocol and state, the kernel's count and limit, events and overruns, the kernel's per-CPU statistics
-// as counters (one family per statistic the kernel reports), Service connections, bytes and durations,
-// and the self-metrics that say what was not seen (parse errors, untracked flows, sysctls left off).
+// as counters (one family per statistic the kernel reports), Service connections, bytes and durations
+// (folded into the series budget by ServiceSeries, so pairs with one name are one series), and the self-metrics that say what was not seen (parse errors, untracked flows, sysctls left off).
 using System.Diagnostics;
 using Netsight.Metrics;
 
@@ -13,11 +13,29 @@ public sealed partial class ConntrackCollector
     {
         lock (_lock)
         {
-            _table.ExpireServices(Stopwatch.GetTimestamp());
+            long now = Environment.TickCount64;
+            FoldAndExpireServices(now);
             WriteTableFamilies(writer);
-            WriteServiceFamilies(writer);
+            _serviceSeries.Write(writer, now);
             WriteSelfMetrics(writer);
         }
+    }
+
+    /// <summary>Folds every Service pair's gains into its series, then forgets idle pairs (which therefore lose nothing). Under _lock.</summary>
+    private void FoldAndExpireServices(long nowMillis)
+    {
+        // Bytes of live connections are added to those of finished ones, so a pair's total only grows.
+        var live = new Dictionary<ServiceStats, (ulong Original, ulong Reply)>();
+        foreach (var (_, flow) in _table.Flows) AddLive(flow);
+        foreach (FlowRecord flow in _table.SweptFlows) AddLive(flow);
+        void AddLive(in FlowRecord flow)
+        {
+            if (flow.Service is null) return;
+            var sum = live.GetValueOrDefault(flow.Service);
+            live[flow.Service] = (sum.Original + flow.OriginalBytes, sum.Reply + flow.ReplyBytes);
+        }
+        _serviceSeries.Fold(_table.Services, live, nowMillis);
+        _table.ExpireServices(Stopwatch.GetTimestamp());
     }
 
     private void WriteTableFamilies(MetricWriter w)
@@ -55,40 +73,6 @@ public sealed partial class ConntrackCollector
         }
     }
 
-    private void WriteServiceFamilies(MetricWriter w)
-    {
-        // Bytes of live connections are added to those of finished ones, so the counter only grows.
-        var live = new Dictionary<ServiceStats, (ulong Original, ulong Reply)>();
-        foreach (var (_, flow) in _table.Flows)
-        {
-            if (flow.Service is null) continue;
-            var sum = live.GetValueOrDefault(flow.Service);
-            live[flow.Service] = (sum.Original + flow.OriginalBytes, sum.Reply + flow.ReplyBytes);
-        }
-        var services = _table.Services
-            .Select(s => (Stats: s, Service: _identity.ServiceName(s.Key.VirtualIp, s.Key.Port), Endpoint: s.Key.Endpoint.ToString(),
-                Protocol: CtNetlink.ProtocolName(s.Key.Protocol)))
-            .OrderBy(s => s.Service, StringComparer.Ordinal).ThenBy(s => s.Endpoint, StringComparer.Ordinal).ThenBy(s => s.Protocol, StringComparer.Ordinal)
-            .ToList();
-
-        w.BeginFamily("netsight_conntrack_service_connections_total", "Connections to a Service virtual IP, by the endpoint DNAT chose.", MetricType.Counter);
-        foreach (var s in services)
-            w.Sample([new Label("service", s.Service), new Label("endpoint", s.Endpoint), new Label("protocol", s.Protocol)], s.Stats.Connections);
-
-        w.BeginFamily("netsight_conntrack_service_connection_duration_seconds", "Duration of finished Service connections, from the conntrack start and stop timestamps.", MetricType.Histogram, "seconds");
-        foreach (var s in services)
-            if (s.Stats.Durations.Count > 0)
-                w.Histogram([new Label("service", s.Service), new Label("endpoint", s.Endpoint), new Label("protocol", s.Protocol)], s.Stats.Durations);
-
-        w.BeginFamily("netsight_conntrack_service_bytes_total", "Bytes of Service connections: original is client to Service, reply is endpoint to client (needs nf_conntrack_acct).", MetricType.Counter);
-        foreach (var s in services)
-        {
-            var l = live.GetValueOrDefault(s.Stats);
-            w.Sample([new Label("service", s.Service), new Label("endpoint", s.Endpoint), new Label("direction", "original")], (long)(s.Stats.FinishedOriginalBytes + l.Original));
-            w.Sample([new Label("service", s.Service), new Label("endpoint", s.Endpoint), new Label("direction", "reply")], (long)(s.Stats.FinishedReplyBytes + l.Reply));
-        }
-    }
-
     private void WriteSelfMetrics(MetricWriter w)
     {
         w.BeginFamily("netsight_conntrack_parse_errors_total", "Conntrack messages or attributes that were skipped, by reason.", MetricType.Counter);
@@ -97,7 +81,7 @@ public sealed partial class ConntrackCollector
 
         w.BeginFamily("netsight_conntrack_flows", "Conntrack entries held in the collector's table (capped by --max-flows).", MetricType.Gauge);
         w.Sample([], _table.FlowCount);
-        w.BeginFamily("netsight_conntrack_flows_dropped_total", "Entries not followed: table_full (over --max-flows) or missed_destroy (gone at a resync dump without a DESTROY event).", MetricType.Counter);
+        w.BeginFamily("netsight_conntrack_flows_dropped_total", "Entries not followed: table_full (over --max-flows) or missed_destroy (gone at a resync dump, and no DESTROY event by the end of the next one).", MetricType.Counter);
         w.Sample([new Label("reason", "table_full")], _table.FlowsDropped);
         w.Sample([new Label("reason", "missed_destroy")], _table.FlowsSwept);
         w.BeginFamily("netsight_conntrack_services_dropped_total", "Service connections not counted because there were already --max-series Service/endpoint pairs.", MetricType.Counter);

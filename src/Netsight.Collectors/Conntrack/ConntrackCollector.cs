@@ -13,7 +13,8 @@ namespace Netsight.Collectors.Conntrack;
 public sealed partial class ConntrackCollector : ICollector, IHttpEndpoints
 {
     private const int ReceiveBufferLength = 256 * 1024; // larger than any netlink dump datagram
-    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(500);
+    /// <summary>The event reader's receive timeout: how soon it notices a stop (a blocked recv cannot be woken otherwise).</summary>
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(10);
 
     private readonly AgentOptions _options;
@@ -48,12 +49,14 @@ public sealed partial class ConntrackCollector : ICollector, IHttpEndpoints
         // the identity file knows the virtual IP, ip:port otherwise (the predecessor's naming).
         _identity = options.Identity ?? Identity.FlowIdentity.Standalone(options.MaxSeries, options.SeriesTtl);
         _table = new ConntrackTable(new ServiceCidrs(options.ConntrackServiceCidrs), options.MaxFlows, options.MaxSeries, ServiceTtlTicks(_identity.Budget.TtlMillis));
+        _serviceSeries = new ServiceSeries(_identity);
         _sysctls = new ConntrackSysctls(options.ProcfsRoot, _log);
         _eventReader = new Thread(ReadEvents) { IsBackground = true, Name = "conntrack events" };
         _resyncer = new Thread(Resync) { IsBackground = true, Name = "conntrack resync" };
     }
 
     private readonly Identity.FlowIdentity _identity;
+    private readonly ServiceSeries _serviceSeries;
 
     public string Name => "conntrack";
 

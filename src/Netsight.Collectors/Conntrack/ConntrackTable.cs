@@ -1,9 +1,13 @@
 // The collector's state, pure (no I/O, no clock: callers pass wall-clock seconds and a monotonic tick):
 // the flows the kernel tracks (keyed by conntrack id, capped), the event counters, and per Service and
 // endpoint the connections, bytes and durations. Events (NEW, DESTROY) and dump replies are applied in
-// order under the owner's lock. A dump is a mark-and-sweep: entries a complete dump did not contain had
-// their DESTROY lost and are removed; recent DESTROYs are remembered (tombstones) so a dump that was
-// already running cannot bring a destroyed entry back. A Service/endpoint pair with no live flow and no
+// order under the owner's lock. A dump is a mark-and-sweep: entries a complete dump did not contain are
+// gone from the kernel. Their DESTROY is usually still on its way (a dump itself kills the expired entries
+// it meets and sends their DESTROY events, while leaving them out of its reply), so a swept entry waits,
+// still live for its Service, until that event (its final counters and duration) or the end of the next
+// dump (then it had its DESTROY lost: finished with the last counters, counted as missed_destroy).
+// Finishing it at once counted its bytes twice when the event came. Recent DESTROYs are remembered
+// (tombstones) so a dump that was already running cannot bring a destroyed entry back. A Service/endpoint pair with no live flow and no
 // activity for the series TTL is forgotten (its endpoint pod is gone, its IP may be reused), so its
 // series and its /transactions entry disappear as DESIGN.md's series budget asks.
 using System.Runtime.InteropServices;
@@ -40,6 +44,8 @@ public sealed class ServiceStats(ServiceKey key, HistogramBuckets durationBucket
     public int LiveFlows;
     /// <summary>Monotonic tick of the last connection, DESTROY or sweep that touched the pair.</summary>
     public long LastActiveTick;
+    /// <summary>What the series already hold of this pair (ServiceSeries), created at its first fold.</summary>
+    internal ServiceSeries.Exported? Exported;
 }
 
 public readonly record struct ServiceKey(IpAddr VirtualIp, ushort Port, byte Protocol, IpAddr Endpoint);
@@ -52,6 +58,8 @@ public sealed class ConntrackTable
 
     private readonly Dictionary<CtKey, FlowRecord> _flows = [];
     private readonly Dictionary<CtKey, long> _tombstones = [];
+    /// <summary>Entries the last complete dump no longer contained, waiting for their DESTROY, with the dump's start tick.</summary>
+    private readonly Dictionary<CtKey, (FlowRecord Flow, long SweptTick)> _swept = [];
     private readonly Dictionary<ServiceKey, ServiceStats> _services = [];
     private readonly ServiceCidrs _serviceCidrs;
     private readonly int _maxFlows;
@@ -78,7 +86,7 @@ public sealed class ConntrackTable
     public long DestroyEvents { get; private set; }
     /// <summary>Flows not tracked because the table was full.</summary>
     public long FlowsDropped { get; private set; }
-    /// <summary>Flows removed by a dump that no longer contained them (their DESTROY was lost).</summary>
+    /// <summary>Flows gone at a dump whose DESTROY never came, by the end of the next dump (it was lost).</summary>
     public long FlowsSwept { get; private set; }
     /// <summary>Service/endpoint pairs not tracked because there were already too many.</summary>
     public long ServicesDropped { get; private set; }
@@ -89,6 +97,8 @@ public sealed class ConntrackTable
     public int FlowCount => _flows.Count;
     public IReadOnlyDictionary<CtKey, FlowRecord> Flows => _flows;
     public IReadOnlyCollection<ServiceStats> Services => _services.Values;
+    /// <summary>Flows gone from the kernel whose DESTROY has not come yet (still live for their Service's bytes).</summary>
+    public IEnumerable<FlowRecord> SweptFlows => _swept.Values.Select(s => s.Flow);
 
     /// <summary>Applies one event (NEW or DESTROY) received at <paramref name="nowSeconds"/> (wall clock) and <paramref name="tick"/>.</summary>
     public void ApplyEvent(in ConntrackEntry entry, long nowSeconds, long tick)
@@ -117,10 +127,21 @@ public sealed class ConntrackTable
         Upsert(entry, nowSeconds, tick, countIfUntracked: false);
     }
 
-    /// <summary>Ends a complete dump: removes what it did not contain, forgets tombstones it could not have contained.</summary>
+    /// <summary>
+    /// Ends a dump: entries swept at the previous dump whose DESTROY never came are finished (missed_destroy);
+    /// after a complete dump, what it did not contain is swept (waits for its DESTROY until the next one);
+    /// tombstones it could not have contained are forgotten.
+    /// </summary>
     public void EndDump(bool consistent = true)
     {
         Dumps++;
+        foreach (var (_, (flow, sweptTick)) in _swept)
+        {
+            Release(flow.Service, sweptTick);
+            Finish(flow.Service, flow.OriginalBytes, flow.ReplyBytes, double.NaN);
+            FlowsSwept++;
+        }
+        _swept.Clear();
         _scratch.Clear();
         // An interrupted dump (NLM_F_DUMP_INTR) may have skipped live entries: nothing is swept after it.
         if (consistent)
@@ -129,9 +150,7 @@ public sealed class ConntrackTable
         foreach (CtKey id in _scratch)
         {
             _flows.Remove(id, out FlowRecord flow);
-            Release(flow.Service, _dumpStartTick);
-            Finish(flow.Service, flow.OriginalBytes, flow.ReplyBytes, double.NaN);
-            FlowsSwept++;
+            _swept[id] = (flow, _dumpStartTick);
         }
         _scratch.Clear();
         foreach (var (id, tick) in _tombstones)
@@ -143,6 +162,12 @@ public sealed class ConntrackTable
     {
         if ((entry.Fields & CtFields.Id) == 0) return;
         ref FlowRecord flow = ref CollectionsMarshal.GetValueRefOrNullRef(_flows, CtKey.Of(entry));
+        // A swept entry that shows up again was not gone after all: it is tracked again, not a new connection.
+        if (System.Runtime.CompilerServices.Unsafe.IsNullRef(ref flow) && _swept.Count > 0 && _swept.Remove(CtKey.Of(entry), out var back))
+        {
+            _flows[CtKey.Of(entry)] = back.Flow;
+            flow = ref CollectionsMarshal.GetValueRefOrNullRef(_flows, CtKey.Of(entry));
+        }
         if (System.Runtime.CompilerServices.Unsafe.IsNullRef(ref flow))
         {
             ServiceStats? service = ServiceOf(entry);
@@ -184,6 +209,11 @@ public sealed class ConntrackTable
         if ((entry.Fields & CtFields.Id) == 0) return;
         _tombstones[CtKey.Of(entry)] = tick;
         bool tracked = _flows.Remove(CtKey.Of(entry), out FlowRecord flow);
+        if (!tracked && _swept.Remove(CtKey.Of(entry), out var swept))
+        {
+            tracked = true;
+            flow = swept.Flow;
+        }
         ServiceStats? service = tracked ? flow.Service : FindService(entry);
         if (service is null) return;
         if (tracked) Release(service, tick);

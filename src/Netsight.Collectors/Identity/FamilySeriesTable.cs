@@ -46,6 +46,20 @@ public sealed class FamilySeriesTable
         s.Touched = now;
     }
 
+    /// <summary>
+    /// Makes sure a counter series exists (at 0 when new, folding into overflow like any new label set) and
+    /// marks it live at <paramref name="now"/>: for series that must live as long as their source does (a
+    /// conntrack Service pair), not only while new data arrives.
+    /// </summary>
+    public void EnsureCounter(in SeriesKey key, Label[] labels, in SeriesKey overflowKey, Label[] overflowLabels, long now) =>
+        Get(key, labels, overflowKey, overflowLabels, buckets: 0).Touched = now;
+
+    /// <summary>Marks an existing series live at <paramref name="now"/> without new data; does nothing when it does not exist.</summary>
+    public void KeepAlive(in SeriesKey key, long now)
+    {
+        if (_series.TryGetValue(key, out Series? s)) s.Touched = now;
+    }
+
     /// <summary>Adds per-bucket (not cumulative) deltas, a sum and a count to a histogram series.</summary>
     public void AddHistogram(in SeriesKey key, Label[] labels, in SeriesKey overflowKey, Label[] overflowLabels,
         ReadOnlySpan<long> bucketDeltas, double sumDelta, long countDelta, long now)

@@ -13,7 +13,8 @@ namespace Netsight.Collectors.Packets;
 
 internal sealed partial class InterfaceCapture : IDisposable
 {
-    /// <summary>pcap_next_ex returns after this long without packets, so Stop is noticed promptly.</summary>
+    /// <summary>libpcap's read timeout (TPACKET_V3's block timeout: how long packets may wait in a partly
+    /// filled block). It does not end a wait on an idle interface; a stop wakes the thread with pcap_breakloop.</summary>
     private const int ReadTimeoutMs = 200;
     /// <summary>How often pcap_stats is read (on the capture thread: a pcap handle is not thread-safe).</summary>
     private const long StatsIntervalMs = 1000;
@@ -40,11 +41,11 @@ internal sealed partial class InterfaceCapture : IDisposable
     public string Name => _analyzer.Device;
     public bool Running => _thread.IsAlive;
 
-    /// <summary>Opens the interface; throws PcapException (or DeviceNotReadyException) when it cannot.</summary>
+    /// <summary>Opens the interface; throws <see cref="CaptureOpenException"/> with the reason when it cannot.</summary>
     public static InterfaceCapture Open(string name, AgentOptions options, PacketAnalyzer analyzer, ILogger log)
     {
         LibPcapLiveDevice device = LibPcapLiveDeviceList.New()[name]
-            ?? throw new InvalidOperationException($"no such interface {name}");
+            ?? throw new CaptureOpenException(CaptureOpenException.NoSuchDevice, $"no such interface {name}");
         var configuration = new DeviceConfiguration
         {
             Mode = DeviceModes.None, // host traffic only: a node agent sees its pods' veths, promiscuity adds nothing
@@ -55,7 +56,14 @@ internal sealed partial class InterfaceCapture : IDisposable
         };
         // SharpPcap reports a setting libpcap refused through this event, not an exception.
         configuration.ConfigurationFailed += (_, e) => LogConfigurationFailed(log, name, e.Property, e.Error.ToString());
-        device.Open(configuration);
+        try
+        {
+            device.Open(configuration);
+        }
+        catch (PcapException e)
+        {
+            throw new CaptureOpenException(CaptureOpenException.ReasonOf(e.Error), e.Message, e);
+        }
         try
         {
             // Always a filter, the empty one too: libpcap compiles it to "accept, snaplen bytes", and that BPF
@@ -64,10 +72,11 @@ internal sealed partial class InterfaceCapture : IDisposable
             // holds a few hundred of them: an iperf3 run on a veth lost a third of its packets to ring drops.
             device.Filter = options.Filter;
         }
-        catch
+        catch (Exception e) when (e is PcapException or InvalidOperationException)
         {
             device.Close();
-            throw;
+            // The filter compiled at start but not for this interface's link type (e.g. `ether` on a tun device).
+            throw new CaptureOpenException(CaptureOpenException.Filter, e.Message, e);
         }
         var capture = new InterfaceCapture(device, analyzer, log);
         capture._thread.Start();
@@ -92,7 +101,7 @@ internal sealed partial class InterfaceCapture : IDisposable
                 }
                 else if (result < 0)
                 {
-                    if (!_stopping) LogCaptureEnded(Name, _device.LastError);
+                    if (!_stopping) LogCaptureEnded(Name, result == LibPcapBreakLoop.Break ? "interrupted" : _device.LastError);
                     break;
                 }
                 if (Environment.TickCount64 >= nextStats)
@@ -108,6 +117,7 @@ internal sealed partial class InterfaceCapture : IDisposable
             // libpcap failed, a bug) is one log line, and the watcher re-attaches when it can.
             if (!_stopping) LogCaptureEnded(Name, e.Message);
         }
+        if (_stopping) LogCaptureStopped(Name);
     }
 
     private void ReadStatistics()
@@ -140,11 +150,20 @@ internal sealed partial class InterfaceCapture : IDisposable
     public void Dispose()
     {
         _stopping = true;
-        // pcap_next_ex returns within the read timeout, but a loaded machine may not schedule the thread
-        // for a while. Never close the handle under a thread that may still be reading it (a use after
-        // free in libpcap, or ObjectDisposedException on its SafeHandle): if it does not stop in time,
-        // leave the handle to the process exit.
-        if (_thread.IsAlive && !_thread.Join(StopTimeout)) return;
+        // The thread may be blocked in pcap_next_ex on an idle interface: wake it (it returns PCAP_ERROR_BREAK).
+        if (_thread.IsAlive)
+        {
+            try { LibPcapBreakLoop.Wake(_device); }
+            catch (ObjectDisposedException) { /* the handle is already closed */ }
+        }
+        // A loaded machine may not schedule the thread at once. Never close the handle under a thread that
+        // may still be reading it (a use after free in libpcap, or ObjectDisposedException on its
+        // SafeHandle): if it does not stop in time, say so and leave the handle to the process exit.
+        if (_thread.IsAlive && !_thread.Join(StopTimeout))
+        {
+            LogStopTimedOut(Name, StopTimeout.TotalSeconds);
+            return;
+        }
         try { _device.Close(); } catch (Exception e) when (e is PcapException or ObjectDisposedException) { /* already gone with its interface */ }
     }
 
@@ -165,4 +184,10 @@ internal sealed partial class InterfaceCapture : IDisposable
 
     [LoggerMessage(EventId = 10, Level = LogLevel.Warning, Message = "capture on {Device} ended: {Reason}")]
     private partial void LogCaptureEnded(string device, string reason);
+
+    [LoggerMessage(EventId = 12, Level = LogLevel.Information, Message = "capture on {Device} stopped")]
+    private partial void LogCaptureStopped(string device);
+
+    [LoggerMessage(EventId = 13, Level = LogLevel.Warning, Message = "capture on {Device} did not stop within {Seconds} s; left to the process exit")]
+    private partial void LogStopTimedOut(string device, double seconds);
 }

@@ -1,8 +1,12 @@
 // The `packets` collector: keeps one libpcap capture per matching interface, attaching interfaces as
 // they appear (pods' veths come and go) and detaching removed ones, and exports the analysis of each
 // device. A watcher thread rescans the interface list and expires idle state; capture threads only
-// analyze packets; scrapes read the analyzers under their locks.
+// analyze packets; scrapes read the analyzers under their locks. Without the right to capture at all
+// (no CAP_NET_RAW) it is unavailable (up 0, one line); an interface it cannot open is logged once and
+// counted (netsight_capture_interfaces{state="failed"}, netsight_capture_open_failures_total{reason}),
+// so a collector that runs with fewer interfaces than it was asked for says so.
 using Microsoft.Extensions.Logging;
+using Netsight.Collectors.Linux;
 using Netsight.Metrics;
 using Netsight.Packets.Analysis;
 using SharpPcap;
@@ -21,7 +25,9 @@ public sealed partial class PacketsCollector : ICollector
     private readonly Lock _lock = new();
     private readonly Thread _watcher;
     private readonly CancellationTokenSource _stop = new();
-    private readonly HashSet<string> _failed = new(StringComparer.Ordinal);
+    // Interfaces that match but could not be opened -> reason; retried when they come back (not_up: at every rescan).
+    private readonly Dictionary<string, string> _failed = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _openFailures = new(StringComparer.Ordinal);
     private readonly PeerAggregator _peers;
 
     public PacketsCollector(AgentOptions options, ILoggerFactory logs)
@@ -45,6 +51,7 @@ public sealed partial class PacketsCollector : ICollector
         {
             throw new CollectorUnavailableException("libpcap could not be loaded (install libpcap0.8): " + e.Message, e);
         }
+        if (PacketSocketAccess.Denied() is string denied) throw new CollectorUnavailableException(denied);
         Rescan();
         _watcher.Start();
     }
@@ -97,16 +104,20 @@ public sealed partial class PacketsCollector : ICollector
                 if (_analyzers.TryGetValue(name, out var entry)) _analyzers[name] = (entry.Analyzer, Environment.TickCount64);
                 LogDetached(name);
             }
-            _failed.IntersectWith(wanted); // an interface that left may be retried when it returns
+            foreach (string gone in _failed.Keys.Where(n => !wanted.Contains(n)).ToList())
+                _failed.Remove(gone); // an interface that left may be retried when it returns
             foreach (string name in wanted)
             {
-                if (_captures.ContainsKey(name) || _failed.Contains(name)) continue;
-                Attach(name);
+                if (_captures.ContainsKey(name)) continue;
+                // A down interface is tried again at every rescan (a pod's veth is set up just after it is created).
+                if (_failed.TryGetValue(name, out string? reason) && reason != CaptureOpenException.NotUp) continue;
+                Attach(name, retry: reason is not null);
             }
         }
     }
 
-    private void Attach(string name)
+    /// <param name="retry">A down interface tried again: its failure was logged and counted already.</param>
+    private void Attach(string name, bool retry)
     {
         if (!_analyzers.TryGetValue(name, out var entry))
             entry = (new PacketAnalyzer(name, _options.ToAnalyzerOptions()), 0);
@@ -114,12 +125,17 @@ public sealed partial class PacketsCollector : ICollector
         {
             _captures[name] = InterfaceCapture.Open(name, _options, entry.Analyzer, _log);
             _analyzers[name] = (entry.Analyzer, 0);
+            _failed.Remove(name);
             LogAttached(name, _options.Filter);
         }
-        catch (Exception e) when (e is PcapException or DeviceNotReadyException or InvalidOperationException)
+        catch (CaptureOpenException e)
         {
-            _failed.Add(name); // logged once; retried only after the interface disappears and comes back
-            LogAttachFailed(name, e.Message);
+            bool again = retry && _failed.GetValueOrDefault(name) == e.Reason;
+            _failed[name] = e.Reason;
+            if (again) return;
+            // Logged and counted once; retried after the interface disappears and comes back (a down one: at every rescan).
+            _openFailures[e.Reason] = _openFailures.GetValueOrDefault(e.Reason) + 1;
+            LogAttachFailed(name, e.Reason, e.Message);
         }
     }
 
@@ -144,8 +160,23 @@ public sealed partial class PacketsCollector : ICollector
     public void WriteMetrics(MetricWriter writer)
     {
         List<PacketAnalyzer> analyzers;
-        lock (_lock) analyzers = _analyzers.Values.Select(v => v.Analyzer).OrderBy(a => a.Device, StringComparer.Ordinal).ToList();
+        int capturing, failed;
+        long[] failures;
+        lock (_lock)
+        {
+            analyzers = _analyzers.Values.Select(v => v.Analyzer).OrderBy(a => a.Device, StringComparer.Ordinal).ToList();
+            capturing = _captures.Count;
+            failed = _failed.Count;
+            failures = [.. CaptureOpenException.Reasons.Select(r => _openFailures.GetValueOrDefault(r))];
+        }
         PacketFamilies.Write(writer, analyzers, live: true, _peers, Environment.TickCount64);
+
+        writer.BeginFamily("netsight_capture_interfaces", "Interfaces matching --interface, by state: capturing, or failed (could not be opened; see netsight_capture_open_failures_total and the log).", MetricType.Gauge);
+        writer.Sample([new Label("state", "capturing")], capturing);
+        writer.Sample([new Label("state", "failed")], failed);
+        writer.BeginFamily("netsight_capture_open_failures_total", "Interfaces that matched --interface but could not be opened, by reason: permission, not_up (retried at every rescan), no_such_device, filter (--filter does not apply to its link type), other.", MetricType.Counter);
+        for (int i = 0; i < failures.Length; i++)
+            writer.Sample([new Label("reason", CaptureOpenException.Reasons[i])], failures[i]);
     }
 
     public void Dispose()
@@ -168,6 +199,6 @@ public sealed partial class PacketsCollector : ICollector
     [LoggerMessage(EventId = 23, Level = LogLevel.Warning, Message = "interface rescan failed: {Reason}")]
     private partial void LogRescanFailed(string reason);
 
-    [LoggerMessage(EventId = 22, Level = LogLevel.Warning, Message = "cannot capture interface {Device}: {Reason}")]
-    private partial void LogAttachFailed(string device, string reason);
+    [LoggerMessage(EventId = 22, Level = LogLevel.Warning, Message = "cannot capture interface {Device} ({Reason}): {Message}")]
+    private partial void LogAttachFailed(string device, string reason, string message);
 }

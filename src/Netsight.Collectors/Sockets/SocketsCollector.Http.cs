@@ -39,7 +39,7 @@ public sealed partial class SocketsCollector
             context.Response.ContentLength = body.Length;
             body.Position = 0;
             await body.CopyToAsync(context.Response.Body);
-        });
+        }).WithDescription("connections with pid and network namespace (JSON; ?client_id= for per-client deltas)");
     }
 
     /// <summary>The pod of an owner from the Kubernetes source, memoised per request; null standalone or unknown.</summary>

@@ -1,6 +1,8 @@
 // Hosts the agent: the collectors and one ASP.NET Core (Kestrel) server on every --listen address,
-// serving /metrics, /, /healthz and /readyz. Runs until SIGTERM or Ctrl-C, then stops the collectors'
-// threads and exits 0.
+// serving /metrics, /, /healthz and /readyz. Runs until SIGTERM or Ctrl-C, then stops the server and the
+// collectors' threads, says so (one line when the stop begins, one when it is done, with its duration)
+// and exits 0.
+using System.Diagnostics;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -16,7 +18,7 @@ using Netsight.Kubernetes;
 
 namespace Netsight.Hosting;
 
-public static class AgentHost
+public static partial class AgentHost
 {
     public static int Run(AgentOptions options)
     {
@@ -61,6 +63,7 @@ public static class AgentHost
         }
 
         ILoggerFactory logs = app.Services.GetRequiredService<ILoggerFactory>();
+        ILogger log = logs.CreateLogger("netsight.agent");
         FlowIdentity identity;
         KubernetesSource? kubernetes;
         try
@@ -72,9 +75,26 @@ public static class AgentHost
             Console.Error.WriteLine($"netsight: {e.Message}");
             return 1;
         }
-        using KubernetesSource? stopKubernetes = kubernetes;
         kubernetes?.Start();
-        using var collectors = new CollectorHost(options with { Identity = identity, Pods = kubernetes, ServiceDirectory = kubernetes?.Services }, logs);
+        var collectors = new CollectorHost(options with { Identity = identity, Pods = kubernetes, ServiceDirectory = kubernetes?.Services }, logs);
+        long stopping;
+        try
+        {
+            if (!Serve(app, options, collectors, log, out stopping)) return 1;
+        }
+        finally
+        {
+            collectors.Dispose();
+            kubernetes?.Dispose();
+        }
+        LogStopped(log, Stopwatch.GetElapsedTime(stopping).TotalSeconds);
+        return 0;
+    }
+
+    /// <summary>Serves until SIGTERM or Ctrl-C, then stops the server; false when it could not listen.</summary>
+    private static bool Serve(WebApplication app, AgentOptions options, CollectorHost collectors, ILogger log, out long stopping)
+    {
+        stopping = Stopwatch.GetTimestamp();
         Endpoints.Map(app, collectors);
         try
         {
@@ -84,7 +104,7 @@ public static class AgentHost
         {
             string where = string.Join(", ", options.SocketsUnixSocket is { Length: > 0 } unix ? [.. options.Listen, unix] : options.Listen);
             Console.Error.WriteLine($"netsight: cannot listen on {where}: {e.Message}");
-            return 1;
+            return false;
         }
 
         if (options.SocketsUnixSocket is { Length: > 0 } socketPath && !OperatingSystem.IsWindows())
@@ -99,7 +119,21 @@ public static class AgentHost
             Console.WriteLine($"netsight: listening on {address} (metrics at {address}/metrics)");
         }
 
+        long stoppingAt = 0;
+        app.Lifetime.ApplicationStopping.Register(() =>
+        {
+            stoppingAt = Stopwatch.GetTimestamp();
+            LogStopping(log);
+        });
         app.WaitForShutdownAsync().GetAwaiter().GetResult();
-        return 0;
+        ((IAsyncDisposable)app).DisposeAsync().AsTask().GetAwaiter().GetResult();
+        stopping = stoppingAt;
+        return true;
     }
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "stopping: closing the listeners and the collectors")]
+    private static partial void LogStopping(ILogger logger);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "stopped in {Seconds:F2} s")]
+    private static partial void LogStopped(ILogger logger, double seconds);
 }

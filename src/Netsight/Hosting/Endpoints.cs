@@ -1,8 +1,16 @@
 // The HTTP endpoints of the agent. /metrics negotiates text 0.0.4 or OpenMetrics from Accept and gzips
-// when asked; the body is written by the collectors from their own tables at scrape time.
+// when asked; the body is written by the collectors from their own tables at scrape time. The landing
+// page lists every GET endpoint the application serves, read from its routing table with each one's
+// description, so it names the running collectors' own endpoints (/transactions, /flows, /connections)
+// and can never miss one that is mapped.
 using System.IO.Compression;
+using System.Net;
+using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Metadata;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Netsight.Collectors;
 using Netsight.Metrics;
 
@@ -10,23 +18,34 @@ namespace Netsight.Hosting;
 
 public static class Endpoints
 {
-    private const string LandingPage = """
-        <!doctype html><html><head><title>Netsight</title></head><body>
-        <h1>Netsight agent</h1>
-        <ul>
-        <li><a href="/metrics">/metrics</a>: Prometheus metrics (text 0.0.4 or OpenMetrics)</li>
-        <li><a href="/healthz">/healthz</a>: liveness</li>
-        <li><a href="/readyz">/readyz</a>: readiness</li>
-        </ul></body></html>
-        """;
-
     public static void Map(WebApplication app, CollectorHost collectors)
     {
-        app.MapGet("/", () => Results.Content(LandingPage, "text/html; charset=utf-8"));
-        app.MapGet("/healthz", () => Results.Text("ok\n"));
-        app.MapGet("/readyz", () => Results.Text("ok\n"));
-        app.MapGet("/metrics", (HttpContext context) => WriteMetrics(context, collectors));
+        app.MapGet("/", (HttpContext context) => Results.Content(LandingPage(context.RequestServices.GetRequiredService<EndpointDataSource>()), "text/html; charset=utf-8"))
+            .WithDescription("this page");
+        app.MapGet("/healthz", () => Results.Text("ok\n")).WithDescription("liveness");
+        app.MapGet("/readyz", () => Results.Text("ok\n")).WithDescription("readiness");
+        app.MapGet("/metrics", (HttpContext context) => WriteMetrics(context, collectors))
+            .WithDescription("Prometheus metrics (text 0.0.4, or OpenMetrics 1.0 by Accept; gzip by Accept-Encoding)");
         foreach (IHttpEndpoints endpoints in collectors.HttpEndpoints) endpoints.MapEndpoints(app);
+    }
+
+    /// <summary>Every GET route of the application with its description, in path order.</summary>
+    internal static string LandingPage(EndpointDataSource routes)
+    {
+        var page = new StringBuilder("<!doctype html><html><head><title>Netsight</title></head><body>\n<h1>Netsight agent</h1>\n<ul>\n");
+        var listed = routes.Endpoints.OfType<RouteEndpoint>()
+            .Where(e => e.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods.Contains("GET") ?? false)
+            .Select(e => (Path: "/" + (e.RoutePattern.RawText ?? "").TrimStart('/'), Description: e.Metadata.GetMetadata<IEndpointDescriptionMetadata>()?.Description ?? ""))
+            .DistinctBy(e => e.Path)
+            .OrderBy(e => e.Path, StringComparer.Ordinal);
+        foreach (var (path, description) in listed)
+        {
+            string p = WebUtility.HtmlEncode(path);
+            page.Append("<li><a href=\"").Append(p).Append("\">").Append(p).Append("</a>");
+            if (description.Length > 0) page.Append(": ").Append(WebUtility.HtmlEncode(description));
+            page.Append("</li>\n");
+        }
+        return page.Append("</ul></body></html>\n").ToString();
     }
 
     private static async Task WriteMetrics(HttpContext context, CollectorHost collectors)

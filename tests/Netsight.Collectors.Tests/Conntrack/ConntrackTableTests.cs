@@ -63,7 +63,55 @@ public sealed class ConntrackTableTests
         table.ApplyEvent(Synthetic(3, CtEventType.New), 3, 32); // arrived during the dump: kept
         table.EndDump();
         Assert.Equal([1u, 3u], table.Flows.Keys.Select(k => k.Id).Order());
+        // Flow 2 waits for its DESTROY until the next dump ends; none came: it was lost.
+        Assert.Equal(0, table.FlowsSwept);
+        table.BeginDump(40);
+        table.ApplyDumpEntry(Synthetic(1, CtEventType.Update), 4, 41);
+        table.ApplyDumpEntry(Synthetic(3, CtEventType.Update), 4, 41);
+        table.EndDump();
         Assert.Equal(1, table.FlowsSwept);
+        Assert.Empty(table.SweptFlows);
+    }
+
+    [Fact]
+    public void DestroyAfterTheDumpThatSweptTheEntry_FinishesItOnce_WithItsDuration()
+    {
+        // A dump kills the expired entries it meets and leaves them out of its reply, so their DESTROY
+        // events often come after the dump's end: the bytes must be counted once, the duration observed.
+        var table = NewTable(100, "10.96.0.0/12");
+        ConntrackEntry live = Synthetic(1, CtEventType.New, "10.96.0.1", "10.0.0.9");
+        table.ApplyEvent(live, 1, 10);
+        live.Type = CtEventType.Update;
+        live.Fields |= CtFields.CountersOriginal | CtFields.CountersReply;
+        live.OriginalBytes = 100;
+        live.ReplyBytes = 1000;
+        table.BeginDump(20);
+        table.ApplyDumpEntry(live, 2, 21);
+        table.EndDump();
+        table.BeginDump(30);
+        table.EndDump(); // the entry expired: not in this dump
+        Assert.Equal(0, table.FlowCount);
+        Assert.Single(table.SweptFlows);
+
+        ConntrackEntry destroy = live;
+        destroy.Type = CtEventType.Destroy;
+        destroy.Fields |= CtFields.Start | CtFields.Stop;
+        destroy.OriginalBytes = 120;
+        destroy.ReplyBytes = 1200;
+        destroy.StartNs = 1_000_000_000;
+        destroy.StopNs = 3_000_000_000;
+        table.ApplyEvent(destroy, 3, 31);
+        table.BeginDump(40);
+        table.EndDump();
+
+        ServiceStats service = Assert.Single(table.Services);
+        Assert.Equal(120UL, service.FinishedOriginalBytes);
+        Assert.Equal(1200UL, service.FinishedReplyBytes);
+        Assert.Equal(1, service.Durations.Count);
+        Assert.Equal(2.0, service.Durations.Sum, 9);
+        Assert.Equal(0, service.LiveFlows);
+        Assert.Equal(0, table.FlowsSwept);
+        Assert.Empty(table.SweptFlows);
     }
 
     [Fact]
@@ -148,8 +196,12 @@ public sealed class ConntrackTableTests
         var table = new ConntrackTable(new ServiceCidrs(["10.96.0.0/12"]), 100, 100, serviceTtlTicks: 100);
         table.ApplyEvent(Synthetic(1, CtEventType.New, "10.96.0.1", "10.0.0.9"), 1, 10);
         table.BeginDump(500);
-        table.EndDump(); // the flow's DESTROY was lost: swept at tick 500
+        table.EndDump(); // gone from the kernel: swept at tick 500, waits for its DESTROY
         Assert.Equal(0, table.FlowCount);
+        Assert.Equal(0, table.ExpireServices(10_000)); // still live while it waits
+        table.BeginDump(550);
+        table.EndDump(); // no DESTROY by the next dump: it was lost, finished as of the sweep
+        Assert.Equal(1, table.FlowsSwept);
         Assert.Equal(0, table.ExpireServices(600));
         Assert.Equal(1, table.ExpireServices(601));
         Assert.Empty(table.Services);

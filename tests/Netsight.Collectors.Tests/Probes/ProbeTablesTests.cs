@@ -16,7 +16,9 @@ public sealed class ProbeTablesTests
         var w = new MetricWriter(ms, ExpositionFormat.PrometheusText);
         t.Write(w);
         w.Finish();
-        return System.Text.Encoding.UTF8.GetString(ms.ToArray());
+        string text = System.Text.Encoding.UTF8.GetString(ms.ToArray());
+        Netsight.Tests.SeriesGuard.AssertUnique(text);
+        return text;
     }
 
     private static PeerTarget Peer(int i) => new($"10.0.0.{i}:9090", $"node-{i}", $"10.0.0.{i}", 9090, IPAddress.Parse($"10.0.0.{i}"));

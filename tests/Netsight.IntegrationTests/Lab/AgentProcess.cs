@@ -125,6 +125,8 @@ public sealed partial class AgentProcess : IDisposable
         var body = await resp.Content.ReadAsStringAsync().ConfigureAwait(false);
         if (resp.StatusCode != HttpStatusCode.OK)
             Assert.Fail($"/metrics returned {(int)resp.StatusCode}: {body}\n{Describe()}");
+        // Every scrape of a lab agent, parsed or not, is checked for repeated series.
+        Netsight.Tests.SeriesGuard.AssertUnique(body);
         return body;
     }
 

@@ -51,8 +51,10 @@ public sealed class Exposition
     public string Dump(string namePrefix) =>
         string.Join('\n', Samples.Where(s => s.Name.StartsWith(namePrefix, StringComparison.Ordinal)));
 
+    /// <summary>Parses a scrape; fails the test when it repeats a series or a family (SeriesGuard), as Prometheus would drop them.</summary>
     public static Exposition Parse(string text)
     {
+        Netsight.Tests.SeriesGuard.AssertUnique(text);
         var samples = new List<Sample>();
         var types = new Dictionary<string, string>();
         var help = new Dictionary<string, string>();
