@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Netsight needs: `runtime` for the agent (libpcap), `test` for the test
-# suite and benchmarks (the lab's servers, PostgreSQL for the hub, tshark and promtool as oracles, gopacket's captures).
+# suite and benchmarks (the lab's servers, PostgreSQL for the hub, chromium for the service map, tshark and promtool as oracles, gopacket's captures).
 # Idempotent: skips apt entirely when everything is already installed.
 set -euo pipefail
 kind=${1:-runtime}
 packages=(libpcap0.8 iproute2)
 if [ "$kind" = test ] || [ "$kind" = bench ]; then
   packages+=(tshark tcpdump nftables nginx-light iperf3 curl procps prometheus golang-github-google-gopacket-dev dnsmasq-base conntrack util-linux e2fsprogs
-    postgresql)
+    postgresql chromium chromium-driver)
 fi
 if [ "$kind" = bench ]; then
   packages+=(tcptrace nfdump argus-client argus-server apache2-utils ethtool python3)

@@ -52,15 +52,21 @@ public sealed partial class HubProcess : IDisposable
     }
 
     /// <summary>Pushes one batch: a web -> api connection with metadata; returns the status.</summary>
-    public HttpStatusCode PushSample(string node, long seq)
+    public HttpStatusCode PushSample(string node, long seq) =>
+        Push(node, seq, "10.0.0.1", "10.0.1.1", 8080, "shop", "web", "shop", "api", 150, 0);
+
+    /// <summary>Pushes one batch of one outgoing connection (client on this node) and the node's metadata; returns the status.</summary>
+    public HttpStatusCode Push(string node, long seq, string clientIp, string serverIp, int port, string clientNs, string client,
+        string serverNs, string server, long bytes, long retransmits)
     {
         long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        long sent = bytes * 2 / 3, received = bytes - sent;
         string json = $$$"""
             {"version":1,"node":"{{{node}}}","instance":"test","seq":{{{seq}}},"sent_at_ms":{{{now}}},
-             "connections":[{"pid":1,"type":0,"family":0,"net_ns":1,"source":"10.0.0.1","dest":"10.0.1.1","sport":40000,"dport":8080,
-               "direction":2,"monotonic_sent_bytes":100,"last_sent_bytes":100,"monotonic_recv_bytes":50,"last_recv_bytes":50,
-               "monotonic_retransmits":0,"last_retransmits":0,"last_update_epoch":1,"opened":true,
-               "namespace":"shop","workload":"web","dest_namespace":"shop","dest_workload":"api"}],
+             "connections":[{"pid":1,"type":0,"family":0,"net_ns":1,"source":"{{{clientIp}}}","dest":"{{{serverIp}}}","sport":{{{40000 + seq}}},"dport":{{{port}}},
+               "direction":2,"monotonic_sent_bytes":{{{sent}}},"last_sent_bytes":{{{sent}}},"monotonic_recv_bytes":{{{received}}},"last_recv_bytes":{{{received}}},
+               "monotonic_retransmits":{{{retransmits}}},"last_retransmits":{{{retransmits}}},"last_update_epoch":1,"opened":true,"rtt_us":900,
+               "namespace":"{{{clientNs}}}","workload":"{{{client}}}","dest_namespace":"{{{serverNs}}}","dest_workload":"{{{server}}}"}],
              "transactions":[],
              "metadata":{"node":{"name":"{{{node}}}","addresses":["192.0.2.1"]},"pods":[],"processes":[],"updated_at_ms":{{{now}}}}}
             """;

@@ -24,39 +24,41 @@
   }
   function hash(s) { let h = 2166136261; for (let i = 0; i < s.length; i++) { h ^= s.charCodeAt(i); h = Math.imul(h, 16777619); } return h >>> 0; }
 
-  // Force layout: repulsion between every pair, springs along edges, gravity to the centre; fixed seed
-  // (positions from the ids' hashes) and fixed iterations, so the same graph always looks the same.
+  // Force layout (Fruchterman-Reingold with gravity to the centre): repulsion k^2/d between every pair,
+  // attraction d^2/k along edges, moves capped by a cooling temperature; fixed seed (positions from the
+  // ids' hashes) and fixed iterations, so the same graph always looks the same.
   function layout(nodes, edges, width, height) {
-    const byId = new Map();
+    const byId = new Map(), margin = 70, cx = width / 2, cy = height / 2;
     nodes.forEach((n) => {
       const h = hash(n.id);
-      n.x = width / 2 + ((h & 0xffff) / 0xffff - 0.5) * width * 0.8;
-      n.y = height / 2 + ((h >>> 16) / 0xffff - 0.5) * height * 0.8;
+      n.x = cx + ((h & 0xffff) / 0xffff - 0.5) * width * 0.5;
+      n.y = cy + ((h >>> 16) / 0xffff - 0.5) * height * 0.5;
       byId.set(n.id, n);
     });
-    const k = Math.sqrt((width * height) / Math.max(1, nodes.length)) * 0.6;
+    const k = 0.75 * Math.sqrt(((width - 2 * margin) * (height - 2 * margin)) / Math.max(1, nodes.length));
     const iterations = nodes.length > 400 ? 40 : nodes.length > 150 ? 120 : 300;
     for (let it = 0; it < iterations; it++) {
-      const t = 1 - it / iterations;
-      nodes.forEach((n) => { n.dx = (width / 2 - n.x) * 0.01; n.dy = (height / 2 - n.y) * 0.01; });
+      const t = (Math.min(width, height) / 10) * (1 - it / iterations) + 1;
+      nodes.forEach((n) => {
+        const gx = cx - n.x, gy = cy - n.y, gd = Math.sqrt(gx * gx + gy * gy) || 1, g = (gd * gd) / k * 0.08;
+        n.dx = gx / gd * g; n.dy = gy / gd * g;
+      });
       for (let i = 0; i < nodes.length; i++)
         for (let j = i + 1; j < nodes.length; j++) {
           const a = nodes[i], b = nodes[j];
-          let dx = a.x - b.x, dy = a.y - b.y;
-          const d2 = Math.max(dx * dx + dy * dy, 1), f = (k * k) / d2;
-          dx *= f; dy *= f; a.dx += dx; a.dy += dy; b.dx -= dx; b.dy -= dy;
+          const dx = a.x - b.x, dy = a.y - b.y, d = Math.max(Math.sqrt(dx * dx + dy * dy), 0.5), f = (k * k) / d / d;
+          a.dx += dx * f; a.dy += dy * f; b.dx -= dx * f; b.dy -= dy * f;
         }
       edges.forEach((e) => {
         const a = byId.get(e.source), b = byId.get(e.target);
         if (!a || !b || a === b) return;
-        const dx = b.x - a.x, dy = b.y - a.y, d = Math.max(Math.sqrt(dx * dx + dy * dy), 1), f = (d - k) / d * 0.1;
+        const dx = b.x - a.x, dy = b.y - a.y, d = Math.max(Math.sqrt(dx * dx + dy * dy), 0.5), f = d / k;
         a.dx += dx * f; a.dy += dy * f; b.dx -= dx * f; b.dy -= dy * f;
       });
       nodes.forEach((n) => {
-        const d = Math.sqrt(n.dx * n.dx + n.dy * n.dy), max = 30 * t + 1;
-        if (d > max) { n.dx *= max / d; n.dy *= max / d; }
-        n.x = Math.min(width - 40, Math.max(40, n.x + n.dx));
-        n.y = Math.min(height - 40, Math.max(40, n.y + n.dy));
+        const d = Math.sqrt(n.dx * n.dx + n.dy * n.dy) || 1, step = Math.min(d, t);
+        n.x = Math.min(width - margin, Math.max(margin, n.x + n.dx / d * step));
+        n.y = Math.min(height - margin, Math.max(margin, n.y + n.dy / d * step));
       });
     }
     return byId;
@@ -77,7 +79,7 @@
       const g = el("g", { class: "edge " + health(rate), "data-id": e.id, "data-source": e.source, "data-target": e.target, "data-bytes": e.mainStat }, edgesG);
       const dx = b.x - a.x, dy = b.y - a.y, d = Math.max(Math.sqrt(dx * dx + dy * dy), 1);
       const x2 = b.x - dx / d * (radius(b) + 3), y2 = b.y - dy / d * (radius(b) + 3);
-      el("line", { x1: a.x, y1: a.y, x2: x2, y2: y2, "stroke-width": (1 + 7 * Math.log1p(e.mainStat) / Math.log1p(maxBytes)).toFixed(2), "marker-end": "url(#arrow)" }, g);
+      el("line", { x1: a.x, y1: a.y, x2: x2, y2: y2, "stroke-width": (2 + 6 * Math.log1p(e.mainStat) / Math.log1p(maxBytes)).toFixed(2), "marker-end": "url(#arrow)" }, g);
       el("line", { class: "hit", x1: a.x, y1: a.y, x2: x2, y2: y2 }, g);
       el("title", {}, g).textContent = e.source + " → " + e.target + ": " + bytes(e.mainStat) + ", " + percent(rate) + " retransmitted/reset";
       g.addEventListener("click", (ev) => { ev.stopPropagation(); select("edge", e, g); });
