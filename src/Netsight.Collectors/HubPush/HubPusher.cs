@@ -39,6 +39,7 @@ public sealed partial class HubPusher : IDisposable
     private string? _token;
     private DateTime _tokenWritten;
     private bool _failing;
+    private int _disposed;
 
     private sealed record Pending(long Seq, byte[] Body, int Records);
 
@@ -242,6 +243,7 @@ public sealed partial class HubPusher : IDisposable
 
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         _stop.Cancel();
         if (_thread.IsAlive) _thread.Join(TimeSpan.FromSeconds(5));
         _http.Dispose();
