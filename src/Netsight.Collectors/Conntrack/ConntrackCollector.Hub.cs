@@ -52,31 +52,64 @@ public sealed partial class ConntrackCollector : IHubRecordSource
                 return;
             }
             var flows = new Dictionary<CtKey, (ulong, ulong)>(_table.FlowCount);
+            HashSet<IpAddr> local = LocalAddresses();
             foreach (var (key, flow) in _table.Flows)
             {
                 byte protocol = flow.Original.Protocol;
                 if (protocol is not (6 or 17)) continue;
-                Peer client = snapshot.Resolve(flow.Original.Source), server = snapshot.Resolve(flow.Original.Destination);
-                if (inCluster && client.Node != node) continue; // the client's node reports it
+                IpAddr serverIp = flow.Reply.Source.IsEmpty ? flow.Original.Destination : flow.Reply.Source;
+                Peer client = snapshot.Resolve(flow.Original.Source), service = snapshot.Resolve(flow.Original.Destination);
+                bool clientHere = local.Contains(flow.Original.Source) || (inCluster && node.Length > 0 && client.Node == node);
+                bool serverHere = local.Contains(serverIp) || local.Contains(flow.Original.Destination)
+                    || (inCluster && node.Length > 0 && snapshot.Resolve(serverIp).Node == node);
+                bool outgoing = clientHere || !serverHere;
                 bool opened = !_hubFlows.TryGetValue(key, out var before);
                 flows[key] = (flow.OriginalBytes, flow.ReplyBytes);
-                ulong sent = flow.OriginalBytes - Math.Min(before.Original, flow.OriginalBytes), received = flow.ReplyBytes - Math.Min(before.Reply, flow.ReplyBytes);
-                if (!opened && sent == 0 && received == 0) continue;
-                batch.Connections.Add(new ConnectionRecord
+                ulong original = flow.OriginalBytes - Math.Min(before.Original, flow.OriginalBytes), reply = flow.ReplyBytes - Math.Min(before.Reply, flow.ReplyBytes);
+                if (!opened && original == 0 && reply == 0) continue;
+                var record = new ConnectionRecord
                 {
-                    Type = protocol == 6 ? 0 : 1, Family = flow.Original.Source.IsV4 ? 0 : 1,
-                    Source = flow.Original.Source.ToString(), Dest = flow.Original.Destination.ToString(),
-                    Sport = flow.Original.SourcePort, Dport = flow.Original.DestinationPort, Direction = 2,
-                    MonotonicSentBytes = flow.OriginalBytes, LastSentBytes = sent, MonotonicRecvBytes = flow.ReplyBytes, LastRecvBytes = received,
+                    Type = protocol == 6 ? 0 : 1, Family = flow.Original.Source.IsV4 ? 0 : 1, Direction = outgoing ? 2 : 1,
                     LastUpdateEpoch = flow.LastUpdateSeconds * 1_000_000_000, State = flow.HasTcpState ? "tracked" : "", Opened = opened, Origin = "conntrack",
-                    Namespace = Known(client, client.Namespace), Pod = Known(client, client.Pod), Workload = Known(client, client.Workload),
-                    DestNamespace = Known(server, server.Namespace), DestPod = Known(server, server.Pod),
-                    DestWorkload = Known(server, server.Workload), DestService = Known(server, server.Service),
-                });
+                };
+                batch.Connections.Add(outgoing
+                    ? record with
+                    {
+                        Source = flow.Original.Source.ToString(), Sport = flow.Original.SourcePort,
+                        Dest = flow.Original.Destination.ToString(), Dport = flow.Original.DestinationPort,
+                        MonotonicSentBytes = flow.OriginalBytes, LastSentBytes = original, MonotonicRecvBytes = flow.ReplyBytes, LastRecvBytes = reply,
+                        Namespace = Known(client, client.Namespace), Pod = Known(client, client.Pod), Workload = Known(client, client.Workload),
+                        DestNamespace = Known(service, service.Namespace), DestPod = Known(service, service.Pod),
+                        DestWorkload = Known(service, service.Workload), DestService = Known(service, service.Service),
+                    }
+                    : record with
+                    {
+                        Source = serverIp.ToString(), Sport = flow.Reply.SourcePort, Dest = flow.Original.Source.ToString(), Dport = flow.Original.SourcePort,
+                        MonotonicSentBytes = flow.ReplyBytes, LastSentBytes = reply, MonotonicRecvBytes = flow.OriginalBytes, LastRecvBytes = original,
+                        Namespace = Known(service, service.Namespace), Pod = Known(service, service.Pod), Workload = Known(service, service.Workload),
+                        DestNamespace = Known(client, client.Namespace), DestPod = Known(client, client.Pod), DestWorkload = Known(client, client.Workload),
+                    });
             }
             _hubFlows = flows;
         }
     }
 
     private static string Known(Peer peer, string value) => peer.IsWorld ? "" : value;
+
+    /// <summary>The addresses of the agent's network namespace (the node's, with hostNetwork).</summary>
+    private static HashSet<IpAddr> LocalAddresses()
+    {
+        var set = new HashSet<IpAddr>();
+        try
+        {
+            foreach (var nic in System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces())
+                foreach (var a in nic.GetIPProperties().UnicastAddresses)
+                    set.Add(IpAddr.FromIPAddress(a.Address.IsIPv4MappedToIPv6 ? a.Address.MapToIPv4() : a.Address));
+        }
+        catch (System.Net.NetworkInformation.NetworkInformationException)
+        {
+            // no interface list: every flow is reported from the client's side
+        }
+        return set;
+    }
 }

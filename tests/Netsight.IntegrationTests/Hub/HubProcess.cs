@@ -25,9 +25,12 @@ public sealed partial class HubProcess : IDisposable
     public Uri BaseUri { get; }
     public string Output => _process.Describe();
 
-    public static HubProcess Start(params string[] args)
+    public static HubProcess Start(params string[] args) => StartOn("127.0.0.1:0", args);
+
+    /// <summary>Starts the hub listening on <paramref name="listen"/> (e.g. a lab veth's root-side address, port 0).</summary>
+    public static HubProcess StartOn(string listen, params string[] args)
     {
-        var process = new BackgroundProcess(NetsightBinary.Command(["hub", "-p", "127.0.0.1:0", .. args]));
+        var process = new BackgroundProcess(NetsightBinary.Command(["hub", "-p", listen, .. args]));
         var sw = Stopwatch.StartNew();
         while (true)
         {
@@ -42,6 +45,9 @@ public sealed partial class HubProcess : IDisposable
             Thread.Sleep(100);
         }
     }
+
+    /// <summary>GET a path and parse the JSON body; fails on a non-200.</summary>
+    public System.Text.Json.JsonDocument Json(string path) => System.Text.Json.JsonDocument.Parse(Get(path));
 
     public string Get(string path)
     {

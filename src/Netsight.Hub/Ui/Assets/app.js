@@ -143,15 +143,18 @@
       const r = await fetch("/api/v1/connections?" + q);
       const data = await r.json();
       const head = document.createElement("tr");
-      ["client", "server", "node", "sent", "received", "retrans"].forEach((t) => { const th = document.createElement("th"); th.textContent = t; head.appendChild(th); });
+      ["client", "server", "node", "seen by", "to server", "to client", "retrans"].forEach((t) => { const th = document.createElement("th"); th.textContent = t; head.appendChild(th); });
       list.appendChild(head);
       data.connections.forEach((c) => {
         const tr = document.createElement("tr");
         tr.className = "connection";
         const client = c.direction === 2 ? c.source + ":" + c.sport : c.dest + ":" + c.dport;
         const server = c.direction === 2 ? c.dest + ":" + c.dport : c.source + ":" + c.sport;
-        [client, server, c.node, bytes(c.monotonic_sent_bytes), bytes(c.monotonic_recv_bytes), String(c.monotonic_retransmits)].forEach((v, i) => {
-          const td = document.createElement("td"); td.textContent = v; if (i >= 3) td.className = "n"; tr.appendChild(td);
+        // Each record is one socket's view: the client's (direction 2) sent to the server, the server's received from it.
+        const toServer = c.direction === 2 ? c.monotonic_sent_bytes : c.monotonic_recv_bytes;
+        const toClient = c.direction === 2 ? c.monotonic_recv_bytes : c.monotonic_sent_bytes;
+        [client, server, c.node, c.direction === 2 ? "client" : "server", bytes(toServer), bytes(toClient), String(c.monotonic_retransmits)].forEach((v, i) => {
+          const td = document.createElement("td"); td.textContent = v; if (i >= 4) td.className = "n"; tr.appendChild(td);
         });
         list.appendChild(tr);
       });
