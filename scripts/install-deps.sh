@@ -4,7 +4,7 @@
 # Idempotent: skips apt entirely when everything is already installed.
 set -euo pipefail
 kind=${1:-runtime}
-packages=(libpcap0.8 iproute2)
+packages=(libpcap0.8 iproute2 curl)
 if [ "$kind" = test ] || [ "$kind" = bench ]; then
   packages+=(tshark tcpdump nftables nginx-light iperf3 curl procps prometheus golang-github-google-gopacket-dev dnsmasq-base conntrack util-linux e2fsprogs
     postgresql chromium chromium-driver)

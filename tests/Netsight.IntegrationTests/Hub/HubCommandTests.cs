@@ -57,6 +57,41 @@ public sealed class HubCommandTests
     }
 
     [Fact]
+    public void BadAgentHubFlagsAreOneLineAndExit2()
+    {
+        string[][] cases =
+        [
+            ["--hub", "ftp://hub:9091"],
+            ["--hub", "hub:9091"],
+            ["--hub", "http://hub:9091/?x=1"],
+            ["--hub.interval", "0s"],
+            ["--hub.interval", "often"],
+            ["--hub.token-file", "/nonexistent/token"],
+            ["--hub.backlog", "0"],
+            ["--metadata.interval", "1x"],
+        ];
+        var failures = new List<string>();
+        foreach (string[] args in cases)
+        {
+            try { NetsightBinary.AssertBadAgentFlag(args); }
+            catch (Exception e) { failures.Add(string.Join(' ', args) + ": " + e.Message); }
+        }
+        Assert.True(failures.Count == 0, string.Join("\n\n", failures));
+    }
+
+    [Fact]
+    public void AgentServesItsNodeMetadata()
+    {
+        using var agent = AgentProcess.Start("--no-collector.packets", "--no-collector.conntrack", "--node-name", "meta-node");
+        using var doc = System.Text.Json.JsonDocument.Parse(agent.Get("/metadata"));
+        Assert.Equal("meta-node", doc.RootElement.GetProperty("node").GetProperty("name").GetString());
+        Assert.NotEmpty(doc.RootElement.GetProperty("node").GetProperty("addresses").EnumerateArray());
+        // Standalone every process is listed by cgroup, the agent's own among them.
+        Assert.Contains(agent.Pid, doc.RootElement.GetProperty("processes").EnumerateArray().SelectMany(g => g.GetProperty("pids").EnumerateArray().Select(p => p.GetInt32())));
+        Assert.Equal(1, agent.Metrics().Sum("netsight_collector_up", l => l["collector"] == "metadata"));
+    }
+
+    [Fact]
     public void UnreachableStoreAtStartIsOneLineAndExit1()
     {
         // A loopback port where nothing listens: connection refused at once.
