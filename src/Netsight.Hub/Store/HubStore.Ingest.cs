@@ -1,8 +1,8 @@
 // One batch in one transaction: remember (node, instance, seq) first, and stop there when it was
 // remembered before (a retry after a timeout: its data is already in); then the node's last batch, its
 // metadata when newer than what is stored, the connection records (newest wins), and the per-minute
-// edges and transactions (added). Rows are sent in DbBatch round trips where the driver has them
-// (PostgreSQL), else through one prepared command (SQLite, in-process).
+// edges and transactions (added). PostgreSQL gets each table's rows as one JSON array per statement
+// (json_to_recordset), SQLite one reused prepared command per row (in process: no round trips).
 using System.Data.Common;
 using Netsight.Hub.Wire;
 
@@ -10,9 +10,6 @@ namespace Netsight.Hub.Store;
 
 public abstract partial class HubStore
 {
-    /// <summary>Statements per DbBatch round trip.</summary>
-    private const int RoundTripRows = 400;
-
     private async Task<IngestOutcome> IngestOnceAsync(BatchRows rows, long receivedAtMs, CancellationToken ct)
     {
         HubBatch b = rows.Batch;
@@ -56,16 +53,13 @@ public abstract partial class HubStore
         if (rows.Pods is { } pods && b.Metadata is { } metadata)
             await ReplacePodsAsync(connection, tx, b.Node, metadata, pods, ct).ConfigureAwait(false);
 
-        await ManyAsync(connection, tx, $"""
-            INSERT INTO connections (node, net_ns, type, source, sport, dest, dport, pid, family, direction,
-                monotonic_sent_bytes, last_sent_bytes, monotonic_recv_bytes, last_recv_bytes, monotonic_retransmits, last_retransmits,
-                last_update_epoch, state, rtt_us, closed, origin, pod_uid, container_id, namespace, pod, workload, container,
-                dest_namespace, dest_pod, dest_workload, dest_service, client, server, client_namespace, server_namespace,
-                first_seen_ms, last_seen_ms, sent_at_ms)
-            VALUES (@node, @net_ns, @type, @source, @sport, @dest, @dport, @pid, @family, @direction,
-                @ms, @ls, @mr, @lr, @mt, @lt, @lu, @state, @rtt, @closed, @origin, @pod_uid, @container_id, @namespace, @pod, @workload, @container,
-                @dest_namespace, @dest_pod, @dest_workload, @dest_service, @client, @server, @client_namespace, @server_namespace,
-                @received, @received, @sent)
+        await RowsAsync(connection, tx, "connections", """
+            node, net_ns, type, source, sport, dest, dport, pid, family, direction,
+            monotonic_sent_bytes, last_sent_bytes, monotonic_recv_bytes, last_recv_bytes, monotonic_retransmits, last_retransmits,
+            last_update_epoch, state, rtt_us, closed, origin, pod_uid, container_id, namespace, pod, workload, container,
+            dest_namespace, dest_pod, dest_workload, dest_service, client, server, client_namespace, server_namespace,
+            first_seen_ms, last_seen_ms, sent_at_ms
+            """, ConnectionTypes, "@received, @received, @sent", $"""
             ON CONFLICT (node, net_ns, type, source, sport, dest, dport) DO UPDATE SET
                 pid = excluded.pid, family = excluded.family, direction = excluded.direction,
                 monotonic_sent_bytes = {Max}(connections.monotonic_sent_bytes, excluded.monotonic_sent_bytes), last_sent_bytes = excluded.last_sent_bytes,
@@ -78,29 +72,20 @@ public abstract partial class HubStore
                 client = excluded.client, server = excluded.server, client_namespace = excluded.client_namespace, server_namespace = excluded.server_namespace,
                 last_seen_ms = {Max}(connections.last_seen_ms, excluded.last_seen_ms), sent_at_ms = excluded.sent_at_ms
             WHERE excluded.sent_at_ms >= connections.sent_at_ms
-            """, rows.Connections, (command, row) =>
+            """, rows.Connections, static row =>
         {
             ConnectionRecord c = row.Record;
-            Add(command, "node", row.Key.Node); Add(command, "net_ns", row.Key.NetNs); Add(command, "type", (long)row.Key.Type);
-            Add(command, "source", row.Key.Source); Add(command, "sport", (long)row.Key.Sport); Add(command, "dest", row.Key.Dest);
-            Add(command, "dport", (long)row.Key.Dport); Add(command, "pid", (long)c.Pid); Add(command, "family", (long)c.Family);
-            Add(command, "direction", (long)c.Direction); Add(command, "ms", Long(c.MonotonicSentBytes)); Add(command, "ls", Long(c.LastSentBytes));
-            Add(command, "mr", Long(c.MonotonicRecvBytes)); Add(command, "lr", Long(c.LastRecvBytes)); Add(command, "mt", Long(c.MonotonicRetransmits));
-            Add(command, "lt", Long(c.LastRetransmits)); Add(command, "lu", c.LastUpdateEpoch); Add(command, "state", c.State);
-            Add(command, "rtt", c.RttUs); Add(command, "closed", c.Closed ? 1L : 0L); Add(command, "origin", c.Origin);
-            Add(command, "pod_uid", c.PodUid); Add(command, "container_id", c.ContainerId); Add(command, "namespace", c.Namespace);
-            Add(command, "pod", c.Pod); Add(command, "workload", c.Workload); Add(command, "container", c.Container);
-            Add(command, "dest_namespace", c.DestNamespace); Add(command, "dest_pod", c.DestPod); Add(command, "dest_workload", c.DestWorkload);
-            Add(command, "dest_service", c.DestService); Add(command, "client", row.Client); Add(command, "server", row.Server);
-            Add(command, "client_namespace", row.ClientNamespace); Add(command, "server_namespace", row.ServerNamespace);
-            Add(command, "received", receivedAtMs); Add(command, "sent", b.SentAtMs);
-        }, ct).ConfigureAwait(false);
+            return [row.Key.Node, row.Key.NetNs, (long)row.Key.Type, row.Key.Source, (long)row.Key.Sport, row.Key.Dest, (long)row.Key.Dport,
+                (long)c.Pid, (long)c.Family, (long)c.Direction, Long(c.MonotonicSentBytes), Long(c.LastSentBytes), Long(c.MonotonicRecvBytes),
+                Long(c.LastRecvBytes), Long(c.MonotonicRetransmits), Long(c.LastRetransmits), c.LastUpdateEpoch, c.State, c.RttUs, c.Closed ? 1L : 0L,
+                c.Origin, c.PodUid, c.ContainerId, c.Namespace, c.Pod, c.Workload, c.Container, c.DestNamespace, c.DestPod, c.DestWorkload,
+                c.DestService, row.Client, row.Server, row.ClientNamespace, row.ServerNamespace];
+        }, command => { Add(command, "received", receivedAtMs); Add(command, "sent", b.SentAtMs); }, ct).ConfigureAwait(false);
 
-        await ManyAsync(connection, tx, $"""
-            INSERT INTO edges (minute, client, server, port, protocol, side, client_namespace, server_namespace, connections,
-                bytes_to_server, bytes_to_client, retransmits, resets, rtt_count, rtt_sum_us, rtt_min_us, rtt_max_us)
-            VALUES (@minute, @client, @server, @port, @protocol, @side, @cns, @sns, @connections, @bts, @btc, @retransmits, @resets,
-                @rtt_count, @rtt_sum, @rtt_min, @rtt_max)
+        await RowsAsync(connection, tx, "edges", """
+            minute, client, server, port, protocol, side, client_namespace, server_namespace, connections,
+            bytes_to_server, bytes_to_client, retransmits, resets, rtt_count, rtt_sum_us, rtt_min_us, rtt_max_us
+            """, EdgeTypes, "", $"""
             ON CONFLICT (minute, client, server, port, protocol, side) DO UPDATE SET
                 connections = edges.connections + excluded.connections,
                 bytes_to_server = edges.bytes_to_server + excluded.bytes_to_server,
@@ -113,26 +98,17 @@ public abstract partial class HubStore
                     ELSE {Min}(edges.rtt_min_us, excluded.rtt_min_us) END,
                 rtt_max_us = CASE WHEN edges.rtt_max_us IS NULL THEN excluded.rtt_max_us WHEN excluded.rtt_max_us IS NULL THEN edges.rtt_max_us
                     ELSE {Max}(edges.rtt_max_us, excluded.rtt_max_us) END
-            """, rows.Edges, (command, edge) =>
+            """, rows.Edges, static edge =>
         {
             EdgeKey k = edge.Key;
             EdgeSums s = edge.Value;
-            Add(command, "minute", k.Minute); Add(command, "client", k.Client); Add(command, "server", k.Server);
-            Add(command, "port", (long)k.Port); Add(command, "protocol", k.Protocol); Add(command, "side", k.Side);
-            Add(command, "cns", s.ClientNamespace); Add(command, "sns", s.ServerNamespace); Add(command, "connections", s.Connections);
-            Add(command, "bts", s.BytesToServer); Add(command, "btc", s.BytesToClient); Add(command, "retransmits", s.Retransmits);
-            Add(command, "resets", s.Resets); Add(command, "rtt_count", s.RttCount); Add(command, "rtt_sum", s.RttSumUs);
-            Add(command, "rtt_min", s.RttMinUs); Add(command, "rtt_max", s.RttMaxUs);
-        }, ct).ConfigureAwait(false);
+            return [k.Minute, k.Client, k.Server, (long)k.Port, k.Protocol, k.Side, s.ClientNamespace, s.ServerNamespace, s.Connections,
+                s.BytesToServer, s.BytesToClient, s.Retransmits, s.Resets, s.RttCount, s.RttSumUs, s.RttMinUs, s.RttMaxUs];
+        }, null, ct).ConfigureAwait(false);
 
-        await ManyAsync(connection, tx, """
-            INSERT INTO transactions (minute, service, endpoint, connections) VALUES (@minute, @service, @endpoint, @connections)
-            ON CONFLICT (minute, service, endpoint) DO UPDATE SET connections = transactions.connections + excluded.connections
-            """, rows.Transactions, (command, t) =>
-        {
-            Add(command, "minute", t.Key.Minute); Add(command, "service", t.Key.Service);
-            Add(command, "endpoint", t.Key.Endpoint); Add(command, "connections", t.Value);
-        }, ct).ConfigureAwait(false);
+        await RowsAsync(connection, tx, "transactions", "minute, service, endpoint, connections", ["bigint", "text", "text", "bigint"], "",
+            "ON CONFLICT (minute, service, endpoint) DO UPDATE SET connections = transactions.connections + excluded.connections",
+            rows.Transactions, static t => [t.Key.Minute, t.Key.Service, t.Key.Endpoint, t.Value], null, ct).ConfigureAwait(false);
 
         await tx.CommitAsync(ct).ConfigureAwait(false);
         return IngestOutcome.Applied;
@@ -155,53 +131,93 @@ public abstract partial class HubStore
             Add(delete, "node", node);
             await delete.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
         }
-        await ManyAsync(connection, tx, """
-            INSERT INTO pods (node, uid, namespace, name, ips, host_network, workload, workload_kind, detail)
-            VALUES (@node, @uid, @namespace, @name, @ips, @host, @workload, @kind, @detail)
-            """, pods, (command, p) =>
-        {
-            Add(command, "node", node); Add(command, "uid", p.Uid); Add(command, "namespace", p.Namespace); Add(command, "name", p.Name);
-            Add(command, "ips", p.Ips); Add(command, "host", p.HostNetwork ? 1L : 0L); Add(command, "workload", p.Workload);
-            Add(command, "kind", p.WorkloadKind); Add(command, "detail", p.Json);
-        }, ct).ConfigureAwait(false);
+        await RowsAsync(connection, tx, "pods", "node, uid, namespace, name, ips, host_network, workload, workload_kind, detail",
+            ["text", "text", "text", "text", "text", "bigint", "text", "text", "text"], "", "", pods,
+            p => [node, p.Uid, p.Namespace, p.Name, p.Ips, p.HostNetwork ? 1L : 0L, p.Workload, p.WorkloadKind, p.Json], null, ct).ConfigureAwait(false);
     }
 
-    /// <summary>Runs <paramref name="sql"/> once per row: DbBatch round trips of <see cref="RoundTripRows"/> where supported, else one prepared command.</summary>
-    private static async Task ManyAsync<T>(DbConnection connection, DbTransaction tx, string sql, IReadOnlyList<T> rows, Action<DbCommand, T> bind, CancellationToken ct)
+    /// <summary>PostgreSQL types of the connections row's values, in column order (the JSON record's columns).</summary>
+    private static readonly string[] ConnectionTypes =
+    [
+        "text", "bigint", "bigint", "text", "bigint", "text", "bigint", "bigint", "bigint", "bigint", "bigint", "bigint", "bigint", "bigint",
+        "bigint", "bigint", "bigint", "text", "bigint", "bigint", "text", "text", "text", "text", "text", "text", "text", "text", "text",
+        "text", "text", "text", "text", "text", "text",
+    ];
+    private static readonly string[] EdgeTypes =
+        ["bigint", "text", "text", "bigint", "text", "text", "text", "text", "bigint", "bigint", "bigint", "bigint", "bigint", "bigint", "bigint", "bigint", "bigint"];
+
+    /// <summary>
+    /// INSERT INTO <paramref name="table"/> (<paramref name="columns"/>) one row per item, the values of
+    /// <paramref name="values"/> (in column order, typed by <paramref name="types"/>) followed by
+    /// <paramref name="tail"/> (shared parameters bound by <paramref name="bindShared"/>), then
+    /// <paramref name="conflict"/>. With <see cref="BulkRows"/> (PostgreSQL) the rows travel as one JSON
+    /// array per statement (json_to_recordset: one round trip and one plan per table and batch, instead of a
+    /// statement per row); otherwise one prepared command is run per row with its parameters reused (SQLite,
+    /// in process, where a statement costs no round trip).
+    /// </summary>
+    private async Task RowsAsync<T>(DbConnection connection, DbTransaction tx, string table, string columns, string[] types, string tail, string conflict,
+        IReadOnlyList<T> rows, Func<T, object?[]> values, Action<DbCommand>? bindShared, CancellationToken ct)
     {
         if (rows.Count == 0) return;
-        if (connection.CanCreateBatch)
+        string extra = tail.Length > 0 ? ", " + tail : "";
+        if (BulkRows)
         {
-            for (int start = 0; start < rows.Count; start += RoundTripRows)
+            string select = string.Join(", ", types.Select((_, i) => "x.c" + i));
+            string record = string.Join(", ", types.Select((t, i) => $"c{i} {t}"));
+            string sql = $"INSERT INTO {table} ({columns}) SELECT {select}{extra} FROM json_to_recordset(@rows::json) AS x({record}) {conflict}";
+            for (int start = 0; start < rows.Count; start += BulkRowLimit)
             {
-                await using DbBatch batch = connection.CreateBatch();
-                batch.Transaction = tx;
-                for (int i = start; i < Math.Min(rows.Count, start + RoundTripRows); i++)
+                using var json = new System.IO.MemoryStream();
+                using (var w = new System.Text.Json.Utf8JsonWriter(json))
                 {
-                    // A throwaway command collects the parameters the same binder writes, then moves them over.
-                    using DbCommand scratch = connection.CreateCommand();
-                    bind(scratch, rows[i]);
-                    DbBatchCommand bc = batch.CreateBatchCommand();
-                    bc.CommandText = sql;
-                    foreach (DbParameter p in scratch.Parameters.Cast<DbParameter>().ToArray())
+                    w.WriteStartArray();
+                    for (int r = start; r < Math.Min(rows.Count, start + BulkRowLimit); r++)
                     {
-                        scratch.Parameters.Remove(p);
-                        bc.Parameters.Add(p);
+                        object?[] v = values(rows[r]);
+                        w.WriteStartObject();
+                        for (int i = 0; i < v.Length; i++)
+                        {
+                            string name = ColumnNames[i];
+                            switch (v[i])
+                            {
+                                case null: w.WriteNull(name); break;
+                                case long l: w.WriteNumber(name, l); break;
+                                case string text: w.WriteString(name, text); break;
+                                default: throw new InvalidOperationException($"unexpected {v[i]!.GetType().Name} in row of {table}");
+                            }
+                        }
+                        w.WriteEndObject();
                     }
-                    batch.BatchCommands.Add(bc);
+                    w.WriteEndArray();
                 }
-                await batch.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+                await using DbCommand command = Command(connection, tx, sql);
+                Add(command, "rows", System.Text.Encoding.UTF8.GetString(json.GetBuffer(), 0, (int)json.Length));
+                bindShared?.Invoke(command);
+                await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
             }
             return;
         }
-        await using DbCommand command = Command(connection, tx, sql);
+        string placeholders = string.Join(", ", types.Select((_, i) => "@c" + i));
+        await using DbCommand each = Command(connection, tx, $"INSERT INTO {table} ({columns}) VALUES ({placeholders}{extra}) {conflict}");
+        var parameters = new DbParameter[types.Length];
+        for (int i = 0; i < types.Length; i++)
+        {
+            parameters[i] = each.CreateParameter();
+            parameters[i].ParameterName = ColumnNames[i];
+            each.Parameters.Add(parameters[i]);
+        }
+        bindShared?.Invoke(each);
         foreach (T row in rows)
         {
-            command.Parameters.Clear();
-            bind(command, row);
-            await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            object?[] v = values(row);
+            for (int i = 0; i < v.Length; i++) parameters[i].Value = v[i] ?? DBNull.Value;
+            await each.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
         }
     }
+
+    /// <summary>Rows per JSON statement: a batch of 200,000 connections becomes a few statements of bounded size.</summary>
+    private const int BulkRowLimit = 5000;
+    private static readonly string[] ColumnNames = [.. Enumerable.Range(0, 64).Select(i => "c" + i)];
 
     private static long Long(ulong v) => v > long.MaxValue ? long.MaxValue : (long)v;
 }

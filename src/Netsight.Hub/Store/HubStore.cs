@@ -27,6 +27,8 @@ public abstract partial class HubStore : IAsyncDisposable
     /// <summary>SQL of the two-argument minimum and maximum ("min"/"max" in SQLite, "LEAST"/"GREATEST" in PostgreSQL).</summary>
     protected abstract string Min { get; }
     protected abstract string Max { get; }
+    /// <summary>Send many rows as one JSON parameter per statement (PostgreSQL's json_to_recordset).</summary>
+    protected virtual bool BulkRows => false;
     /// <summary>Errors after which the whole transaction is worth running again.</summary>
     protected virtual bool IsTransient(DbException e) => false;
     /// <summary>Serializes writers inside this process where the backend allows one writer at a time.</summary>

@@ -27,6 +27,7 @@ public sealed class PostgresHubStore : HubStore
     public override string Description => _description;
     protected override string Min => "LEAST";
     protected override string Max => "GREATEST";
+    protected override bool BulkRows => true;
 
     protected override async ValueTask<DbConnection> OpenAsync(CancellationToken ct) =>
         await _source.OpenConnectionAsync(ct).ConfigureAwait(false);
