@@ -57,16 +57,31 @@ public sealed class HubApiTests : IDisposable
         }
         Assert.True(bomb.Length < 64 * 1024, $"bomb is {bomb.Length} bytes");
         Expect(await hub.PostAsync(bomb, token: "s3cret"), HttpStatusCode.RequestEntityTooLarge, "oversize", "gzip bomb");
+        // A chunked body (no Content-Length) past the limit.
+        using (var chunked = new StreamContent(new NonSeekable(new byte[300 * 1024])))
+        using (var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/ingest") { Content = chunked })
+        {
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "s3cret");
+            Assert.Null(chunked.Headers.ContentLength); // sent chunked
+            using HttpResponseMessage response = await hub.Http.SendAsync(request);
+            if (response.StatusCode != HttpStatusCode.RequestEntityTooLarge) failures.Add($"chunked: {(int)response.StatusCode}");
+        }
         Assert.True(failures.Count == 0, string.Join('\n', failures));
 
         string metrics = await hub.MetricsAsync();
-        var expected = new Dictionary<string, double> { ["applied"] = 1, ["replayed"] = 1, ["malformed"] = 5, ["oversize"] = 2, ["unauthorized"] = 2, ["unavailable"] = 0 };
+        var expected = new Dictionary<string, double> { ["applied"] = 1, ["replayed"] = 1, ["malformed"] = 5, ["oversize"] = 3, ["unauthorized"] = 2, ["unavailable"] = 0 };
         foreach (var (result, count) in expected)
             if (TestHub.Sample(metrics, $"netsight_hub_batches_total{{result=\"{result}\"}}") != count)
                 failures.Add($"{result}: {TestHub.Sample(metrics, $"netsight_hub_batches_total{{result=\"{result}\"}}")} != {count}");
         Assert.Equal(1, TestHub.Sample(metrics, "netsight_hub_records_total{kind=\"connections\"}"));
         Assert.True(failures.Count == 0, string.Join('\n', failures));
         Assert.Equal(1L, await hub.Service.Store.CountAsync("connections", CancellationToken.None));
+    }
+
+    /// <summary>A stream without a length: HttpClient sends it chunked.</summary>
+    private sealed class NonSeekable(byte[] data) : MemoryStream(data)
+    {
+        public override bool CanSeek => false;
     }
 
     [Fact]

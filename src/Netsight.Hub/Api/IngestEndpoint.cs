@@ -33,7 +33,22 @@ public static class IngestEndpoint
         }
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
             limit.MaxRequestBodySize = hub.Batches.MaxCompressedBytes + 1; // our own limit answers first, with its reason
-        var (batch, error, detail) = await hub.Batches.ReadAsync(context.Request.Body, gzip, context.Request.ContentLength, ct).ConfigureAwait(false);
+        HubBatch? batch;
+        BatchError error;
+        string detail;
+        try
+        {
+            (batch, error, detail) = await hub.Batches.ReadAsync(context.Request.Body, gzip, context.Request.ContentLength, ct).ConfigureAwait(false);
+        }
+        catch (BadHttpRequestException e)
+        {
+            // Kestrel's own body limit (a chunked body past ours) or a broken request: counted, one line back.
+            (batch, error, detail) = (null, e.StatusCode == StatusCodes.Status413PayloadTooLarge ? BatchError.Oversize : BatchError.Malformed, e.Message);
+        }
+        catch (IOException) when (ct.IsCancellationRequested)
+        {
+            return; // the agent went away mid-body
+        }
         if (batch is null)
         {
             string result = error == BatchError.Oversize ? "oversize" : "malformed";
