@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Installs the Debian packages Netsight needs: `runtime` for the agent (libpcap), `test` for the test
-# suite and benchmarks (the lab's servers, tshark and promtool as oracles, gopacket's captures; for
-# deploy/: Go and sprig for helm-render, node for the Kubernetes schema validator).
+# Installs the Debian packages Netsight needs: `runtime` for the agent (libpcap; curl for the quick start's
+# hub check), `test` for the test suite and benchmarks (the lab's servers, PostgreSQL for the hub, chromium
+# for the service map, tshark and promtool as oracles, gopacket's captures; for deploy/: Go and sprig for
+# helm-render, node for the Kubernetes schema validator), `image` for deploy/image/build.sh.
 # Idempotent: skips apt entirely when everything is already installed.
 set -euo pipefail
 kind=${1:-runtime}
-packages=(libpcap0.8 iproute2)
+packages=(libpcap0.8 iproute2 curl)
 if [ "$kind" = test ] || [ "$kind" = image ]; then
   # deploy/image/build.sh builds the image from Debian packages with mmdebstrap and umoci (skopeo for the
   # docker-archive); the image test runs it with runc.
@@ -14,6 +15,7 @@ fi
 if [ "$kind" = test ] || [ "$kind" = bench ]; then
   packages+=(tshark tcpdump nftables nginx-light iperf3 curl procps prometheus golang-github-google-gopacket-dev dnsmasq-base conntrack util-linux e2fsprogs)
   packages+=(golang-go golang-github-masterminds-sprig-dev golang-k8s-sigs-yaml-dev golang-github-xeipuuv-gojsonschema-dev golang-github-gobwas-glob-dev nodejs python3)
+  packages+=(postgresql chromium chromium-driver)
 fi
 if [ "$kind" = bench ]; then
   packages+=(tcptrace nfdump argus-client argus-server apache2-utils ethtool)
