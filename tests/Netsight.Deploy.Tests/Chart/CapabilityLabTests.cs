@@ -55,8 +55,11 @@ public sealed class CapabilityLabTests
             }
             catch (Xunit.Sdk.FailException) { captured = false; }
             if (captured != (missing is null)) failures.Add($"packets with {what}: captured {captured}\n{agent.Describe()}");
-            if (missing is not null && !agent.Output.Contains($"cannot capture interface {lab.Main.PeerName}", StringComparison.Ordinal))
-                failures.Add($"packets with {what}: no log line saying the interface cannot be captured\n{agent.Describe()}");
+            // Without a capability the collector says so: up 0 and one line naming the missing permission.
+            double up = agent.Metrics().Sum("netsight_collector_up", l => l["collector"] == "packets");
+            if (up != (missing is null ? 1 : 0)) failures.Add($"packets with {what}: netsight_collector_up {up}\n{agent.Describe()}");
+            if (missing is not null && !agent.Output.Contains("no permission to capture packets", StringComparison.Ordinal))
+                failures.Add($"packets with {what}: no log line saying the packets cannot be captured\n{agent.Describe()}");
             agent.Stop();
             _ = dev;
         }
