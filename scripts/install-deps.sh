@@ -9,7 +9,7 @@ if [ "$kind" = test ] || [ "$kind" = bench ]; then
   packages+=(tshark tcpdump nftables nginx-light iperf3 curl procps prometheus golang-github-google-gopacket-dev dnsmasq-base conntrack util-linux e2fsprogs python3)
 fi
 if [ "$kind" = bench ]; then
-  packages+=(tcptrace nfdump argus-client argus-server apache2-utils ethtool)
+  packages+=(tcptrace nfdump argus-client argus-server apache2-utils ethtool bc time)
 fi
 missing=()
 for p in "${packages[@]}"; do
