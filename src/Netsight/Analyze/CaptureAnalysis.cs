@@ -38,7 +38,8 @@ public sealed partial class CaptureAnalysis : IConnectionObserver
     public List<FileSummary> Files { get; } = [];
     /// <summary>The connections the report keeps (every one counted); by default every one.</summary>
     public ConnectionCollector Connections { get; init; } = ConnectionCollector.All();
-    public IReadOnlyList<PacketAnalyzer> Analyzers => _analyzers.Values.OrderBy(a => a.Device, StringComparer.Ordinal).ToList();
+    /// <summary>Every device, the tunnels' pseudo-devices (`eth0/vxlan`) included, by name.</summary>
+    public IReadOnlyList<PacketAnalyzer> Analyzers => PacketAnalyzer.Expand(_analyzers.Values).OrderBy(a => a.Device, StringComparer.Ordinal).ToList();
 
     /// <summary>Analyzes one file; throws CaptureFileException for a file that cannot be read at all.</summary>
     public void AnalyzeFile(string path, Action<long, long>? progress = null)

@@ -31,10 +31,11 @@ public static class AnalyzeCommand
         var maxFlows = new Option<int>("--max-flows") { Description = "TCP connections tracked at once, as the agent's (about 0.7 KB each); beyond it the least recently seen is evicted (netsight_flow_evictions_total{reason=\"capacity\"}).", CustomParser = OptionParsers.IntInRange(1, 100_000_000), DefaultValueFactory = _ => new Collectors.AgentOptions().MaxFlows };
         var maxSeries = new Option<int>("--max-series") { Description = "As the agent's: series per flow family in --output metrics (and peer pairs per interface); more fold into src_*/dst_*=\"other\" (netsight_series_overflow_total, netsight_peer_pairs_overflow_total).", CustomParser = OptionParsers.IntInRange(1, 10_000_000), DefaultValueFactory = _ => new Collectors.AgentOptions().MaxSeries };
 
+        var decap = new Option<bool>("--decap") { Description = "Analyze the inner packets of VXLAN (UDP 4789, 8472), Geneve (6081), IP-in-IP and GRE tunnels as their own flows on a DEVICE/KIND pseudo-device; --decap=false counts only the outer packets.", DefaultValueFactory = _ => true };
         var labels = IdentityOptions.Labels();
         var identityFile = IdentityOptions.IdentityFile();
 
-        var command = new Command("analyze", "Analyze pcap/pcapng files with the same analysis the agent runs live.") { files, output, top, sort, maxFlows, maxSeries, labels, identityFile };
+        var command = new Command("analyze", "Analyze pcap/pcapng files with the same analysis the agent runs live.") { files, output, top, sort, maxFlows, maxSeries, decap, labels, identityFile };
         command.SetAction(parse =>
         {
             FlowIdentity identity;
@@ -47,12 +48,12 @@ public static class AnalyzeCommand
                 Console.Error.WriteLine($"netsight: {e.Message}");
                 return 1;
             }
-            return Run(parse.GetValue(files)!, parse.GetValue(output)!, parse.GetValue(top), parse.GetValue(maxFlows), parse.GetValue(maxSeries), parse.GetValue(sort)!, identity);
+            return Run(parse.GetValue(files)!, parse.GetValue(output)!, parse.GetValue(top), parse.GetValue(maxFlows), parse.GetValue(maxSeries), parse.GetValue(decap), parse.GetValue(sort)!, identity);
         });
         return command;
     }
 
-    private static int Run(string[] paths, string output, int top, int maxFlows, int maxSeries, string sort, FlowIdentity identity)
+    private static int Run(string[] paths, string output, int top, int maxFlows, int maxSeries, bool decap, string sort, FlowIdentity identity)
     {
         // Files are reports, not live series: nothing expires by TTL; the series cap is the agent's. Only the
         // table and the JSON list connections, and only as many as asked.
@@ -60,7 +61,7 @@ public static class AnalyzeCommand
         ConnectionCollector connections = output is "table" or "json"
             ? top == 0 ? ConnectionCollector.All() : ConnectionCollector.Worst(top, sort)
             : ConnectionCollector.None();
-        var analysis = new CaptureAnalysis(new AnalyzerOptions { MaxFlows = maxFlows, MaxPeerSeries = maxSeries, SeriesTtl = TimeSpan.MaxValue / 4,
+        var analysis = new CaptureAnalysis(new AnalyzerOptions { MaxFlows = maxFlows, MaxPeerSeries = maxSeries, SeriesTtl = TimeSpan.MaxValue / 4, Decapsulate = decap,
             Dns = new Netsight.Packets.Dns.DnsOptions { CollectNames = output == "json" } }) { FrameLog = frames, Connections = connections };
         try
         {
