@@ -135,7 +135,7 @@ public sealed partial class PacketAnalyzer : IFlowEndHandler
         Reassembler.ExpireOlderThan(nowNanos);
         if (expireSeries) Peers.RemoveIdle(nowNanos, (long)_options.SeriesTtl.TotalNanoseconds);
         Dns.Expire(nowNanos, expireSeries ? (long)_options.SeriesTtl.TotalNanoseconds : null);
-        foreach (PacketAnalyzer t in Tunnels) t.Expire(nowNanos, expireSeries);
+        foreach (PacketAnalyzer? t in _tunnels) t?.Expire(nowNanos, expireSeries); // the array: no iterator allocated
     }
 
     /// <summary>End of a capture: reports connections still in the table to the observer.</summary>
@@ -143,7 +143,7 @@ public sealed partial class PacketAnalyzer : IFlowEndHandler
     {
         Flows.ReportAll(this);
         Dns.Complete();
-        foreach (PacketAnalyzer t in Tunnels) t.Complete();
+        foreach (PacketAnalyzer? t in _tunnels) t?.Complete();
     }
 
     private static bool IsTransportStatus(DecodeStatus status) =>
