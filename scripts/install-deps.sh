@@ -18,7 +18,7 @@ if [ "$kind" = test ] || [ "$kind" = bench ]; then
   packages+=(postgresql chromium chromium-driver)
 fi
 if [ "$kind" = bench ]; then
-  packages+=(tcptrace nfdump argus-client argus-server apache2-utils ethtool)
+  packages+=(tcptrace nfdump argus-client argus-server apache2-utils ethtool bc time)
 fi
 missing=()
 for p in "${packages[@]}"; do

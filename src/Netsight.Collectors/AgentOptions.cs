@@ -38,6 +38,8 @@ public sealed record AgentOptions
     public int MaxFlows { get; init; } = 262_144;
     public int MaxSeries { get; init; } = 10_000;
     public TimeSpan SeriesTtl { get; init; } = TimeSpan.FromMinutes(5);
+    /// <summary>--decap: analyze tunnels' inner packets on DEVICE/KIND pseudo-devices (AnalyzerOptions.Decapsulate).</summary>
+    public bool Decapsulate { get; init; } = true;
     /// <summary>How often the interface list is re-read to attach new and detach removed interfaces.</summary>
     public TimeSpan InterfaceRescan { get; init; } = TimeSpan.FromSeconds(2);
     /// <summary>Root of sysfs, injectable for tests (the node_exporter convention).</summary>
@@ -116,5 +118,6 @@ public sealed record AgentOptions
         MaxFlows = MaxFlows,
         MaxPeerSeries = MaxSeries,
         SeriesTtl = SeriesTtl,
+        Decapsulate = Decapsulate,
     };
 }

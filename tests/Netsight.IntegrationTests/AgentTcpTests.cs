@@ -38,7 +38,7 @@ public sealed class AgentTcpTests
         var pcap = capture.Stop();
         var tsharkRetransmissions = Tshark.Count(pcap, "tcp.analysis.retransmission");
         Assert.True(tsharkRetransmissions <= 3, $"tshark sees {tsharkRetransmissions} retransmissions without loss; the lab is not clean");
-        AssertEventsEqualTshark(clean, null, dev, pcap);
+        AgentEventsOracle.AssertEqualTshark(clean, null, dev, pcap);
 
         // Under loss: a second capture of the same veth taken at the same time is the oracle for every TCP
         // event the agent counted meanwhile (the difference of two scrapes). veths carry ~64 KiB GSO segments,
@@ -51,59 +51,11 @@ public sealed class AgentTcpTests
             clean.Sum("netsight_packets_total", l => l["device"] == dev && l["protocol"] == "tcp") + 1,
             $"netsight_packets_total{{device={dev},protocol=tcp}} settled after iperf3 -n {2 * bytes} with 5% loss");
         pcap = capture.Stop();
-        var counts = AssertEventsEqualTshark(lossy, clean, dev, pcap);
+        var counts = AgentEventsOracle.AssertEqualTshark(lossy, clean, dev, pcap);
         Assert.True(counts["retransmission"] + counts["fast_retransmission"] + counts["spurious_retransmission"] > 0,
             "no retransmission with 5% loss:\n" + lossy.Dump(Retransmissions));
         Assert.All(lossy.Where(Retransmissions, l => l["device"] == dev),
             s => Assert.Contains(s.Label("kind"), new[] { "retransmission", "fast", "spurious" }));
-    }
-
-    /// <summary>The agent's metric family (and kind) for each tshark tcp.analysis flag it counts.</summary>
-    private static readonly (string Flag, string Family, string? Kind)[] EventFamilies =
-    [
-        ("retransmission", Retransmissions, "retransmission"), ("fast_retransmission", Retransmissions, "fast"),
-        ("spurious_retransmission", Retransmissions, "spurious"), ("out_of_order", "netsight_tcp_out_of_order_total", null),
-        ("lost_segment", "netsight_tcp_lost_segments_total", null), ("ack_lost_segment", "netsight_tcp_acked_unseen_total", null),
-        ("duplicate_ack", "netsight_tcp_duplicate_acks_total", null), ("zero_window", "netsight_tcp_zero_windows_total", null),
-        ("zero_window_probe", "netsight_tcp_zero_window_probes_total", null), ("window_full", "netsight_tcp_window_full_total", null),
-        ("window_update", "netsight_tcp_window_updates_total", null), ("keep_alive", "netsight_tcp_keepalives_total", null),
-    ];
-
-    /// <summary>
-    /// Asserts that what the agent counted on <paramref name="dev"/> since <paramref name="before"/> (a scrape, or
-    /// the start) equals tshark on a capture of the same veth over the same time: the TCP packets first (both saw
-    /// the same packets: tcpdump's drops are checked by PcapCapture.Stop, the agent's here), then every event per
-    /// flag, exactly. The two capture sockets see the same packets in the same order (iperf3 pinned to one CPU)
-    /// with the same timestamp for packets leaving the root side (data, SYN, the ACK that ends the handshake: so
-    /// the iRTT and the out-of-order deltas are equal to the nanosecond); packets arriving from the namespace are
-    /// stamped by each socket, a few hundred nanoseconds apart, which could only matter to the 20 ms
-    /// fast-retransmission window if a retransmission came that close to it. Returns tshark's count per flag.
-    /// </summary>
-    private static Dictionary<string, int> AssertEventsEqualTshark(Exposition after, Exposition? before, string dev, string pcap)
-    {
-        double Delta(string family, Func<LabelSet, bool> match) =>
-            after.Sum(family, match) - (before?.Sum(family, match) ?? 0);
-
-        Assert.True(after.Types.ContainsKey("netsight_capture_dropped_packets_total"), "netsight_capture_dropped_packets_total is missing");
-        double drops = Delta("netsight_capture_dropped_packets_total", l => l["device"] == dev);
-        Assert.True(drops == 0, $"the agent's capture dropped {drops} packets, so it did not see what tcpdump saw:\n" + after.Dump("netsight_capture"));
-        var totals = Tshark.Totals(pcap);
-        double packets = Delta("netsight_packets_total", l => l["device"] == dev && l["protocol"] == "tcp");
-        Assert.True(packets == totals.TcpPackets, $"the agent counted {packets} TCP packets, the capture of the same veth holds {totals.TcpPackets}");
-
-        var (frames, error) = TcpAnalysisOracle.Tshark(pcap);
-        Assert.Null(error);
-        var counts = TcpAnalysisOracle.Flags.ToDictionary(f => f, f => frames.Values.Count(v => v.Split(',').Contains(f)));
-        var differences = new List<string>();
-        foreach (var (flag, family, kind) in EventFamilies)
-        {
-            // The agent writes a family once it has a sample: one tshark counted must be there.
-            if (counts[flag] > 0) Assert.True(after.Types.ContainsKey(family), $"{family} is missing from the scrape; tshark counts {counts[flag]} {flag}");
-            double agent = Delta(family, l => l["device"] == dev && (kind is null || l["kind"] == kind));
-            if (agent != counts[flag]) differences.Add($"{flag}: tshark {counts[flag]}, agent {agent} ({family}{(kind is null ? "" : $"{{kind={kind}}}")})");
-        }
-        Assert.True(differences.Count == 0, $"the agent's TCP events differ from tshark on {pcap}:\n" + string.Join('\n', differences));
-        return counts;
     }
 
     [Fact]

@@ -27,7 +27,7 @@ public sealed class RotatedCaptureTests
             AssertPartsEqualMerged(dir, parts);
             // And what the single file gives: the split changes nothing.
             using JsonDocument whole = NetsightBinary.AnalyzeJson(plain);
-            using JsonDocument split = NetsightBinary.AnalyzeJson(parts);
+            using JsonDocument split = NetsightBinary.AnalyzeJson([.. parts, "--top", "0"]);
             Assert.Equal(AnalyzeOracle.Get(AnalyzeOracle.Totals(whole), "tcp_connections"), AnalyzeOracle.Get(AnalyzeOracle.Totals(split), "tcp_connections"));
             Assert.Single(split.RootElement.GetProperty("connections").EnumerateArray().Select(c => c.GetProperty("device").GetString()).Distinct());
         }
@@ -79,7 +79,7 @@ public sealed class RotatedCaptureTests
         }
         Assert.True(failures.Count == 0, string.Join("\n\n", failures));
         // dumpcap names its interface in every file: one device, the veth.
-        using JsonDocument doc = NetsightBinary.AnalyzeJson(dumpcapFiles);
+        using JsonDocument doc = NetsightBinary.AnalyzeJson([.. dumpcapFiles, "--top", "0"]);
         Assert.Equal([v.RootName], doc.RootElement.GetProperty("connections").EnumerateArray().Select(c => c.GetProperty("device").GetString()).Distinct());
     }
 
@@ -97,7 +97,7 @@ public sealed class RotatedCaptureTests
 
             long perFile = Tshark.Totals(ethernet).TcpConnections;
             Assert.Equal(perFile, Tshark.Totals(cooked).TcpConnections);
-            using JsonDocument doc = NetsightBinary.AnalyzeJson(ethernet, cooked);
+            using JsonDocument doc = NetsightBinary.AnalyzeJson(ethernet, cooked, "--top", "0");
             Assert.Equal(2 * perFile, AnalyzeOracle.Get(AnalyzeOracle.Totals(doc), "tcp_connections"));
             Assert.Equal(["any.pcap", "eth.pcap"], doc.RootElement.GetProperty("connections").EnumerateArray()
                 .Select(c => c.GetProperty("device").GetString()).Distinct().Order(StringComparer.Ordinal));

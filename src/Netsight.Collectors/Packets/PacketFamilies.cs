@@ -39,6 +39,8 @@ public static class PacketFamilies
     /// </summary>
     public static void Write(MetricWriter w, IReadOnlyList<PacketAnalyzer> analyzers, bool live, PeerAggregator peers, long nowMillis)
     {
+        // Decapsulated tunnels are pseudo-devices of their own (`eth0/vxlan`), written like any device.
+        analyzers = PacketAnalyzer.Expand(analyzers);
         // Copy each device's counters and peer pairs under its lock once (the pairs into the aggregator's
         // reused buffers), then fold and format without holding it.
         var snapshots = new List<DeviceSnapshot>(analyzers.Count);
@@ -115,12 +117,15 @@ public static class PacketFamilies
         foreach (DeviceSnapshot d in snapshots) w.Sample([new("device", d.Device)], d.SeriesOverflow);
 
         if (!live) return;
+        // Tunnels' pseudo-devices have no capture of their own: their packets are their device's.
         w.BeginFamily("netsight_capture_received_packets_total", "Packets the kernel handed to the capture (pcap_stats ps_recv); compare with netsight_packets_total.", MetricType.Counter);
-        foreach (DeviceSnapshot d in snapshots) w.Sample([new("device", d.Device)], d.Received);
+        foreach (DeviceSnapshot d in snapshots)
+            if (!d.IsTunnel) w.Sample([new("device", d.Device)], d.Received);
 
         w.BeginFamily("netsight_capture_dropped_packets_total", "Packets lost before analysis, from pcap_stats: kernel (ring buffer full) or interface (dropped by the driver).", MetricType.Counter);
         foreach (DeviceSnapshot d in snapshots)
         {
+            if (d.IsTunnel) continue;
             w.Sample([new("device", d.Device), new("reason", "kernel")], d.DropsKernel);
             w.Sample([new("device", d.Device), new("reason", "interface")], d.DropsInterface);
         }
@@ -132,6 +137,7 @@ public static class PacketFamilies
         public required string Device;
         public required long[] Packets, Bytes, Malformed, LengthAnomalies, Reassemblies;
         public long Received, Flows, Connections, EvictedIdle, EvictedCapacity, SeriesOverflow, DropsKernel, DropsInterface;
+        public bool IsTunnel;
 
         public static DeviceSnapshot Take(PacketAnalyzer a, PeerAggregator peers)
         {
@@ -140,6 +146,7 @@ public static class PacketFamilies
             return new DeviceSnapshot
             {
                 Device = a.Device,
+                IsTunnel = a.IsTunnel,
                 Packets = (long[])a.Counters.Packets.Clone(),
                 Bytes = (long[])a.Counters.Bytes.Clone(),
                 Malformed = (long[])a.Counters.Malformed.Clone(),

@@ -29,6 +29,9 @@ public sealed record AnalyzerOptions
     /// 64 MiB at the default); per direction Wireshark's own cap of 10,000 applies as well.</summary>
     public long MaxUnackedSegments { get; init; } = 4L << 20;
 
+    /// <summary>--decap: analyze the inner packets of VXLAN, Geneve, IP-in-IP and GRE tunnels on `DEVICE/KIND` pseudo-devices.</summary>
+    public bool Decapsulate { get; init; } = true;
+
     /// <summary>Passive DNS: pending-query bound, timeout, and name collection (analyze only).</summary>
     public Dns.DnsOptions Dns { get; init; } = new();
 }

@@ -25,10 +25,17 @@ public sealed partial class PacketAnalyzer : IFlowEndHandler
     private long _lastTimestampNanos;
 
     public PacketAnalyzer(string device, AnalyzerOptions options, IConnectionObserver? observer = null)
+        : this(device, options, observer, new object(), isTunnel: false)
+    {
+    }
+
+    private PacketAnalyzer(string device, AnalyzerOptions options, IConnectionObserver? observer, object syncRoot, bool isTunnel)
     {
         Device = device;
         _options = options;
         _observer = observer;
+        SyncRoot = syncRoot;
+        _isTunnel = isTunnel;
         Flows = new FlowTable(options.MaxFlows);
         // Pairs beyond the cap fold into one "other" pair, idle ones expire (the series budget).
         Peers = new SeriesTable<PeerKey, PeerStats>(options.MaxPeerSeries, PeerKey.Overflow, static _ => new PeerStats());
@@ -38,8 +45,8 @@ public sealed partial class PacketAnalyzer : IFlowEndHandler
     }
 
     public string Device { get; }
-    /// <summary>Held by the capture thread while it processes a batch and by scrapes while they read.</summary>
-    public object SyncRoot { get; } = new();
+    /// <summary>Held by the capture thread while it processes a batch and by scrapes while they read (shared with the tunnels' pseudo-devices).</summary>
+    public object SyncRoot { get; }
     public DeviceCounters Counters { get; } = new();
     public FlowTable Flows { get; }
     /// <summary>Per (source, destination) pair counters: single writer (the capture thread), readers hold SyncRoot.</summary>
@@ -112,6 +119,11 @@ public sealed partial class PacketAnalyzer : IFlowEndHandler
 
         if (h.IsTcp) ProcessTcp(ref h, peer, timestampNanos);
         if (DnsAnalyzer.IsDns(h)) Dns.Process(h, transportBytes, timestampNanos);
+        if (_options.Decapsulate && !_isTunnel)
+        {
+            TunnelKind tunnel = PacketDecoder.TunnelOf(h);
+            if (tunnel != TunnelKind.None) ProcessTunnel(tunnel, h, transportBytes, timestampNanos);
+        }
     }
 
     /// <summary>Drops state older than the timeouts, measured against <paramref name="nowNanos"/>
@@ -123,6 +135,7 @@ public sealed partial class PacketAnalyzer : IFlowEndHandler
         Reassembler.ExpireOlderThan(nowNanos);
         if (expireSeries) Peers.RemoveIdle(nowNanos, (long)_options.SeriesTtl.TotalNanoseconds);
         Dns.Expire(nowNanos, expireSeries ? (long)_options.SeriesTtl.TotalNanoseconds : null);
+        foreach (PacketAnalyzer? t in _tunnels) t?.Expire(nowNanos, expireSeries); // the array: no iterator allocated
     }
 
     /// <summary>End of a capture: reports connections still in the table to the observer.</summary>
@@ -130,6 +143,7 @@ public sealed partial class PacketAnalyzer : IFlowEndHandler
     {
         Flows.ReportAll(this);
         Dns.Complete();
+        foreach (PacketAnalyzer? t in _tunnels) t?.Complete();
     }
 
     private static bool IsTransportStatus(DecodeStatus status) =>

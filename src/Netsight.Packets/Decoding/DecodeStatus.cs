@@ -33,6 +33,10 @@ public enum DecodeStatus : byte
     BadUdpLength,
     /// <summary>Too many IPv6 extension headers or 802.1Q tags (a loop or an attack).</summary>
     TooManyHeaders,
+    /// <summary>A tunnel packet (VXLAN, Geneve, GRE) that ends inside its tunnel header, or carries nothing after it.</summary>
+    TruncatedTunnel,
+    /// <summary>A tunnel header that is not one: VXLAN without its valid-VNI flag, Geneve of another version, GRE with routing.</summary>
+    BadTunnelHeader,
 }
 
 public static class DecodeStatusNames
@@ -42,7 +46,7 @@ public static class DecodeStatusNames
     [
         "ok", "not_ip", "unsupported_link_type", "truncated_link", "truncated_ip", "bad_ip_version",
         "bad_ip_header_length", "bad_ip_total_length", "truncated_transport", "bad_tcp_header_length",
-        "bad_tcp_option", "bad_udp_length", "too_many_headers",
+        "bad_tcp_option", "bad_udp_length", "too_many_headers", "truncated_tunnel", "bad_tunnel_header",
     ];
 
     public static string Label(this DecodeStatus status) => Names[(int)status];

@@ -1,7 +1,8 @@
-// The bounded table of TCP connections: an array of Flow structs indexed by a Dictionary, with an
+// The bounded table of TCP connections: Flow structs in fixed-size chunks indexed by a Dictionary, with an
 // intrusive least-recently-seen list so that idle expiry and eviction when full are O(1) per flow.
-// Bounded by --max-flows; every removal that is not a normal end is counted by reason. The array and
-// the dictionary grow by doubling up to the bound, so steady-state updates allocate nothing.
+// Bounded by --max-flows; every removal that is not a normal end is counted by reason. Storage grows a
+// chunk at a time up to the bound (never copied: a flood of new connections does not hold the old and the
+// doubled array at once), the dictionary by doubling, so steady-state updates allocate nothing.
 namespace Netsight.Packets.Flows;
 
 public interface IFlowEndHandler
@@ -13,15 +14,19 @@ public interface IFlowEndHandler
     void OnFlowRemoved(ref Flow flow);
 }
 
-public sealed class FlowTable
+public sealed partial class FlowTable
 {
     private const int InitialCapacity = 1024;
     private const int None = -1;
+    /// <summary>Flows per storage chunk (2^12 x 448 bytes, 1.8 MiB); the first chunk is smaller for small tables.</summary>
+    private const int ChunkShift = 12;
+    private const int ChunkSize = 1 << ChunkShift;
+    private const int ChunkMask = ChunkSize - 1;
 
     private readonly int _maxFlows;
-    private readonly Dictionary<FlowKey, int> _index;
-    private Flow[] _flows;
-    private int _used;          // slots ever handed out (the high-water mark of _flows)
+    private Flow[][] _chunks;   // slot s lives at _chunks[s >> ChunkShift][s & ChunkMask]
+    private int _capacity;      // slots the allocated chunks hold
+    private int _used;          // slots ever handed out (the high-water mark)
     private int _freeHead = None;
     private int _lruHead = None; // least recently seen
     private int _lruTail = None; // most recently seen
@@ -32,34 +37,39 @@ public sealed class FlowTable
         ArgumentOutOfRangeException.ThrowIfLessThan(maxFlows, 1);
         _maxFlows = maxFlows;
         int initial = Math.Min(maxFlows, InitialCapacity);
-        _flows = new Flow[initial];
-        _index = new Dictionary<FlowKey, int>(initial);
+        _chunks = [new Flow[initial]];
+        _capacity = initial;
     }
 
-    public int Count => _index.Count;
+    public int Count => _indexCount;
     public int MaxFlows => _maxFlows;
     /// <summary>Connections started so far (the next id); equals tshark's number of tcp.stream values.</summary>
     public long ConnectionsStarted => _nextId;
     public long EvictedIdle { get; private set; }
     public long EvictedCapacity { get; private set; }
 
-    public ref Flow this[int slot] => ref _flows[slot];
+    public ref Flow this[int slot] => ref At(slot);
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private ref Flow At(int slot) => ref _chunks[slot >> ChunkShift][slot & ChunkMask];
 
     /// <summary>Finds the flow for <paramref name="key"/>, or creates it (evicting the least recently
     /// seen flow when the table is full). The flow is moved to the most-recent end of the LRU list.</summary>
     public ref Flow GetOrAdd(in FlowKey key, long nowNanos, IFlowEndHandler handler, out bool created)
     {
-        if (_index.TryGetValue(key, out int slot))
+        uint hash = HashOf(key);
+        int slot = IndexFind(key, hash);
+        if (slot != None)
         {
             created = false;
             MoveToTail(slot);
-            return ref _flows[slot];
+            return ref At(slot);
         }
 
-        if (_index.Count >= _maxFlows)
+        if (_indexCount >= _maxFlows)
         {
             int victim = _lruHead;
-            ref Flow old = ref _flows[victim];
+            ref Flow old = ref At(victim);
             if (!old.Ended) handler.OnFlowEnd(ref old, FlowEndReason.Capacity);
             handler.OnFlowRemoved(ref old);
             EvictedCapacity++;
@@ -67,14 +77,14 @@ public sealed class FlowTable
         }
 
         slot = AllocateSlot();
-        ref Flow flow = ref _flows[slot];
+        ref Flow flow = ref At(slot);
         Clear(ref flow);
         flow.Key = key;
         flow.InUse = true;
         flow.FirstSeenNanos = nowNanos;
         flow.LastSeenNanos = nowNanos;
         flow.Id = _nextId++;
-        _index.Add(key, slot);
+        IndexAdd(hash, slot);
         AppendTail(slot);
         created = true;
         return ref flow;
@@ -105,7 +115,7 @@ public sealed class FlowTable
         int slot = _lruHead;
         while (slot != None)
         {
-            ref Flow flow = ref _flows[slot];
+            ref Flow flow = ref At(slot);
             int next = flow.Next;
             if (flow.LastSeenNanos >= oldestCutoff) break;
             long cutoff = flow.Ended ? closedCutoffNanos : openCutoffNanos;
@@ -128,8 +138,8 @@ public sealed class FlowTable
     /// <summary>Reports every flow still in the table as removed (end of a capture file); they stay in the table.</summary>
     public void ReportAll(IFlowEndHandler handler)
     {
-        for (int slot = _lruHead; slot != None; slot = _flows[slot].Next)
-            handler.OnFlowRemoved(ref _flows[slot]);
+        for (int slot = _lruHead; slot != None; slot = At(slot).Next)
+            handler.OnFlowRemoved(ref At(slot));
     }
 
     /// <summary>
@@ -147,18 +157,33 @@ public sealed class FlowTable
         if (_freeHead != None)
         {
             int slot = _freeHead;
-            _freeHead = _flows[slot].Next;
+            _freeHead = At(slot).Next;
             return slot;
         }
-        if (_used == _flows.Length)
-            Array.Resize(ref _flows, Math.Min(_maxFlows, _flows.Length * 2));
+        if (_used == _capacity) Grow();
         return _used++;
+    }
+
+    /// <summary>More storage: the first chunk grows to ChunkSize by doubling, then whole chunks are added.</summary>
+    private void Grow()
+    {
+        if (_capacity < ChunkSize)
+        {
+            Array.Resize(ref _chunks[0], Math.Min(Math.Min(_maxFlows, ChunkSize), _capacity * 2));
+            _capacity = _chunks[0].Length;
+            return;
+        }
+        int chunk = _capacity >> ChunkShift;
+        if (chunk == _chunks.Length) Array.Resize(ref _chunks, _chunks.Length * 2);
+        // Not zeroed: every slot is cleared when it is handed out (Clear), and the kernel's fresh pages are zero anyway.
+        _chunks[chunk] = GC.AllocateUninitializedArray<Flow>(Math.Min(ChunkSize, _maxFlows - _capacity));
+        _capacity += _chunks[chunk].Length;
     }
 
     private void Remove(int slot)
     {
-        ref Flow flow = ref _flows[slot];
-        _index.Remove(flow.Key);
+        ref Flow flow = ref At(slot);
+        IndexRemove(flow.Key, slot);
         Unlink(slot);
         flow.InUse = false;
         flow.Next = _freeHead;
@@ -174,20 +199,20 @@ public sealed class FlowTable
 
     private void AppendTail(int slot)
     {
-        ref Flow flow = ref _flows[slot];
+        ref Flow flow = ref At(slot);
         flow.Prev = _lruTail;
         flow.Next = None;
-        if (_lruTail != None) _flows[_lruTail].Next = slot;
+        if (_lruTail != None) At(_lruTail).Next = slot;
         else _lruHead = slot;
         _lruTail = slot;
     }
 
     private void Unlink(int slot)
     {
-        ref Flow flow = ref _flows[slot];
-        if (flow.Prev != None) _flows[flow.Prev].Next = flow.Next;
+        ref Flow flow = ref At(slot);
+        if (flow.Prev != None) At(flow.Prev).Next = flow.Next;
         else _lruHead = flow.Next;
-        if (flow.Next != None) _flows[flow.Next].Prev = flow.Prev;
+        if (flow.Next != None) At(flow.Next).Prev = flow.Prev;
         else _lruTail = flow.Prev;
         flow.Prev = flow.Next = None;
     }

@@ -11,9 +11,12 @@
 //
 // Storage is a ring buffer per direction, rented from a pool shared by the device's flow table in size
 // classes of 8 to 16,384 entries: a direction with nothing in flight holds no buffer at all (the list
-// handle is 16 bytes inside the Flow struct), buffers grow by doubling and return to the pool when the
-// list empties, and once the pool has warmed up nothing is allocated per packet. Two bounds, both counted:
-// Wireshark's TCP_MAX_UNACKED_SEGMENTS (10,000 per direction) and a total entry budget for the device.
+// handle is 20 bytes inside the Flow struct), buffers grow by doubling and return to the pool when the
+// list empties, and once the pool has warmed up nothing is allocated per packet. The buffers of a class
+// are carved from slabs of at least 4,096 entries (64 KiB), so a quarter of a million connections with a
+// segment in flight (a SYN flood) are a few hundred arrays for the garbage collector, not one each.
+// Two bounds, both counted: Wireshark's TCP_MAX_UNACKED_SEGMENTS (10,000 per direction) and a total entry
+// budget for the device.
 using System.Runtime.CompilerServices;
 
 namespace Netsight.Packets.Flows;
@@ -30,7 +33,7 @@ public struct UnackedSegment
 /// <summary>A direction's handle on its ring buffer in the pool; default = empty, no buffer.</summary>
 public struct UnackedList
 {
-    internal int Handle;     // pool buffer index + 1; 0 = no buffer
+    internal int Handle;     // buffer index within its size class + 1; 0 = no buffer
     internal int Head;       // ring index of the entry with the lowest end
     internal int Count;      // entries (distinct ends)
     internal int Segments;   // segments, copies included: what Wireshark's 10,000 cap counts
@@ -47,9 +50,12 @@ public sealed class UnackedSegmentPool
     private const int MinClass = 3;  // 8 entries: one request/response round of small segments
     private const int MaxClass = 14; // 16,384 >= MaxPerDirection
 
+    /// <summary>A slab holds at least 2^12 entries (64 KiB): 512 buffers of the smallest class, one of the largest.</summary>
+    private const int SlabEntriesShift = 12;
+
     private readonly long _budget;
-    private UnackedSegment[][] _buffers = new UnackedSegment[64][];
-    private int _bufferCount;
+    private readonly UnackedSegment[][][] _slabs = new UnackedSegment[MaxClass + 1][][];
+    private readonly int[] _made = new int[MaxClass + 1]; // buffers carved so far, by class
     private readonly int[][] _free = new int[MaxClass + 1][];
     private readonly int[] _freeCount = new int[MaxClass + 1];
 
@@ -57,7 +63,11 @@ public sealed class UnackedSegmentPool
     public UnackedSegmentPool(long maxEntries)
     {
         _budget = maxEntries;
-        for (int c = MinClass; c <= MaxClass; c++) _free[c] = new int[16];
+        for (int c = MinClass; c <= MaxClass; c++)
+        {
+            _free[c] = new int[16];
+            _slabs[c] = new UnackedSegment[4][];
+        }
     }
 
     /// <summary>Entries in rented buffers (capacity, not occupancy).</summary>
@@ -79,7 +89,7 @@ public sealed class UnackedSegmentPool
         int pos = list.Count;
         if (list.Count > 0)
         {
-            UnackedSegment[] b = _buffers[list.Handle - 1];
+            Span<UnackedSegment> b = Buffer(list.SizeClass, list.Handle - 1);
             int m = b.Length - 1;
             if (!SeqGreater(nextSeq, b[(list.Head + list.Count - 1) & m].NextSeq))
             {
@@ -101,7 +111,7 @@ public sealed class UnackedSegmentPool
                 return false;
             }
         }
-        UnackedSegment[] buffer = _buffers[list.Handle - 1];
+        Span<UnackedSegment> buffer = Buffer(list.SizeClass, list.Handle - 1);
         int mask = buffer.Length - 1;
         for (int i = list.Count; i > pos; i--) buffer[(list.Head + i) & mask] = buffer[(list.Head + i - 1) & mask];
         buffer[(list.Head + pos) & mask] = new UnackedSegment { NextSeq = nextSeq, TimeNanos = timeNanos };
@@ -120,7 +130,7 @@ public sealed class UnackedSegmentPool
     public long Acknowledge(ref UnackedList list, uint ack)
     {
         if (list.Count == 0) return -1;
-        UnackedSegment[] buffer = _buffers[list.Handle - 1];
+        Span<UnackedSegment> buffer = Buffer(list.SizeClass, list.Handle - 1);
         int mask = buffer.Length - 1;
         long matched = -1;
         int removed = 0, segments = 0;
@@ -154,7 +164,7 @@ public sealed class UnackedSegmentPool
     }
 
     /// <summary>First position whose end is not below <paramref name="nextSeq"/>.</summary>
-    private static int LowerBound(UnackedSegment[] buffer, int mask, int head, int count, uint nextSeq)
+    private static int LowerBound(Span<UnackedSegment> buffer, int mask, int head, int count, uint nextSeq)
     {
         int lo = 0, hi = count;
         while (lo < hi)
@@ -176,7 +186,7 @@ public sealed class UnackedSegmentPool
         int handle = Rent(newClass);
         if (list.Handle != 0)
         {
-            UnackedSegment[] from = _buffers[list.Handle - 1], to = _buffers[handle];
+            Span<UnackedSegment> from = Buffer(list.SizeClass, list.Handle - 1), to = Buffer(newClass, handle);
             int mask = from.Length - 1;
             for (int i = 0; i < list.Count; i++) to[i] = from[(list.Head + i) & mask];
             var keep = list;
@@ -193,10 +203,28 @@ public sealed class UnackedSegmentPool
     {
         EntriesRented += 1L << sizeClass;
         if (_freeCount[sizeClass] > 0) return _free[sizeClass][--_freeCount[sizeClass]];
-        // The pool grows only while the number of concurrently busy directions grows (warm-up).
-        if (_bufferCount == _buffers.Length) Array.Resize(ref _buffers, _buffers.Length * 2);
-        _buffers[_bufferCount] = new UnackedSegment[1 << sizeClass];
-        return _bufferCount++;
+        // The pool grows only while the number of concurrently busy directions grows (warm-up): a new
+        // buffer is the next one of the class's last slab, or the first of a new slab.
+        int index = _made[sizeClass]++;
+        int shift = SlabShift(sizeClass);
+        int slab = index >> shift;
+        ref UnackedSegment[][] slabs = ref _slabs[sizeClass];
+        if (slab == slabs.Length) Array.Resize(ref slabs, slabs.Length * 2);
+        slabs[slab] ??= new UnackedSegment[1 << (shift + sizeClass)];
+        return index;
+    }
+
+    /// <summary>log2 of the buffers of a class in one slab.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int SlabShift(int sizeClass) => Math.Max(0, SlabEntriesShift - sizeClass);
+
+    /// <summary>The ring of buffer <paramref name="index"/> of a class: 2^class entries inside its slab.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private Span<UnackedSegment> Buffer(int sizeClass, int index)
+    {
+        int shift = SlabShift(sizeClass);
+        UnackedSegment[] slab = _slabs[sizeClass][index >> shift];
+        return slab.AsSpan((index & ((1 << shift) - 1)) << sizeClass, 1 << sizeClass);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

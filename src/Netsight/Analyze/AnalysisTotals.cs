@@ -17,8 +17,14 @@ public sealed record AnalysisTotals(
         foreach (PacketAnalyzer a in analyzers)
         {
             DeviceCounters c = a.Counters;
-            frames += c.Frames;
-            foreach (long b in c.Bytes) bytes += b;
+            // A tunnel's pseudo-device analyzes the inner packets of its device's frames: they are layers of
+            // frames already counted, so frames and bytes come from capture devices only, every other total
+            // (packets by protocol, TCP and IP events, connections) from every layer analyzed.
+            if (!a.IsTunnel)
+            {
+                frames += c.Frames;
+                foreach (long b in c.Bytes) bytes += b;
+            }
             tcp += c.Packets[(int)ProtocolClass.Tcp];
             udp += c.Packets[(int)ProtocolClass.Udp];
             icmp += c.Packets[(int)ProtocolClass.Icmp] + c.Packets[(int)ProtocolClass.Icmpv6];

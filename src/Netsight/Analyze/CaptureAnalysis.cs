@@ -17,6 +17,11 @@ public sealed record ConnectionRecord(
 {
     /// <summary>TCP analysis events and RTTs of this connection (TcpConnectionReport.cs).</summary>
     public TcpConnectionReport Tcp { get; init; } = TcpConnectionReport.Empty;
+
+    public static ConnectionRecord From(string device, in Flow flow) =>
+        new(device, flow.Id, FlowKey.Endpoint(flow.ClientIp, flow.ClientPort), FlowKey.Endpoint(flow.ServerIp, flow.ServerPort),
+            flow.Packets, flow.Bytes, flow.Resets, flow.Retransmissions, flow.ZeroWindows, flow.DurationSeconds,
+            CaptureAnalysis.StateName(flow), flow.FirstSeenNanos) { Tcp = TcpConnectionReport.From(flow) };
 }
 
 public sealed partial class CaptureAnalysis : IConnectionObserver
@@ -31,8 +36,10 @@ public sealed partial class CaptureAnalysis : IConnectionObserver
     public CaptureAnalysis(AnalyzerOptions options) => _options = options;
 
     public List<FileSummary> Files { get; } = [];
-    public List<ConnectionRecord> Connections { get; } = [];
-    public IReadOnlyList<PacketAnalyzer> Analyzers => _analyzers.Values.OrderBy(a => a.Device, StringComparer.Ordinal).ToList();
+    /// <summary>The connections the report keeps (every one counted); by default every one.</summary>
+    public ConnectionCollector Connections { get; init; } = ConnectionCollector.All();
+    /// <summary>Every device, the tunnels' pseudo-devices (`eth0/vxlan`) included, by name.</summary>
+    public IReadOnlyList<PacketAnalyzer> Analyzers => PacketAnalyzer.Expand(_analyzers.Values).OrderBy(a => a.Device, StringComparer.Ordinal).ToList();
 
     /// <summary>Analyzes one file; throws CaptureFileException for a file that cannot be read at all.</summary>
     public void AnalyzeFile(string path, Action<long, long>? progress = null)
@@ -62,7 +69,6 @@ public sealed partial class CaptureAnalysis : IConnectionObserver
     public void Complete()
     {
         foreach (PacketAnalyzer a in _analyzers.Values) a.Complete();
-        Connections.Sort((x, y) => x.FirstSeenNanos != y.FirstSeenNanos ? x.FirstSeenNanos.CompareTo(y.FirstSeenNanos) : x.Id.CompareTo(y.Id));
     }
 
     /// <summary>
@@ -104,15 +110,9 @@ public sealed partial class CaptureAnalysis : IConnectionObserver
         return reader.Interfaces.Count > 1 ? $"{fileName}#{id}" : fileName;
     }
 
-    void IConnectionObserver.OnConnection(string device, in Flow flow)
-    {
-        Connections.Add(new ConnectionRecord(device, flow.Id,
-            FlowKey.Endpoint(flow.ClientIp, flow.ClientPort), FlowKey.Endpoint(flow.ServerIp, flow.ServerPort),
-            flow.Packets, flow.Bytes, flow.Resets, flow.Retransmissions, flow.ZeroWindows, flow.DurationSeconds,
-            StateName(flow), flow.FirstSeenNanos) { Tcp = TcpConnectionReport.From(flow) });
-    }
+    void IConnectionObserver.OnConnection(string device, in Flow flow) => Connections.Add(device, flow);
 
-    private static string StateName(in Flow flow) => flow.Ended
+    internal static string StateName(in Flow flow) => flow.Ended
         ? flow.EndReason switch
         {
             FlowEndReason.Fin => "closed",

@@ -56,6 +56,9 @@ public static class JsonReport
 
         DnsReport.Write(w, analysis.Analyzers);
 
+        // Every connection is counted; the list holds the --top N worst (worst first) unless --top 0 asked for all.
+        w.WriteNumber("connections_total", analysis.Connections.Seen);
+        w.WriteBoolean("connections_partial", analysis.Connections.Partial);
         w.WriteStartArray("connections");
         foreach (ConnectionRecord c in connections)
         {

@@ -7,7 +7,7 @@ namespace Netsight.Analyze;
 
 public static class TableReport
 {
-    public static void Write(IAnsiConsole console, CaptureAnalysis analysis, IReadOnlyList<ConnectionRecord> connections, int totalConnections)
+    public static void Write(IAnsiConsole console, CaptureAnalysis analysis, IReadOnlyList<ConnectionRecord> connections, long totalConnections)
     {
         AnalysisTotals t = AnalysisTotals.Of(analysis.Analyzers);
         var totals = new Table().Title("[bold]Totals[/]").AddColumn("measure").AddColumn(new TableColumn("value").RightAligned());

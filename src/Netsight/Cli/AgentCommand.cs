@@ -35,6 +35,7 @@ public static class AgentCommand
         var bufferSize = new Option<int>("--buffer-size") { Description = "Kernel capture buffer per interface, in bytes.", CustomParser = OptionParsers.IntInRange(65_536, int.MaxValue), DefaultValueFactory = _ => defaults.BufferSize };
         var maxFlows = new Option<int>("--max-flows") { Description = "TCP connections tracked per interface; the least recently seen is evicted beyond it (counted).", CustomParser = OptionParsers.IntInRange(1, 100_000_000), DefaultValueFactory = _ => defaults.MaxFlows };
         var maxSeries = new Option<int>("--max-series") { Description = "Series per flow family (and peer pairs per interface); more fold into src_*/dst_*=\"other\" (netsight_series_overflow_total).", CustomParser = OptionParsers.IntInRange(1, 10_000_000), DefaultValueFactory = _ => defaults.MaxSeries };
+        var decap = new Option<bool>("--decap") { Description = "Analyze the inner packets of VXLAN (UDP 4789, 8472), Geneve (6081), IP-in-IP and GRE tunnels as their own flows on a DEVICE/KIND pseudo-device (eth0/vxlan); --decap=false counts only the outer packets.", DefaultValueFactory = _ => defaults.Decapsulate };
         var seriesTtl = new Option<TimeSpan>("--series-ttl") { Description = "Series with no new data for this long disappear (e.g. 5m).", CustomParser = OptionParsers.Duration, DefaultValueFactory = _ => defaults.SeriesTtl };
         var labels = IdentityOptions.Labels();
         var identityFile = IdentityOptions.IdentityFile();
@@ -46,7 +47,7 @@ public static class AgentCommand
 
         var command = new Command("agent", "Run the node agent: capture, analyze and serve Prometheus metrics.")
         {
-            interfaces, filter, listen, snaplen, bufferSize, maxFlows, maxSeries, seriesTtl,
+            interfaces, filter, listen, snaplen, bufferSize, maxFlows, maxSeries, seriesTtl, decap,
             labels, identityFile, kubeconfig, nodeName,
         };
         foreach (ICollectorFlags flags in collectorOptions)
@@ -81,6 +82,7 @@ public static class AgentCommand
                 MaxFlows = parse.GetValue(maxFlows),
                 MaxSeries = parse.GetValue(maxSeries),
                 SeriesTtl = parse.GetValue(seriesTtl),
+                Decapsulate = parse.GetValue(decap),
                 EnabledCollectors = enabled,
                 Labels = parse.GetValue(labels),
                 IdentityFile = parse.GetValue(identityFile),

@@ -16,7 +16,8 @@ public static class AnalyzeCommand
 {
     private const long ProgressBarMinBytes = 32L << 20; // smaller files finish before a bar is worth drawing
 
-    private const int TableDefaultTop = 25;
+    /// <summary>Connections listed by the table and the JSON unless --top says otherwise.</summary>
+    private const int DefaultTop = 25;
     private const int RedirectedTableWidth = 220;
 
     public static Command Create()
@@ -24,38 +25,44 @@ public static class AnalyzeCommand
         var files = new Argument<string[]>("FILE") { Description = "pcap or pcapng files (several: analyzed in order, as one capture).", Arity = ArgumentArity.OneOrMore };
         var output = new Option<string>("--output", "-o") { Description = "table (default), metrics (the agent's families as exposition text), json, or frames (debug: one line per TCP segment: frame number, TCP analysis flags by tshark name, ack RTT).", DefaultValueFactory = _ => "table" };
         output.AcceptOnlyFromAmong("table", "metrics", "json", "frames");
-        var top = new Option<int>("--top") { Description = $"Show only the N worst connections (see --sort); 0 = all. Default: all for json, the {TableDefaultTop} worst for the table.", CustomParser = OptionParsers.IntInRange(0, int.MaxValue), DefaultValueFactory = _ => -1 };
+        var top = new Option<int>("--top") { Description = $"List the N worst connections (see --sort) in the table and the JSON; 0 = every connection, in capture order (memory grows with the capture).", CustomParser = OptionParsers.IntInRange(0, int.MaxValue), DefaultValueFactory = _ => DefaultTop };
         var sort = new Option<string>("--sort") { Description = "What makes a connection worst for --top: retransmissions (all kinds; default), zero-windows, rtt (initial RTT, else the worst ack RTT), resets, lost-segments or duplicate-acks.", DefaultValueFactory = _ => "retransmissions" };
         sort.AcceptOnlyFromAmong(ConnectionRanking.Keys);
-        var maxFlows = new Option<int>("--max-flows") { Description = "TCP connections tracked at once.", CustomParser = OptionParsers.IntInRange(1, 100_000_000), DefaultValueFactory = _ => 1_048_576 };
+        var maxFlows = new Option<int>("--max-flows") { Description = "TCP connections tracked at once, as the agent's (about 0.7 KB each); beyond it the least recently seen is evicted (netsight_flow_evictions_total{reason=\"capacity\"}).", CustomParser = OptionParsers.IntInRange(1, 100_000_000), DefaultValueFactory = _ => new Collectors.AgentOptions().MaxFlows };
+        var maxSeries = new Option<int>("--max-series") { Description = "As the agent's: series per flow family in --output metrics (and peer pairs per interface); more fold into src_*/dst_*=\"other\" (netsight_series_overflow_total, netsight_peer_pairs_overflow_total).", CustomParser = OptionParsers.IntInRange(1, 10_000_000), DefaultValueFactory = _ => new Collectors.AgentOptions().MaxSeries };
 
+        var decap = new Option<bool>("--decap") { Description = "Analyze the inner packets of VXLAN (UDP 4789, 8472), Geneve (6081), IP-in-IP and GRE tunnels as their own flows on a DEVICE/KIND pseudo-device; --decap=false counts only the outer packets.", DefaultValueFactory = _ => true };
         var labels = IdentityOptions.Labels();
         var identityFile = IdentityOptions.IdentityFile();
 
-        var command = new Command("analyze", "Analyze pcap/pcapng files with the same analysis the agent runs live.") { files, output, top, sort, maxFlows, labels, identityFile };
+        var command = new Command("analyze", "Analyze pcap/pcapng files with the same analysis the agent runs live.") { files, output, top, sort, maxFlows, maxSeries, decap, labels, identityFile };
         command.SetAction(parse =>
         {
             FlowIdentity identity;
             try
             {
-                identity = Hosting.IdentitySetup.ForAnalysis(parse.GetValue(identityFile), parse.GetValue(labels));
+                identity = Hosting.IdentitySetup.ForAnalysis(parse.GetValue(identityFile), parse.GetValue(labels), parse.GetValue(maxSeries));
             }
             catch (FormatException e)
             {
                 Console.Error.WriteLine($"netsight: {e.Message}");
                 return 1;
             }
-            return Run(parse.GetValue(files)!, parse.GetValue(output)!, parse.GetValue(top), parse.GetValue(maxFlows), parse.GetValue(sort)!, identity);
+            return Run(parse.GetValue(files)!, parse.GetValue(output)!, parse.GetValue(top), parse.GetValue(maxFlows), parse.GetValue(maxSeries), parse.GetValue(decap), parse.GetValue(sort)!, identity);
         });
         return command;
     }
 
-    private static int Run(string[] paths, string output, int top, int maxFlows, string sort, FlowIdentity identity)
+    private static int Run(string[] paths, string output, int top, int maxFlows, int maxSeries, bool decap, string sort, FlowIdentity identity)
     {
-        // Files are reports, not live series: nothing expires by TTL and the peer cap is generous.
+        // Files are reports, not live series: nothing expires by TTL; the series cap is the agent's. Only the
+        // table and the JSON list connections, and only as many as asked.
         using StreamWriter? frames = output == "frames" ? new StreamWriter(Console.OpenStandardOutput(), bufferSize: 1 << 16) : null;
-        var analysis = new CaptureAnalysis(new AnalyzerOptions { MaxFlows = maxFlows, MaxPeerSeries = 1_000_000, SeriesTtl = TimeSpan.MaxValue / 4,
-            Dns = new Netsight.Packets.Dns.DnsOptions { CollectNames = output == "json" } }) { FrameLog = frames };
+        ConnectionCollector connections = output is "table" or "json"
+            ? top == 0 ? ConnectionCollector.All() : ConnectionCollector.Worst(top, sort)
+            : ConnectionCollector.None();
+        var analysis = new CaptureAnalysis(new AnalyzerOptions { MaxFlows = maxFlows, MaxPeerSeries = maxSeries, SeriesTtl = TimeSpan.MaxValue / 4, Decapsulate = decap,
+            Dns = new Netsight.Packets.Dns.DnsOptions { CollectNames = output == "json" } }) { FrameLog = frames, Connections = connections };
         try
         {
             bool showProgress = output == "table" && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive
@@ -88,28 +95,30 @@ public static class AnalyzeCommand
 
         if (frames is not null) return 0;
         // A table of tens of thousands of rows is neither readable nor cheap to render (0.4 ms a row in
-        // Spectre.Console): unless asked, the table shows the worst connections and says how many there were.
-        if (top < 0) top = output == "table" ? TableDefaultTop : 0;
-        IReadOnlyList<ConnectionRecord> connections = top > 0 ? ConnectionRanking.Top(analysis.Connections, sort, top) : analysis.Connections;
+        // Spectre.Console), nor is a JSON of a million half-open flood connections: unless asked (--top 0),
+        // both list the worst connections and say how many there were.
+        IReadOnlyList<ConnectionRecord> listed = connections.Result();
 
         using Stream stdout = Console.OpenStandardOutput();
         switch (output)
         {
             case "json":
-                JsonReport.Write(stdout, analysis, connections);
+                JsonReport.Write(stdout, analysis, listed);
                 break;
             case "metrics":
                 using (var writer = new MetricWriter(stdout, ExpositionFormat.PrometheusText))
                 {
-                    // The agent's labels: --labels over the --identity-file's names (IPs without one).
+                    // The agent's labels (--labels over the --identity-file's names, IPs without one) and its
+                    // series budget, with the budget's self-metrics.
                     PacketFamilies.Write(writer, analysis.Analyzers, live: false, new PeerAggregator(identity), nowMillis: 0);
+                    identity.WriteMetrics(writer);
                     writer.Finish();
                 }
                 break;
             default:
                 // Piped or redirected, Spectre assumes 80 columns and wraps every cell; a file or pager has room.
                 if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = RedirectedTableWidth;
-                TableReport.Write(AnsiConsole.Console, analysis, connections, analysis.Connections.Count);
+                TableReport.Write(AnsiConsole.Console, analysis, listed, connections.Seen);
                 break;
         }
         return 0;

@@ -29,14 +29,15 @@ public static class IdentitySetup
 
     /// <summary>
     /// The identity of an offline analysis (`netsight analyze`): the identity file (if any) and the label
-    /// policy, with a budget that neither caps nor expires (a report covers the whole capture). Throws
-    /// <see cref="FormatException"/> for an unreadable or invalid file.
+    /// policy, with the agent's cap (<paramref name="maxSeries"/> per family, more fold into `other`, counted)
+    /// and no expiry (a report covers the whole capture). Throws <see cref="FormatException"/> for an
+    /// unreadable or invalid file.
     /// </summary>
-    public static FlowIdentity ForAnalysis(string? identityFile, string? labels)
+    public static FlowIdentity ForAnalysis(string? identityFile, string? labels, int maxSeries)
     {
         IdentityFile? file = LoadFile(identityFile);
         return new FlowIdentity(new IdentityService(file), Policy(labels, hasIdentitySource: file is not null),
-            new SeriesBudget(int.MaxValue, TimeSpan.MaxValue));
+            new SeriesBudget(maxSeries, TimeSpan.MaxValue));
     }
 
     private static IdentityFile? LoadFile(string? path) => path is { Length: > 0 } ? IdentityFile.Load(path) : null;

@@ -42,6 +42,28 @@ public static class AnalyzeOracle
         return errors;
     }
 
+    /// <summary>
+    /// A tunnel capture's totals: analyze counts every layer it analyzed (the outer packets on the device, the
+    /// inner ones on its `DEVICE/KIND` pseudo-device), so its frames, connections, RSTs and DF bits equal tshark's
+    /// over every layer: frames, distinct tcp.stream, frames with a RST at any TCP layer, DF bits of every IPv4 layer.
+    /// </summary>
+    public static void AssertTunnelTotalsMatchTshark(string file, IReadOnlyList<string> tsharkOptions)
+    {
+        var (rows, r) = Tshark.FieldsWith(tsharkOptions, file, null, "frame.number", "tcp.stream", "tcp.flags.reset", "ip.flags.df");
+        Assert.True(r.ExitCode == 0, "tshark failed: " + r);
+        static string[] Values(string[] row, int i) => i < row.Length && row[i].Length > 0 ? row[i].Split(',') : [];
+        long frames = rows.Count;
+        long streams = rows.SelectMany(row => Values(row, 1)).Distinct().Count();
+        long resets = rows.Count(row => Values(row, 2).Any(v => v is "1" or "True"));
+        long df = rows.Sum(row => Values(row, 3).Count(v => v is "1" or "True"));
+        using var doc = NetsightBinary.AnalyzeJson(file);
+        var totals = Totals(doc);
+        var errors = new List<string>();
+        foreach (var (name, want) in new[] { ("frames", frames), ("tcp_connections", streams), ("tcp_resets", resets), ("ip_dont_fragment", df) })
+            if (Get(totals, name) != want) errors.Add($"{file}: totals.{name} = {Get(totals, name)}, tshark over every layer says {want}");
+        Assert.True(errors.Count == 0, string.Join('\n', errors) + "\nanalyze totals: " + totals.GetRawText());
+    }
+
     public static TsharkTotals AssertMatchesTshark(string file)
     {
         var expected = Tshark.Totals(file);

@@ -168,6 +168,57 @@ public static class Crafted
         return Concat([0x11, 0x00, 0x12, 0x34], U16(protocol.Length + ip.Length), protocol, ip);
     }
 
+    /// <summary>The tunnel endpoints ("nodes") of crafted tunnels: the inner client (x.x.x.1) is behind the first.</summary>
+    public static readonly IPAddress Node1 = IPAddress.Parse("198.18.250.1"), Node2 = IPAddress.Parse("198.18.250.2");
+    public static readonly IPAddress Node1V6 = IPAddress.Parse("fd00:6e73:fa::1"), Node2V6 = IPAddress.Parse("fd00:6e73:fa::2");
+
+    /// <summary>The outer source and destination for an inner packet: from the node behind its sender.</summary>
+    public static (IPAddress Src, IPAddress Dst) Outer(byte[] inner, bool ipv6)
+    {
+        int srcEnd = inner[0] >> 4 == 4 ? 15 : 23; // last byte of the inner source address
+        bool fromClient = inner[srcEnd] == 1;
+        (IPAddress a, IPAddress b) = ipv6 ? (Node1V6, Node2V6) : (Node1, Node2);
+        return fromClient ? (a, b) : (b, a);
+    }
+
+    /// <summary>An Ethernet frame around an IP packet, EtherType by its version.</summary>
+    public static byte[] EthernetOf(byte[] ip) => Ethernet(ip[0] >> 4 == 6 ? EtherIpv6 : EtherIpv4, ip);
+
+    /// <summary>The outer IP packet of a tunnel, IPv4 or IPv6, from the node behind the inner sender.</summary>
+    public static byte[] OuterIp(byte[] inner, bool ipv6, byte protocol, byte[] payload)
+    {
+        var (src, dst) = Outer(inner, ipv6);
+        return ipv6 ? Ipv6(src, dst, protocol, payload) : Ipv4(src, dst, protocol, payload);
+    }
+
+    /// <summary>VXLAN (flags I, VNI 42) in UDP to <paramref name="port"/>: the inner Ethernet frame of an IP packet.</summary>
+    public static byte[] Vxlan(byte[] ip, ushort port = 4789, bool ipv6 = false) =>
+        EthernetOf(OuterIp(ip, ipv6, ProtocolUdp, Udp(49152, port, Concat([0x08, 0, 0, 0, 0, 0, 42, 0], EthernetOf(ip)))));
+
+    /// <summary>Geneve (UDP 6081, VNI 7) with <paramref name="optionWords"/> 4-byte words of options, carrying
+    /// the inner packet as Ethernet (0x6558) or as IP (0x0800/0x86DD).</summary>
+    public static byte[] Geneve(byte[] ip, bool innerEthernet, int optionWords = 0, bool ipv6 = false)
+    {
+        ushort protocol = innerEthernet ? (ushort)0x6558 : ip[0] >> 4 == 6 ? EtherIpv6 : EtherIpv4;
+        byte[] options = new byte[optionWords * 4];
+        if (optionWords > 0) { options[0] = 0x01; options[1] = 0x02; options[2] = 0x80; options[3] = (byte)(optionWords - 1); } // class, type, length
+        byte[] header = Concat([(byte)optionWords, 0], U16(protocol), [0, 0, 7, 0], options);
+        return EthernetOf(OuterIp(ip, ipv6, ProtocolUdp, Udp(49153, 6081, Concat(header, innerEthernet ? EthernetOf(ip) : ip))));
+    }
+
+    /// <summary>IP-in-IP: protocol 4 for an inner IPv4 packet, 41 for IPv6, under an IPv4 or IPv6 outer header.</summary>
+    public static byte[] IpInIp(byte[] ip, bool ipv6 = false) =>
+        EthernetOf(OuterIp(ip, ipv6, ip[0] >> 4 == 6 ? (byte)41 : (byte)4, ip));
+
+    /// <summary>GRE version 0 with optional checksum, key and sequence fields, carrying IP or (0x6558) Ethernet.</summary>
+    public static byte[] Gre(byte[] ip, bool innerEthernet, bool checksum = false, bool key = false, bool sequence = false, bool ipv6 = false)
+    {
+        ushort flags = (ushort)((checksum ? 0x8000 : 0) | (key ? 0x2000 : 0) | (sequence ? 0x1000 : 0));
+        ushort protocol = innerEthernet ? (ushort)0x6558 : ip[0] >> 4 == 6 ? EtherIpv6 : EtherIpv4;
+        byte[] header = Concat(U16(flags), U16(protocol), checksum ? [0, 0, 0, 0] : [], key ? U32(0xC0FFEE) : [], sequence ? U32(1) : []);
+        return EthernetOf(OuterIp(ip, ipv6, 47, Concat(header, innerEthernet ? EthernetOf(ip) : ip)));
+    }
+
     /// <summary>
     /// Copies an Ethernet capture, putting each frame's IP packet (after the 14-byte Ethernet header) inside
     /// the encapsulation <paramref name="wrap"/> builds (it returns the whole new frame).

@@ -40,10 +40,10 @@ public static class NetsightBinary
         return argv;
     }
 
-    /// <summary>`netsight analyze FILES --output json`; fails with the output unless it exits 0 with valid JSON.</summary>
-    public static JsonDocument AnalyzeJson(params string[] files)
+    /// <summary>`netsight analyze FILES [FLAGS] --output json`; fails with the output unless it exits 0 with valid JSON.</summary>
+    public static JsonDocument AnalyzeJson(params string[] filesAndFlags)
     {
-        var r = Run(["analyze", .. files, "--output", "json"]);
+        var r = Run(["analyze", .. filesAndFlags, "--output", "json"]);
         if (r.ExitCode != 0) Assert.Fail("netsight analyze failed: " + r);
         try { return JsonDocument.Parse(r.Stdout); }
         catch (JsonException e) { Assert.Fail($"netsight analyze printed invalid JSON ({e.Message}): {r}"); throw; }

@@ -38,9 +38,9 @@ public static class TcpAnalysisOracle
     /// <paramref name="mayStopEarly"/> a tshark that stops at a record it cannot read (exit 2 after printing the
     /// frames before it) still gives those frames; otherwise a non-zero exit is an error.
     /// </summary>
-    public static (SortedDictionary<long, string> Frames, string? Error) Tshark(string pcap, bool mayStopEarly = false)
+    public static (SortedDictionary<long, string> Frames, string? Error) Tshark(string pcap, bool mayStopEarly = false, IReadOnlyList<string>? options = null)
     {
-        var (rows, result) = Lab.Tshark.Fields(pcap, "tcp.len", ["frame.number", .. Flags.Select(f => "tcp.analysis." + f)]);
+        var (rows, result) = Lab.Tshark.FieldsWith(options ?? [], pcap, "tcp.len", ["frame.number", .. Flags.Select(f => "tcp.analysis." + f)]);
         var frames = new SortedDictionary<long, string>();
         if (result.ExitCode != 0 && !(mayStopEarly && result.ExitCode == 2))
             return (frames, "tshark failed: " + result);
@@ -75,9 +75,9 @@ public static class TcpAnalysisOracle
     /// to analyze instead of <paramref name="pcap"/> (the parts of a capture that tshark reads merged).
     /// </summary>
     public static TcpComparison Compare(string pcap, bool tsharkMayStopEarly = false, string[]? analyzeArgs = null,
-        IReadOnlyList<string>? analyzeFiles = null)
+        IReadOnlyList<string>? analyzeFiles = null, IReadOnlyList<string>? tsharkOptions = null)
     {
-        var (expected, tsharkError) = Tshark(pcap, tsharkMayStopEarly);
+        var (expected, tsharkError) = Tshark(pcap, tsharkMayStopEarly, tsharkOptions);
         var (actual, analyzeError) = Netsight(analyzeFiles ?? [pcap], analyzeArgs ?? []);
         var counts = Flags.ToDictionary(f => f, f => expected.Values.Count(v => v.Split(',').Contains(f)));
         if (tsharkError is not null || analyzeError is not null)

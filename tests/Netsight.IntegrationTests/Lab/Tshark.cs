@@ -24,9 +24,13 @@ public static class Tshark
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
     /// <summary>Runs `tshark -r FILE -T fields -e ...  [-Y filter]`; returns the rows (tab separated) and the result.</summary>
-    public static (List<string[]> Rows, CmdResult Result) Fields(string file, string? filter, params string[] fields)
+    public static (List<string[]> Rows, CmdResult Result) Fields(string file, string? filter, params string[] fields) =>
+        FieldsWith([], file, filter, fields);
+
+    /// <summary>As <see cref="Fields"/>, with tshark options first (e.g. `-d udp.port==8472,vxlan`).</summary>
+    public static (List<string[]> Rows, CmdResult Result) FieldsWith(IReadOnlyList<string> options, string file, string? filter, params string[] fields)
     {
-        List<string> argv = [Requirements.Tool("tshark"), "-n", "-r", file, "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=,"];
+        List<string> argv = [Requirements.Tool("tshark"), .. options, "-n", "-r", file, "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=,"];
         foreach (var f in fields) argv.AddRange(["-e", f]);
         if (filter is not null) argv.AddRange(["-Y", filter]);
         var r = Cmd.Run(argv, Timeout);

@@ -49,6 +49,46 @@ public class FlowTableTests
         }
     }
 
+    [Fact]
+    public void RandomAddsEvictionsAndExpiriesAgreeWithAModel()
+    {
+        // The index (open addressing, backward-shift removal) against a model: every live key is found in
+        // its own flow, evicted and expired ones are gone, across index growth and wrap-around clusters.
+        var rng = new Random(11);
+        var table = new FlowTable(3000);
+        var handler = new NoHandler();
+        var live = new Dictionary<FlowKey, long>(); // key -> last seen
+        long now = 0;
+        for (int step = 0; step < 200_000; step++)
+        {
+            now++;
+            var key = FlowKey.Create(IpAddr.FromV4((uint)rng.Next(0, 40)), (ushort)rng.Next(0, 200), IpAddr.FromV4(7), 80, out _);
+            ref Flow flow = ref table.GetOrAdd(key, now, handler, out bool created);
+            Assert.Equal(key, flow.Key);
+            Assert.Equal(!live.ContainsKey(key), created);
+            if (created && live.Count == 3000)
+            {
+                var oldest = live.MinBy(kv => kv.Value).Key; // the least recently seen is evicted
+                live.Remove(oldest);
+            }
+            flow.LastSeenNanos = now;
+            live[key] = now;
+            if (step % 20_000 == 19_999)
+            {
+                long cutoff = now - 1500;
+                table.ExpireIdle(cutoff, cutoff, handler);
+                foreach (var k in live.Where(kv => kv.Value < cutoff).Select(kv => kv.Key).ToList()) live.Remove(k);
+            }
+            Assert.Equal(live.Count, table.Count);
+        }
+        foreach (var (key, seen) in live)
+        {
+            ref Flow flow = ref table.GetOrAdd(key, now, handler, out bool created);
+            Assert.False(created);
+            Assert.Equal(key, flow.Key);
+        }
+    }
+
     private static void Dirty(ref Flow flow)
     {
         flow.ClientIsA = true;
