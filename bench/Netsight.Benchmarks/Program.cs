@@ -5,7 +5,8 @@
 //   scrape [PAIRS] [ROUNDS]   series per peer pair and the packet families' steady-state scrape time
 //   gen-flows FILE [CONNS]    writes a pcap with CONNS concurrent TCP connections that stay open (flow-table RSS)
 // and two for bench/conntrack.sh (see ConntrackModes.cs): ct-fill COUNT [PORT], ct-dump [ROUNDS].
-// and two for bench/sockets.sh (see SocketsModes.cs): sk-hold PREFIX NAMESPACES CONNS, sk-poll [ROUNDS].
+// and two for bench/sockets.sh (see SocketsModes.cs): sk-hold PREFIX NAMESPACES CONNS, sk-poll [ROUNDS],
+// and three for bench/hub.sh (see HubModes.cs): hub-load, hub-fill, hub-graph.
 using BenchmarkDotNet.Running;
 
 namespace Netsight.Benchmarks;
@@ -32,6 +33,12 @@ public static class Program
                     return ConntrackModes.Dump(args.Length > 1 ? int.Parse(args[1]) : 5);
                 case "sk-hold" when args.Length > 3:
                     return SocketsModes.Hold(args[1], int.Parse(args[2]), int.Parse(args[3]));
+                case "hub-load" when args.Length > 4:
+                    return HubModes.Load(args[1], int.Parse(args[2]), int.Parse(args[3]), int.Parse(args[4]), args.Length > 5 ? int.Parse(args[5]) : 200);
+                case "hub-fill" when args.Length > 3:
+                    return HubModes.Fill(args[1], int.Parse(args[2]), int.Parse(args[3]));
+                case "hub-graph" when args.Length > 1:
+                    return HubModes.Graph(args[1], args.Length > 2 ? int.Parse(args[2]) : 10);
                 case "sk-poll":
                     return SocketsModes.Poll(args.Length > 1 ? int.Parse(args[1]) : 10);
             }

@@ -88,6 +88,17 @@ public sealed record AgentOptions
     /// <summary>Pods by UID for the sockets collector's owners (the Kubernetes source); null standalone. The host fills it.</summary>
     public Netsight.Identity.IPodDirectory? Pods { get; init; }
     public IReadOnlySet<string> EnabledCollectors { get; init; } = new HashSet<string>();
+    // --- node metadata and the push to the hub (issue 15) ---
+    /// <summary>--metadata.interval: how often /metadata is rebuilt (also within a second of a Kubernetes change).</summary>
+    public TimeSpan MetadataInterval { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>--hub: the hub's base URL to push batches to; null for no push.</summary>
+    public Uri? HubUrl { get; init; }
+    /// <summary>--hub.interval: a batch every this long.</summary>
+    public TimeSpan HubInterval { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>--hub.token-file: the bearer token for the hub (read again when it changes).</summary>
+    public string? HubTokenFile { get; init; }
+    /// <summary>--hub.backlog: batches kept while the hub does not answer; the oldest is dropped beyond it (counted).</summary>
+    public int HubBacklog { get; init; } = 360;
 
     /// <summary>--labels: identity fields that become src_*/dst_* labels; null for the default (see LabelPolicy).</summary>
     public string? Labels { get; init; }

@@ -40,6 +40,10 @@ public sealed partial class CollectorHost : IDisposable
             _collectors.Add((descriptor.Name, collector));
         }
         _durations = new double[_collectors.Count];
+        // Collectors that gather the others' data (the push to the hub) see the running ones.
+        ICollector[] running = [.. _collectors.Select(c => c.Collector).OfType<ICollector>()];
+        foreach (ICollector collector in running)
+            if (collector is HubPush.IUsesCollectors user) user.Bind(running);
     }
 
     public IReadOnlyList<string> Names => _collectors.Select(c => c.Name).ToList();

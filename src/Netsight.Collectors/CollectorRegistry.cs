@@ -17,6 +17,7 @@ public static class CollectorRegistry
         new("conntrack", true, "Service transactions, flows and table statistics from netfilter conntrack over netlink", (options, logs) => new Conntrack.ConntrackCollector(options, logs)),
         new("sockets", false, "Per-connection records (pid, network namespace, bytes, retransmits, RTT) from sock_diag in every network namespace, /connections", (options, logs) => new Sockets.SocketsCollector(options, logs)),
         new("probes", true, "DNS lookups against every DNS server endpoint and TCP dials to other agents, every --probe.interval", (options, logs) => new Probes.ProbesCollector(options, logs)),
+        new("metadata", true, "Node metadata at /metadata (pods, owners, containers, PIDs by cgroup) and, with --hub, the push of records, transactions and metadata to the hub", (options, logs) => new Metadata.MetadataCollector(options, logs)),
     ];
 
     public static CollectorDescriptor? Find(string name) => All.FirstOrDefault(c => c.Name == name);

@@ -1,4 +1,4 @@
-// Entry point: `netsight agent` and `netsight analyze`. Parse errors print one clear line and exit 2
+// Entry point: `netsight agent`, `netsight analyze` and `netsight hub`. Parse errors print one clear line and exit 2
 // (the convention of command-line tools: 2 = usage error); everything else is the commands' own.
 using System.CommandLine;
 using Netsight.Cli;
@@ -15,6 +15,7 @@ public static class Program
         {
             AgentCommand.Create(),
             AnalyzeCommand.Create(),
+            HubCommand.Create(),
         };
         ParseResult result = root.Parse(args);
         if (result.Errors.Count > 0)

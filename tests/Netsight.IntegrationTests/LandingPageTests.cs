@@ -1,5 +1,6 @@
 // The landing page lists every endpoint the agent serves, per enabled collector set: /metrics, /healthz,
-// /readyz always, conntrack's /transactions and /flows, the sockets collector's /connections. Every link
+// /readyz always, conntrack's /transactions and /flows, the sockets collector's /connections, the metadata
+// collector's /metadata. Every link
 // on it answers 200, and every endpoint of the agent's collectors that is not listed answers 404 (the
 // page and the routes cannot disagree). The agent runs in a lab namespace, so conntrack's sysctls and
 // table are the namespace's own.
@@ -12,19 +13,20 @@ namespace Netsight.IntegrationTests;
 public sealed partial class LandingPageTests
 {
     private static readonly string[] Always = ["/", "/healthz", "/metrics", "/readyz"];
-    private static readonly string[] CollectorEndpoints = ["/connections", "/flows", "/transactions"];
+    private static readonly string[] CollectorEndpoints = ["/connections", "/flows", "/metadata", "/transactions"];
 
     [Theory]
     [InlineData("packets", "")]
     [InlineData("conntrack", "/flows /transactions")]
     [InlineData("sockets", "/connections")]
-    [InlineData("packets conntrack sockets", "/connections /flows /transactions")]
+    [InlineData("metadata", "/metadata")]
+    [InlineData("packets conntrack sockets metadata", "/connections /flows /metadata /transactions")]
     public async Task ListsEveryEndpointOfTheEnabledCollectors(string collectors, string expected)
     {
         using var lab = NetnsLab.Create();
         string[] enabled = collectors.Split(' ');
         List<string> args = [];
-        foreach (string c in new[] { "packets", "conntrack", "sockets" })
+        foreach (string c in new[] { "packets", "conntrack", "sockets", "metadata" })
             args.Add(enabled.Contains(c) ? $"--collector.{c}" : $"--no-collector.{c}");
         if (enabled.Contains("packets")) args.AddRange(["-i", lab.Main.PeerName]);
         using var agent = AgentProcess.StartInNamespace(lab.Name, lab.Main.PeerV4, args);

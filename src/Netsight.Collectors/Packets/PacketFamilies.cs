@@ -71,6 +71,11 @@ public static class PacketFamilies
             for (int r = 0; r < d.Malformed.Length; r++)
                 if (d.Malformed[r] > 0) w.Sample([new("device", d.Device), new("reason", ((DecodeStatus)r).Label())], d.Malformed[r]);
 
+        w.BeginFamily("netsight_ip_length_anomalies_total", "Packets analyzed although an IP length field disagreed with the frame (as Wireshark does), by reason: exceeds_frame (the IP header claims more bytes than the frame had on the wire; the bytes present are analyzed), zero_total_length (IPv4 total length 0 from TCP segmentation offload; the frame's length is used).", MetricType.Counter);
+        foreach (DeviceSnapshot d in snapshots)
+            for (int r = 1; r < d.LengthAnomalies.Length; r++)
+                if (d.LengthAnomalies[r] > 0) w.Sample([new("device", d.Device), new("reason", ((IpLengthAnomaly)r).Label())], d.LengthAnomalies[r]);
+
         TcpAnalysisFamilies.Write(w, peers);
 
         foreach (var (name, help, value) in PeerCounters)
@@ -125,7 +130,7 @@ public static class PacketFamilies
     private sealed class DeviceSnapshot
     {
         public required string Device;
-        public required long[] Packets, Bytes, Malformed, Reassemblies;
+        public required long[] Packets, Bytes, Malformed, LengthAnomalies, Reassemblies;
         public long Received, Flows, Connections, EvictedIdle, EvictedCapacity, SeriesOverflow, DropsKernel, DropsInterface;
 
         public static DeviceSnapshot Take(PacketAnalyzer a, PeerAggregator peers)
@@ -138,6 +143,7 @@ public static class PacketFamilies
                 Packets = (long[])a.Counters.Packets.Clone(),
                 Bytes = (long[])a.Counters.Bytes.Clone(),
                 Malformed = (long[])a.Counters.Malformed.Clone(),
+                LengthAnomalies = (long[])a.Counters.LengthAnomalies.Clone(),
                 Reassemblies = [rc.Complete, rc.Timeout, rc.Overlap, rc.TooLarge, rc.TableFull, rc.Invalid],
                 Flows = a.Flows.Count,
                 Connections = a.Flows.ConnectionsStarted,

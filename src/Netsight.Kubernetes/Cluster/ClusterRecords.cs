@@ -15,7 +15,11 @@ internal sealed record PodRecord(string Namespace, string Name, string Node, boo
     public string Uid { get; init; } = "";
     /// <summary>Container ids (runtime prefix such as containerd:// removed) and names, from the container statuses.</summary>
     public (string Id, string Name)[] Containers { get; init; } = [];
+    /// <summary>Containers as the spec declares them (name, image, ports), for the node's metadata (/metadata).</summary>
+    public ContainerSpec[] Specs { get; init; } = [];
 }
+
+internal sealed record ContainerSpec(string Name, string Image, (int Port, string Protocol, string Name)[] Ports);
 
 internal sealed record ServiceRecord(string Namespace, string Name, IpAddr[] ClusterIps, IpAddr[] ExternalIps, ushort[] Ports);
 
@@ -54,6 +58,8 @@ internal static class ClusterRecords
         {
             Uid = m?.Uid ?? "",
             Containers = ContainerIds(pod.Status),
+            Specs = [.. (pod.Spec?.Containers ?? []).Where(c => c is not null).Select(c => new ContainerSpec(c.Name ?? "", c.Image ?? "",
+                [.. (c.Ports ?? []).Where(p => p is not null).Select(p => (p.ContainerPort, p.Protocol ?? "TCP", p.Name ?? ""))]))],
         };
     }
 

@@ -13,6 +13,8 @@ public sealed class DeviceCounters
     public readonly long[] Packets = new long[ProtocolNames.Length];
     public readonly long[] Bytes = new long[ProtocolNames.Length];
     public readonly long[] Malformed = new long[DecodeStatusNames.Count];
+    /// <summary>Packets analyzed although an IP length field disagreed with the frame, by IpLengthAnomaly.</summary>
+    public readonly long[] LengthAnomalies = new long[IpLengthAnomalyNames.Count];
     public long Frames;
     public long DontFragment;
     public long Fragments;

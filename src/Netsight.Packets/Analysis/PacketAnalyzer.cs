@@ -65,12 +65,19 @@ public sealed partial class PacketAnalyzer : IFlowEndHandler
 
         ref PacketHeaders h = ref _headers;
         DecodeStatus status = PacketDecoder.Decode(linkType, frame, originalLength, ref h);
+        if (h.LengthAnomaly != IpLengthAnomaly.None) counters.LengthAnomalies[(int)h.LengthAnomaly]++;
         if (status != DecodeStatus.Ok)
         {
             ProtocolClass cls = status == DecodeStatus.NotIp ? ProtocolClass.NonIp : ProtocolClass.Malformed;
             if (cls == ProtocolClass.Malformed) counters.Malformed[(int)status]++;
             counters.Packets[(int)cls]++;
             counters.Bytes[(int)cls] += originalLength;
+            // The IPv4 header itself was sound (only the transport is bad): its DF bit counts, as tshark's ip.flags.df.
+            if (h.IpVersion == 4 && h.DontFragment && IsTransportStatus(status))
+            {
+                Peers.Touch(new PeerKey(h.Source, h.Destination), timestampNanos).DontFragment++;
+                counters.DontFragment++;
+            }
             return;
         }
 
@@ -124,6 +131,9 @@ public sealed partial class PacketAnalyzer : IFlowEndHandler
         Flows.ReportAll(this);
         Dns.Complete();
     }
+
+    private static bool IsTransportStatus(DecodeStatus status) =>
+        status is DecodeStatus.TruncatedTransport or DecodeStatus.BadTcpHeaderLength or DecodeStatus.BadTcpOption or DecodeStatus.BadUdpLength;
 
     private static ProtocolClass Classify(byte protocol) => protocol switch
     {

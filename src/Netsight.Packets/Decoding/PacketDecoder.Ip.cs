@@ -1,7 +1,9 @@
 // The network layer: IPv4 (options skipped) and IPv6 (extension header chain walked to the upper layer),
 // addresses, TTL, DF and fragment fields. Lengths come from the IP header, never from the frame, so Ethernet
-// padding is ignored and a packet cut by the snaplen still reports its true sizes; a length that claims more
-// than was on the wire is malformed, one that claims more than was captured is only truncation.
+// padding is ignored and a packet cut by the snaplen still reports its true sizes; one that claims more than
+// was captured is only truncation. A length that claims more than was on the wire, or an IPv4 total length
+// of 0 (TSO), is what Wireshark 4.0 analyzes with the bytes the frame holds: so do we, and the anomaly is
+// reported in PacketHeaders.LengthAnomaly. A total length below the header is malformed.
 using System.Buffers.Binary;
 
 namespace Netsight.Packets.Decoding;
@@ -66,7 +68,18 @@ public static partial class PacketDecoder
         headers.Destination = IpAddr.FromV4(ip.Slice(16, 4));
 
         if (headerLength < Ipv4MinHeaderLength) return DecodeStatus.BadIpHeaderLength;
-        if (totalLength < headerLength || totalLength > wireLength) return DecodeStatus.BadIpTotalLength;
+        if (totalLength == 0)
+        {
+            totalLength = wireLength;
+            headers.LengthAnomaly = IpLengthAnomaly.ZeroTotalLength;
+        }
+        else if (totalLength > wireLength)
+        {
+            totalLength = wireLength;
+            headers.LengthAnomaly = IpLengthAnomaly.ExceedsFrame;
+        }
+        headers.IpTotalLength = totalLength;
+        if (totalLength < headerLength) return DecodeStatus.BadIpTotalLength;
         if (headerLength > ip.Length) return DecodeStatus.TruncatedIp;
 
         headers.TransportLength = totalLength - headerLength;
@@ -102,7 +115,11 @@ public static partial class PacketDecoder
             if (!TryReadJumboLength(ip, out uint jumbo) || jumbo <= MaxNonJumboPayload) return DecodeStatus.BadIpTotalLength;
             totalLong = Ipv6HeaderLength + (long)jumbo;
         }
-        if (totalLong > wireLength) return DecodeStatus.BadIpTotalLength;
+        if (totalLong > wireLength)
+        {
+            totalLong = wireLength;
+            headers.LengthAnomaly = IpLengthAnomaly.ExceedsFrame;
+        }
         int totalLength = (int)totalLong;
         headers.IpTotalLength = totalLength;
         // Bytes of this packet that were captured (Ethernet padding excluded).

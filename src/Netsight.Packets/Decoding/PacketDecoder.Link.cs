@@ -1,6 +1,7 @@
 // Link layers: finds where the IP header starts and which IP version the link layer announces, for every
 // link type libpcap hands us on Linux and in capture files from other systems (Ethernet with VLAN tags,
-// Linux cooked v1/v2 from `-i any`, raw IP, BSD Null/Loop). A non-IP frame (ARP, LLDP, LLC) is NotIp.
+// PPPoE sessions, Linux cooked v1/v2 from `-i any`, raw IP, BSD Null/Loop). A non-IP frame (ARP, LLDP,
+// LLC, PPPoE discovery, PPP control protocols) is NotIp.
 using System.Buffers.Binary;
 
 namespace Netsight.Packets.Decoding;
@@ -22,6 +23,12 @@ public static partial class PacketDecoder
     /// <summary>Linux cooked v2: protocol at 0, then reserved, ifindex, ARPHRD, packet type, address.</summary>
     private const int Sll2HeaderLength = 20;
     private const int Sll2ProtocolOffset = 0;
+
+    /// <summary>PPPoE: version/type, code, session id, payload length.</summary>
+    private const int PppoeHeaderLength = 6;
+    /// <summary>PPP protocol numbers (RFC 1332, RFC 5072) of IPv4 and IPv6 datagrams.</summary>
+    private const ushort PppIpv4 = 0x0021;
+    private const ushort PppIpv6 = 0x0057;
 
     /// <summary>BSD Null/Loop: a 4-byte address family.</summary>
     private const int NullHeaderLength = 4;
@@ -111,6 +118,7 @@ public static partial class PacketDecoder
 
         ipOffset = offset;
         headers.EtherType = etherType;
+        if (etherType == EtherTypePppoeSession) return DecodePppoeSession(frame, ref headers, ref ipOffset, out expectedVersion);
         switch (etherType)
         {
             case EtherTypeIpv4:
@@ -122,6 +130,46 @@ public static partial class PacketDecoder
             default:
                 // An 802.3 length field (LLC/SNAP: STP, CDP) or another EtherType (ARP, LLDP): well-formed, not IP.
                 headers.EtherType = etherType < EtherTypeMinimum ? (ushort)0 : etherType;
+                return DecodeStatus.NotIp;
+        }
+    }
+
+    /// <summary>
+    /// A PPPoE session frame (RFC 2516) at <paramref name="offset"/>: the PPPoE header, then the PPP protocol
+    /// field, two bytes or one when protocol-field compression was negotiated (RFC 1661: an odd first byte).
+    /// IPv4 and IPv6 go on to the IP decoder; LCP, IPCP and the other PPP protocols are not IP.
+    /// </summary>
+    private static DecodeStatus DecodePppoeSession(ReadOnlySpan<byte> frame, ref PacketHeaders headers, ref int offset,
+        out byte expectedVersion)
+    {
+        expectedVersion = 0;
+        int ppp = offset + PppoeHeaderLength;
+        if (frame.Length - ppp < 1) return DecodeStatus.TruncatedLink;
+        ushort protocol;
+        if ((frame[ppp] & 1) != 0)
+        {
+            protocol = frame[ppp];
+            ppp += 1;
+        }
+        else
+        {
+            if (frame.Length - ppp < 2) return DecodeStatus.TruncatedLink;
+            protocol = BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(ppp, 2));
+            ppp += 2;
+        }
+        headers.Pppoe = true;
+        offset = ppp;
+        switch (protocol)
+        {
+            case PppIpv4:
+                headers.EtherType = EtherTypeIpv4;
+                expectedVersion = 4;
+                return DecodeStatus.Ok;
+            case PppIpv6:
+                headers.EtherType = EtherTypeIpv6;
+                expectedVersion = 6;
+                return DecodeStatus.Ok;
+            default:
                 return DecodeStatus.NotIp;
         }
     }

@@ -20,6 +20,8 @@ public static partial class PacketDecoder
     internal const ushort EtherTypeQinQ = 0x88A8;
     /// <summary>Pre-standard QinQ outer tag still sent by older switches.</summary>
     internal const ushort EtherTypeQinQLegacy = 0x9100;
+    /// <summary>PPPoE session stage (RFC 2516): a PPP frame follows the 6-byte PPPoE header.</summary>
+    internal const ushort EtherTypePppoeSession = 0x8864;
     /// <summary>Values below this are an 802.3 length field (an LLC/SNAP frame), not an EtherType.</summary>
     internal const ushort EtherTypeMinimum = 0x0600;
 

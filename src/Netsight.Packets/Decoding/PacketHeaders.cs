@@ -15,6 +15,8 @@ public struct PacketHeaders
     public byte VlanTags;
     /// <summary>Outermost VLAN id (0 when untagged).</summary>
     public ushort VlanId;
+    /// <summary>The IP packet came in a PPPoE session frame (EtherType then reads as the IP version's).</summary>
+    public bool Pppoe;
 
     // ---- network layer ----
     /// <summary>4 or 6 once an IP header was decoded, else 0.</summary>
@@ -23,8 +25,11 @@ public struct PacketHeaders
     public int IpOffset;
     /// <summary>IPv4 IHL*4, or 40 plus every IPv6 extension header up to the upper-layer header.</summary>
     public int IpHeaderLength;
-    /// <summary>Length of the IP packet per its header: IPv4 total length, IPv6 40 + payload length.</summary>
+    /// <summary>Length of the IP packet per its header: IPv4 total length, IPv6 40 + payload length; the bytes on the
+    /// wire instead when the header claims more (or an IPv4 total length of 0), see <see cref="LengthAnomaly"/>.</summary>
     public int IpTotalLength;
+    /// <summary>An IP length field the decoder replaced by the frame's length (counted, analyzed like Wireshark).</summary>
+    public IpLengthAnomaly LengthAnomaly;
     public IpAddr Source;
     public IpAddr Destination;
     public byte Ttl;

@@ -68,7 +68,7 @@ public sealed class FlowTable
 
         slot = AllocateSlot();
         ref Flow flow = ref _flows[slot];
-        flow = default;
+        Clear(ref flow);
         flow.Key = key;
         flow.InUse = true;
         flow.FirstSeenNanos = nowNanos;
@@ -85,7 +85,7 @@ public sealed class FlowTable
     {
         FlowKey key = flow.Key;
         int prev = flow.Prev, next = flow.Next;
-        flow = default;
+        Clear(ref flow);
         flow.Key = key;
         flow.InUse = true;
         flow.Prev = prev;
@@ -131,6 +131,16 @@ public sealed class FlowTable
         for (int slot = _lruHead; slot != None; slot = _flows[slot].Next)
             handler.OnFlowRemoved(ref _flows[slot]);
     }
+
+    /// <summary>
+    /// Zeroes a flow before the caller writes its key. Not inlined, on purpose: .NET 10's x64 JIT, where it
+    /// unrolls the zeroing into 512-bit stores (AVX-512 hosts), drops `flow = default` when the next store is
+    /// a struct copy to the same address (`flow.Key = key`), so a restarted flow kept the old connection's
+    /// sequence state (port reuse then reported lost segments and retransmissions tshark does not). Behind a
+    /// call the JIT cannot merge the two stores. FlowTableTests checks both callers fully optimized.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static void Clear(ref Flow flow) => flow = default;
 
     private int AllocateSlot()
     {

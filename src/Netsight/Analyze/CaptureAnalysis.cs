@@ -1,6 +1,8 @@
-// Runs the packet analysis over capture files: one PacketAnalyzer per capture interface (by name, so
-// rotated files of one interface continue the same flows), the same code the agent runs live. Time is
-// the packets' own: idle flows and fragments expire against the capture's timestamps.
+// Runs the packet analysis over capture files: one PacketAnalyzer per capture interface, the same code the
+// agent runs live. The files of one run are one capture (rotated files: tcpdump -C/-G, dumpcap's ring
+// buffer, editcap -c): an interface of a later file continues the device of an earlier file's interface
+// with the same identity (InterfaceIdentity), so a connection crossing a file boundary stays one
+// connection. Time is the packets' own: idle flows and fragments expire against the capture's timestamps.
 using Netsight.Packets.Analysis;
 using Netsight.Packets.Capture;
 using Netsight.Packets.Flows;
@@ -24,6 +26,7 @@ public sealed partial class CaptureAnalysis : IConnectionObserver
 
     private readonly AnalyzerOptions _options;
     private readonly Dictionary<string, PacketAnalyzer> _analyzers = new(StringComparer.Ordinal);
+    private readonly Dictionary<InterfaceIdentity, PacketAnalyzer> _byIdentity = [];
 
     public CaptureAnalysis(AnalyzerOptions options) => _options = options;
 
@@ -42,7 +45,7 @@ public sealed partial class CaptureAnalysis : IConnectionObserver
         {
             int id = record.InterfaceId;
             while (byInterface.Count <= id) byInterface.Add(null);
-            PacketAnalyzer analyzer = byInterface[id] ??= AnalyzerFor(DeviceName(reader, id, fileName));
+            PacketAnalyzer analyzer = byInterface[id] ??= AnalyzerFor(reader, id, fileName);
             _frameNumber++;
             analyzer.Process(record.LinkType, record.Data, record.OriginalLength, record.TimestampNanos);
             if (++records % ExpireEveryRecords == 0)
@@ -62,14 +65,36 @@ public sealed partial class CaptureAnalysis : IConnectionObserver
         Connections.Sort((x, y) => x.FirstSeenNanos != y.FirstSeenNanos ? x.FirstSeenNanos.CompareTo(y.FirstSeenNanos) : x.Id.CompareTo(y.Id));
     }
 
-    private PacketAnalyzer AnalyzerFor(string device)
+    /// <summary>
+    /// What makes interfaces of different files the same device: the pcapng if_name with the link type, or,
+    /// for an interface without a name (every classic pcap), the link type and its rank among the file's
+    /// unnamed interfaces of that link type (a pcap's one interface is rank 0).
+    /// </summary>
+    private readonly record struct InterfaceIdentity(string? Name, Packets.Decoding.LinkType LinkType, int UnnamedRank);
+
+    private PacketAnalyzer AnalyzerFor(CaptureFileReader reader, int id, string fileName)
     {
-        if (!_analyzers.TryGetValue(device, out PacketAnalyzer? analyzer))
-        {
-            _analyzers[device] = analyzer = new PacketAnalyzer(device, _options, this);
-            if (FrameLog is not null) analyzer.TcpFrameObserver = this;
-        }
+        InterfaceIdentity identity = IdentityOf(reader, id);
+        if (_byIdentity.TryGetValue(identity, out PacketAnalyzer? analyzer)) return analyzer;
+
+        // Named after the interface, or after the first file it was seen in; never two devices of one name.
+        string device = DeviceName(reader, id, fileName);
+        for (int n = 2; _analyzers.ContainsKey(device); n++) device = $"{DeviceName(reader, id, fileName)}#{n}";
+        _analyzers[device] = analyzer = new PacketAnalyzer(device, _options, this);
+        if (FrameLog is not null) analyzer.TcpFrameObserver = this;
+        _byIdentity[identity] = analyzer;
         return analyzer;
+    }
+
+    private static InterfaceIdentity IdentityOf(CaptureFileReader reader, int id)
+    {
+        if (id >= reader.Interfaces.Count) return new InterfaceIdentity(null, 0, -1 - id);
+        CaptureInterface iface = reader.Interfaces[id];
+        if (!string.IsNullOrEmpty(iface.Name)) return new InterfaceIdentity(iface.Name, iface.LinkType, 0);
+        int rank = 0;
+        for (int i = 0; i < id; i++)
+            if (string.IsNullOrEmpty(reader.Interfaces[i].Name) && reader.Interfaces[i].LinkType == iface.LinkType) rank++;
+        return new InterfaceIdentity(null, iface.LinkType, rank);
     }
 
     private static string DeviceName(CaptureFileReader reader, int id, string fileName)

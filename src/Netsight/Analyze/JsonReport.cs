@@ -1,6 +1,7 @@
 // `netsight analyze --output json`: files, totals and every connection with its event counts, in
 // snake_case field names, written with Utf8JsonWriter (streams, no reflection, trimming-safe).
 using System.Text.Json;
+using Netsight.Packets.Decoding;
 
 namespace Netsight.Analyze;
 
@@ -45,6 +46,10 @@ public static class JsonReport
         w.WriteNumber("too_large", t.Reassemblies.TooLarge);
         w.WriteNumber("table_full", t.Reassemblies.TableFull);
         w.WriteNumber("invalid", t.Reassemblies.Invalid);
+        w.WriteEndObject();
+        w.WriteStartObject("ip_length_anomalies");
+        for (int i = 1; i < t.LengthAnomalies.Length; i++)
+            w.WriteNumber(((IpLengthAnomaly)i).Label(), t.LengthAnomalies[i]);
         w.WriteEndObject();
         TcpJson.WriteTotals(w, analysis.Analyzers);
         w.WriteEndObject();

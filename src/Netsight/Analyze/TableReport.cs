@@ -19,6 +19,8 @@ public static class TableReport
         Row("UDP packets", t.UdpPackets);
         Row("ICMP packets", t.IcmpPackets);
         Row("malformed frames", t.Malformed);
+        long anomalies = t.LengthAnomalies.Sum();
+        if (anomalies > 0) Row("IP length anomalies (analyzed)", anomalies);
         Row("TCP connections", t.TcpConnections);
         Row("TCP retransmissions", t.TcpRetransmissions);
         Row("TCP resets", t.TcpResets);

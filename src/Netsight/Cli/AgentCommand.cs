@@ -42,7 +42,7 @@ public static class AgentCommand
         var nodeName = new Option<string>("--node-name") { Description = "Name of this node (default: $NODE_NAME, set from the downward API).", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("NODE_NAME") ?? "" };
 
         // Each collector's own flags, beside each other in Cli/Flags (one file per collector).
-        ICollectorFlags[] collectorOptions = [new ConntrackFlags(defaults), new ProbeFlags(defaults), new SocketsFlags(defaults)];
+        ICollectorFlags[] collectorOptions = [new ConntrackFlags(defaults), new ProbeFlags(defaults), new SocketsFlags(defaults), new HubFlags(defaults)];
 
         var command = new Command("agent", "Run the node agent: capture, analyze and serve Prometheus metrics.")
         {

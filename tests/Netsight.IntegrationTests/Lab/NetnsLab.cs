@@ -205,12 +205,14 @@ public sealed partial class NetnsLab : IDisposable
     /// <summary>Files served by nginx.</summary>
     public string WwwDir => Path.Combine(TempDir, "www");
 
-    /// <summary>iperf3 server in the namespace bound to the peer address.</summary>
-    public BackgroundProcess StartIperfServer(int port = 5201, Veth? veth = null)
+    /// <summary>iperf3 server in the namespace bound to the peer address (pinned to one CPU with <paramref name="cpu"/>).</summary>
+    public BackgroundProcess StartIperfServer(int port = 5201, Veth? veth = null, int? cpu = null)
     {
         Requirements.Tool("iperf3");
         veth ??= Main;
-        var p = StartInNamespace("iperf3", "-s", "-B", veth.PeerV4.ToString(), "-p", port.ToString(CultureInfo.InvariantCulture));
+        List<string> argv = ["iperf3", "-s", "-B", veth.PeerV4.ToString(), "-p", port.ToString(CultureInfo.InvariantCulture)];
+        if (cpu is int c) argv.AddRange(["-A", c.ToString(CultureInfo.InvariantCulture)]);
+        var p = StartInNamespace([.. argv]);
         WaitForTcp(new IPEndPoint(veth.PeerV4, port), p);
         return p;
     }

@@ -11,7 +11,9 @@ public sealed class PcapCapture : IDisposable
     {
         Path = path;
         // 64 MiB ring: veths carry GSO segments of up to 64 KiB, the default 2 MiB drops some during iperf3.
-        List<string> argv = ["tcpdump", "-i", iface, "--immediate-mode", "-U", "-n", "-B", "65536", "-w", path];
+        // Nanosecond timestamps, as the agent reads them: the TCP analysis compares time deltas with thresholds
+        // (the iRTT for out-of-order, tens of microseconds on a veth), which microseconds would round.
+        List<string> argv = ["tcpdump", "-i", iface, "--immediate-mode", "-U", "-n", "-B", "65536", "--time-stamp-precision=nano", "-w", path];
         if (filter is not null) argv.Add(filter);
         _tcpdump = new BackgroundProcess(argv);
         NetnsLab.WaitUntil(() => _tcpdump.Stderr.Contains("listening on", StringComparison.Ordinal) || _tcpdump.HasExited,

@@ -14,6 +14,7 @@ public static class Requirements
         ["ip"] = "iproute2", ["nft"] = "nftables", ["tcpdump"] = "tcpdump", ["tshark"] = "tshark",
         ["nginx"] = "nginx-light", ["iperf3"] = "iperf3", ["curl"] = "curl", ["promtool"] = "prometheus",
         ["kill"] = "procps", ["dnsmasq"] = "dnsmasq-base", ["conntrack"] = "conntrack", ["setpriv"] = "util-linux",
+        ["python3"] = "python3", ["editcap"] = "wireshark-common", ["mergecap"] = "wireshark-common",
     };
 
     /// <summary>Fails unless the test process runs as root (network namespaces, veths, nft, capture).</summary>

@@ -16,12 +16,14 @@ public static class Traffic
     public const int IperfPort = 5201;
     public const int UdpSinkPort = 9999;
 
-    /// <summary>iperf3 -c from the root namespace; fails with its output unless it completes.</summary>
-    public static CmdResult Iperf(IPAddress server, long bytes, int port = IperfPort)
+    /// <summary>iperf3 -c from the root namespace (pinned to one CPU with <paramref name="cpu"/>); fails with its output unless it completes.</summary>
+    public static CmdResult Iperf(IPAddress server, long bytes, int port = IperfPort, int? cpu = null)
     {
         Requirements.Tool("iperf3");
-        var r = Cmd.Run(["iperf3", "-c", server.ToString(), "-p", port.ToString(CultureInfo.InvariantCulture),
-            "-n", bytes.ToString(CultureInfo.InvariantCulture), "--connect-timeout", "3000"], TimeSpan.FromSeconds(40));
+        List<string> argv = ["iperf3", "-c", server.ToString(), "-p", port.ToString(CultureInfo.InvariantCulture),
+            "-n", bytes.ToString(CultureInfo.InvariantCulture), "--connect-timeout", "3000"];
+        if (cpu is int c) argv.AddRange(["-A", c.ToString(CultureInfo.InvariantCulture)]);
+        var r = Cmd.Run(argv, TimeSpan.FromSeconds(40));
         if (r.ExitCode != 0) Assert.Fail("iperf3 client failed: " + r);
         return r;
     }

@@ -108,13 +108,57 @@ public class IpDecodeTests
         Assert.Equal(DecodeStatus.BadIpTotalLength, Decode(LinkType.Raw, Ipv4(6, Tcp(), totalLength: 19), out _));
         // IHL 15 (60 bytes) but a total length of 40.
         Assert.Equal(DecodeStatus.BadIpTotalLength, Decode(LinkType.Raw, Ipv4(6, Tcp(), ihl: 15), out _));
-        // More bytes claimed than were on the wire.
-        Assert.Equal(DecodeStatus.BadIpTotalLength, Decode(LinkType.Raw, Ipv4(6, Tcp(), totalLength: 41), out _));
         // More than was captured, but the wire length covers it: snaplen truncation, fine.
         Assert.Equal(DecodeStatus.Ok, Decode(LinkType.Raw, good, out _, originalLength: 40, captured: 40));
         // Options announced by the IHL but cut by the snaplen.
         byte[] withOptions = Ipv4(6, Tcp(), options: new byte[8]);
         Assert.Equal(DecodeStatus.TruncatedIp, Decode(LinkType.Raw, withOptions, out _, captured: 24));
+    }
+
+    [Fact]
+    public void Ipv4TotalLengthBeyondTheWireIsAnalyzedWithTheBytesThereLikeWireshark()
+    {
+        // A keep-alive whose header says 1 byte more than the frame holds (not cut by a snaplen): tshark sees a
+        // TCP segment of length 0.
+        Assert.Equal(DecodeStatus.Ok, Decode(LinkType.Raw, Ipv4(6, Tcp(), totalLength: 41), out var h));
+        Assert.Equal(IpLengthAnomaly.ExceedsFrame, h.LengthAnomaly);
+        Assert.Equal(40, h.IpTotalLength);
+        Assert.Equal(0, h.PayloadLength);
+        Assert.True(h.IsTcp);
+        // 100 bytes of data there, 1500 claimed: 100.
+        Assert.Equal(DecodeStatus.Ok, Decode(LinkType.Raw, Ipv4(6, Tcp(payload: Bytes(100)), totalLength: 1500), out h));
+        Assert.Equal(100, h.PayloadLength);
+        Assert.Equal(140, h.IpTotalLength);
+        // The wire length, not the captured length, is what was there: a snaplen cut is no anomaly.
+        Assert.Equal(DecodeStatus.Ok, Decode(LinkType.Raw, Ipv4(6, Tcp(payload: Bytes(100))), out h, captured: 60));
+        Assert.Equal(IpLengthAnomaly.None, h.LengthAnomaly);
+        Assert.Equal(100, h.PayloadLength);
+        // Claimed beyond the wire and the TCP header itself incomplete there: the TCP header is what is malformed.
+        Assert.Equal(DecodeStatus.BadTcpHeaderLength, Decode(LinkType.Raw, Ipv4(6, Tcp(), totalLength: 60), out h, originalLength: 30, captured: 30));
+        Assert.Equal(IpLengthAnomaly.ExceedsFrame, h.LengthAnomaly);
+    }
+
+    [Fact]
+    public void Ipv4TotalLengthZeroIsTsoAndUsesTheFrame()
+    {
+        Assert.Equal(DecodeStatus.Ok, Decode(LinkType.Raw, Ipv4(6, Tcp(payload: Bytes(10)), totalLength: 0), out var h));
+        Assert.Equal(IpLengthAnomaly.ZeroTotalLength, h.LengthAnomaly);
+        Assert.Equal(50, h.IpTotalLength);
+        Assert.Equal(10, h.PayloadLength);
+        // Below the header and not zero: Wireshark's "bogus IP length", nothing dissected after it.
+        Assert.Equal(DecodeStatus.BadIpTotalLength, Decode(LinkType.Raw, Ipv4(6, Tcp(), totalLength: 10), out h));
+        Assert.Equal(IpLengthAnomaly.None, h.LengthAnomaly);
+    }
+
+    [Fact]
+    public void Ipv6PayloadLengthBeyondTheWireIsAnalyzedWithTheBytesThere()
+    {
+        Assert.Equal(DecodeStatus.Ok, Decode(LinkType.Raw, Ipv6(6, Tcp(payload: Bytes(10)), payloadLength: 1000), out var h));
+        Assert.Equal(IpLengthAnomaly.ExceedsFrame, h.LengthAnomaly);
+        Assert.Equal(70, h.IpTotalLength);
+        Assert.Equal(10, h.PayloadLength);
+        Assert.Equal(DecodeStatus.Ok, Decode(LinkType.Raw, Ipv6(6, Tcp(), payloadLength: 21), out h));
+        Assert.Equal(0, h.PayloadLength);
     }
 
     [Fact]
@@ -177,7 +221,6 @@ public class IpDecodeTests
     public void Ipv6MalformedReasons()
     {
         Assert.Equal(DecodeStatus.TruncatedIp, Decode(LinkType.Raw, Ipv6(59, []), out _, captured: 39));
-        Assert.Equal(DecodeStatus.BadIpTotalLength, Decode(LinkType.Raw, Ipv6(6, Tcp(), payloadLength: 21), out _));
         // A Destination Options header claiming 16 bytes in an 8-byte payload.
         Assert.Equal(DecodeStatus.BadIpHeaderLength, Decode(LinkType.Raw, Ipv6(60, ExtensionHeader(59, 16), payloadLength: 8), out _));
         Assert.Equal(DecodeStatus.BadIpHeaderLength, Decode(LinkType.Raw, Ipv6(44, new byte[4]), out _));

@@ -51,6 +51,46 @@ public class LinkDecodeTests
     }
 
     [Fact]
+    public void PppoeSessionsCarryIpv4AndIpv6WithOrWithoutTags()
+    {
+        Assert.Equal(DecodeStatus.Ok, Decode(LinkType.Ethernet, Ethernet(EtherPppoeSession, PppoeSession(0x0021, V4Tcp)), out var h));
+        Assert.True(h.Pppoe);
+        Assert.Equal(0x0800, h.EtherType);
+        Assert.Equal(22, h.IpOffset);
+        Assert.True(h.IsTcp);
+
+        Assert.Equal(DecodeStatus.Ok, Decode(LinkType.Ethernet, Ethernet(EtherPppoeSession, PppoeSession(0x0057, V6Udp), (Dot1Q, 7)), out h));
+        Assert.Equal(6, h.IpVersion);
+        Assert.Equal(26, h.IpOffset);
+        Assert.True(h.IsUdp);
+
+        // QinQ, and protocol-field compression (a one-byte PPP protocol).
+        Assert.Equal(DecodeStatus.Ok, Decode(LinkType.Ethernet,
+            Ethernet(EtherPppoeSession, PppoeSession(0x21, V4Tcp, compressProtocol: true), (Dot1Ad, 100), (Dot1Q, 7)), out h));
+        Assert.Equal(2, h.VlanTags);
+        Assert.Equal(29, h.IpOffset);
+        Assert.True(h.IsTcp);
+
+        // Linux cooked capture of a PPPoE interface's parent.
+        Assert.Equal(DecodeStatus.Ok, Decode(LinkType.LinuxSll, Sll(EtherPppoeSession, PppoeSession(0x0021, V4Tcp)), out h));
+        Assert.Equal(24, h.IpOffset);
+    }
+
+    [Fact]
+    public void PppoeControlAndDiscoveryAreNotIpAndShortOnesAreTruncated()
+    {
+        Assert.Equal(DecodeStatus.NotIp, Decode(LinkType.Ethernet, Ethernet(EtherPppoeSession, PppoeSession(0xC021, new byte[20])), out _)); // LCP
+        Assert.Equal(DecodeStatus.NotIp, Decode(LinkType.Ethernet, Ethernet(EtherPppoeSession, PppoeSession(0x8021, new byte[20])), out _)); // IPCP
+        Assert.Equal(DecodeStatus.NotIp, Decode(LinkType.Ethernet, Ethernet(EtherPppoeDiscovery, new byte[30]), out _));
+        byte[] pppoe = Ethernet(EtherPppoeSession, PppoeSession(0x0021, V4Tcp));
+        Assert.Equal(DecodeStatus.TruncatedLink, Decode(LinkType.Ethernet, pppoe, out _, captured: 20));
+        Assert.Equal(DecodeStatus.TruncatedLink, Decode(LinkType.Ethernet, pppoe, out _, captured: 21));
+        Assert.Equal(DecodeStatus.TruncatedIp, Decode(LinkType.Ethernet, pppoe, out _, captured: 22));
+        // The PPP protocol says IPv6, the packet is IPv4.
+        Assert.Equal(DecodeStatus.BadIpVersion, Decode(LinkType.Ethernet, Ethernet(EtherPppoeSession, PppoeSession(0x0057, V4Tcp)), out _));
+    }
+
+    [Fact]
     public void FiveVlanTagsAreTooMany()
     {
         var five = Ethernet(EtherIpv4, V4Tcp, (Dot1Q, 1), (Dot1Q, 2), (Dot1Q, 3), (Dot1Q, 4), (Dot1Q, 5));

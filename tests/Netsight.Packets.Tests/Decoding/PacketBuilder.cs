@@ -48,6 +48,21 @@ internal static class PacketBuilder
         return Concat(header, payload);
     }
 
+    public const ushort EtherPppoeSession = 0x8864;
+    public const ushort EtherPppoeDiscovery = 0x8863;
+
+    /// <summary>A PPPoE session header (version 1, type 1, code 0) and the PPP protocol field: two bytes, or one
+    /// with protocol-field compression.</summary>
+    public static byte[] PppoeSession(ushort pppProtocol, byte[] payload, ushort session = 0x1234, bool compressProtocol = false)
+    {
+        byte[] protocol = compressProtocol ? [(byte)pppProtocol] : [(byte)(pppProtocol >> 8), (byte)pppProtocol];
+        var header = new byte[6];
+        header[0] = 0x11;
+        BinaryPrimitives.WriteUInt16BigEndian(header.AsSpan(2), session);
+        BinaryPrimitives.WriteUInt16BigEndian(header.AsSpan(4), (ushort)(protocol.Length + payload.Length));
+        return Concat(header, protocol, payload);
+    }
+
     public static byte[] Sll(ushort protocol, byte[] payload)
     {
         var header = new byte[16];

@@ -1,0 +1,172 @@
+{{/*
+Names, labels, the image, the capabilities the enabled collectors need and the agent's arguments.
+Conventions of prometheus-node-exporter's chart (name/fullname/labels/namespace helpers).
+*/}}
+
+{{- define "netsight.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "netsight.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "netsight.namespace" -}}
+{{- default .Release.Namespace .Values.namespaceOverride }}
+{{- end }}
+
+{{- define "netsight.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "netsight.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "netsight.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "netsight.labels" -}}
+helm.sh/chart: {{ include "netsight.chart" . }}
+{{ include "netsight.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/component: agent
+app.kubernetes.io/part-of: netsight
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{- define "netsight.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "netsight.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{- define "netsight.image" -}}
+{{- $repo := .Values.image.repository }}
+{{- with .Values.image.registry }}{{ $repo = printf "%s/%s" . $repo }}{{ end }}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" $repo .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" $repo (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+{{- end }}
+
+{{/*
+The capabilities of the enabled collectors, as a JSON list (README "Capabilities per collector"):
+packets NET_RAW (an AF_PACKET socket; no promiscuous mode), conntrack NET_ADMIN (ctnetlink dumps and
+event groups, SO_RCVBUFFORCE), sockets SYS_ADMIN (setns into each pod's network namespace), SYS_PTRACE
+and DAC_READ_SEARCH (other processes' /proc/PID/fd and /proc/PID/ns/net), probes none. Measured with the
+real agent under setpriv (tests/Netsight.Deploy.Tests/Chart/CapabilityLabTests.cs).
+*/}}
+{{- define "netsight.capabilities" -}}
+{{- $c := .Values.collectors }}
+{{- $caps := list }}
+{{- if $c.packets.enabled }}{{ $caps = append $caps "NET_RAW" }}{{ end }}
+{{- if $c.conntrack.enabled }}{{ $caps = append $caps "NET_ADMIN" }}{{ end }}
+{{- if $c.sockets.enabled }}{{ $caps = concat $caps (list "SYS_ADMIN" "SYS_PTRACE" "DAC_READ_SEARCH") }}{{ end }}
+{{- $caps = concat $caps .Values.extraCapabilities | uniq | sortAlpha }}
+{{- toJson $caps }}
+{{- end }}
+
+{{/* A flag with a value, only when the value is set (the agent's default applies otherwise). */}}
+{{- define "netsight.flag" -}}
+{{- $v := index . 1 }}
+{{- if not (or (kindIs "invalid" $v) (and (kindIs "string" $v) (eq $v ""))) }}
+- {{ printf "%s=%v" (index . 0) (ternary (int64 $v) $v (kindIs "float64" $v)) | quote }}
+{{- end }}
+{{- end }}
+
+{{/* A repeatable flag, once per item. */}}
+{{- define "netsight.flags" -}}
+{{- $name := index . 0 }}
+{{- range (index . 1) }}
+- {{ printf "%s=%v" $name . | quote }}
+{{- end }}
+{{- end }}
+
+{{- define "netsight.args" -}}
+{{- $c := .Values.collectors }}
+{{- $a := .Values.agent }}
+- agent
+- {{ printf "--listen=%s:%d" .Values.listenAddress (int64 .Values.port) | quote }}
+{{- range $name, $collector := $c }}
+- {{ printf "--%scollector.%s" (ternary "" "no-" $collector.enabled) $name | quote }}
+{{- end }}
+{{- include "netsight.flag" (list "--max-flows" $a.maxFlows) }}
+{{- include "netsight.flag" (list "--max-series" $a.maxSeries) }}
+{{- include "netsight.flag" (list "--series-ttl" $a.seriesTtl) }}
+{{- include "netsight.flag" (list "--labels" $a.labels) }}
+{{- if $a.identity }}
+- "--identity-file=/etc/netsight/identity.yaml"
+{{- end }}
+{{- if $c.packets.enabled }}
+{{- include "netsight.flags" (list "--interface" $c.packets.interfaces) }}
+{{- include "netsight.flag" (list "--filter" $c.packets.filter) }}
+{{- include "netsight.flag" (list "--snaplen" $c.packets.snaplen) }}
+{{- include "netsight.flag" (list "--buffer-size" $c.packets.bufferSize) }}
+{{- end }}
+{{- if $c.conntrack.enabled }}
+{{- include "netsight.flag" (list "--conntrack.resync-interval" $c.conntrack.resyncInterval) }}
+{{- include "netsight.flag" (list "--conntrack.enable-accounting" $c.conntrack.enableAccounting) }}
+{{- include "netsight.flags" (list "--conntrack.service-cidr" $c.conntrack.serviceCidrs) }}
+{{- include "netsight.flag" (list "--conntrack.rcvbuf" $c.conntrack.rcvbuf) }}
+{{- end }}
+{{- if $c.sockets.enabled }}
+{{- include "netsight.flag" (list "--sockets.interval" $c.sockets.interval) }}
+{{- include "netsight.flag" (list "--sockets.max-connections" $c.sockets.maxConnections) }}
+{{- if $c.sockets.unixSocket.enabled }}
+- {{ printf "--sockets.unix-socket=/run/netsight/%s" $c.sockets.unixSocket.fileName | quote }}
+{{- end }}
+{{- end }}
+{{- if $c.probes.enabled }}
+{{- include "netsight.flag" (list "--probe.interval" $c.probes.interval) }}
+{{- include "netsight.flag" (list "--probe.timeout" $c.probes.timeout) }}
+{{- include "netsight.flag" (list "--probe.dns-timeout" $c.probes.dnsTimeout) }}
+{{- include "netsight.flag" (list "--probe.dns" $c.probes.dns) }}
+{{- include "netsight.flag" (list "--probe.fanout" $c.probes.fanout) }}
+{{- include "netsight.flags" (list "--probe.peer" $c.probes.peers) }}
+{{- include "netsight.flags" (list "--probe.dns-name" $c.probes.dnsNames) }}
+{{- include "netsight.flags" (list "--probe.dns-server" $c.probes.dnsServers) }}
+{{- include "netsight.flag" (list "--probe.dns-service" $c.probes.dnsService) }}
+- {{ printf "--probe.service=%s" (default (printf "%s/%s" (include "netsight.namespace" .) (include "netsight.fullname" .)) $c.probes.service) | quote }}
+{{- end }}
+{{- range $a.extraArgs }}
+- {{ . | quote }}
+{{- end }}
+{{- end }}
+
+{{/* The endpoint settings a ServiceMonitor and a PodMonitor share; the node label comes from the pod. */}}
+{{- define "netsight.monitorEndpoint" -}}
+port: {{ .root.Values.service.portName }}
+path: /metrics
+scheme: http
+{{- with .monitor.interval }}
+interval: {{ . }}
+{{- end }}
+{{- with .monitor.scrapeTimeout }}
+scrapeTimeout: {{ . }}
+{{- end }}
+relabelings:
+  - action: replace
+    sourceLabels: [__meta_kubernetes_pod_node_name]
+    targetLabel: node
+  {{- with .monitor.relabelings }}
+  {{- toYaml . | nindent 2 }}
+  {{- end }}
+{{- with .monitor.metricRelabelings }}
+metricRelabelings:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end }}

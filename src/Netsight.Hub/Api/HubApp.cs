@@ -1,0 +1,134 @@
+// The hub's HTTP server: Kestrel on every --listen address with the ingest and query endpoints, /metrics
+// (text 0.0.4 or OpenMetrics by Accept, gzip when asked), /healthz (the process answers), /readyz (the
+// store answered its last ping or operation) and the service map at /. Start migrates the store first: a
+// store that cannot be reached or migrated at start is reported by the caller as one line and a non-zero exit.
+using System.IO.Compression;
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Netsight.Hub.Store;
+using Netsight.Hub.Ui;
+using Netsight.Metrics;
+
+namespace Netsight.Hub.Api;
+
+public sealed class HubApp : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private HubApp(WebApplication app, HubService hub)
+    {
+        _app = app;
+        Hub = hub;
+    }
+
+    public HubService Hub { get; }
+
+    /// <summary>The listener URLs, e.g. http://127.0.0.1:41234.</summary>
+    public IReadOnlyList<string> Addresses =>
+        [.. _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses];
+
+    /// <summary>
+    /// Opens and migrates the store, then starts listening. Throws <see cref="HubStartException"/> with a
+    /// one-line reason when the store or a listen address cannot be used.
+    /// </summary>
+    public static async Task<HubApp> StartAsync(HubOptions options, Action<ILoggingBuilder> logging, CancellationToken ct)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        logging(builder.Logging);
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
+        builder.Host.ConfigureHostOptions(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            foreach (IPEndPoint endpoint in options.Listen) k.Listen(endpoint);
+        });
+        WebApplication app = builder.Build();
+        ILoggerFactory logs = app.Services.GetRequiredService<ILoggerFactory>();
+
+        HubStore store = HubStore.Open(options.Store);
+        HubService hub;
+        try
+        {
+            hub = new HubService(options, store, logs);
+            await hub.StartAsync(ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            await store.DisposeAsync().ConfigureAwait(false);
+            await app.DisposeAsync().ConfigureAwait(false);
+            throw new HubStartException($"cannot use store {options.Store.Display}: {e.Message.Split('\n')[0].Trim()}", e);
+        }
+
+        Map(app, hub);
+        try
+        {
+            await app.StartAsync(ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or UnauthorizedAccessException)
+        {
+            await hub.DisposeAsync().ConfigureAwait(false);
+            await store.DisposeAsync().ConfigureAwait(false);
+            await app.DisposeAsync().ConfigureAwait(false);
+            throw new HubStartException($"cannot listen on {string.Join(", ", options.Listen)}: {e.Message}", e);
+        }
+        return new HubApp(app, hub);
+    }
+
+    private static void Map(WebApplication app, HubService hub)
+    {
+        app.MapPost("/api/v1/ingest", (HttpContext c) => IngestEndpoint.HandleAsync(c, hub));
+        app.MapGet("/api/v1/graph", (HttpContext c) => QueryEndpoints.GraphAsync(c, hub));
+        app.MapGet("/api/v1/connections", (HttpContext c) => QueryEndpoints.ConnectionsAsync(c, hub));
+        app.MapGet("/api/v1/transactions", (HttpContext c) => QueryEndpoints.TransactionsAsync(c, hub));
+        app.MapGet("/api/v1/metadata", (HttpContext c) => QueryEndpoints.MetadataAsync(c, hub));
+        app.MapGet("/healthz", () => Results.Text("ok\n"));
+        app.MapGet("/readyz", () => hub.Ready ? Results.Text("ok\n") : Results.Text("store unreachable\n", statusCode: StatusCodes.Status503ServiceUnavailable));
+        app.MapGet("/metrics", (HttpContext c) => WriteMetrics(c, hub));
+        UiAssets.Map(app);
+    }
+
+    private static async Task WriteMetrics(HttpContext context, HubService hub)
+    {
+        ExpositionFormat format = Exposition.Negotiate(context.Request.Headers.Accept.ToString());
+        context.Response.ContentType = Exposition.ContentType(format);
+        using var body = new MemoryStream();
+        using (var writer = new MetricWriter(body, format))
+        {
+            hub.Metrics.Write(writer, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+            writer.Finish();
+        }
+        body.Position = 0;
+        if (context.Request.Headers.AcceptEncoding.ToString().Contains("gzip", StringComparison.OrdinalIgnoreCase))
+        {
+            context.Response.Headers.ContentEncoding = "gzip";
+            await using var compressed = new GZipStream(context.Response.Body, CompressionLevel.Fastest, leaveOpen: true);
+            await body.CopyToAsync(compressed).ConfigureAwait(false);
+        }
+        else
+        {
+            context.Response.ContentLength = body.Length;
+            await body.CopyToAsync(context.Response.Body).ConfigureAwait(false);
+        }
+    }
+
+    public Task WaitForShutdownAsync() => _app.WaitForShutdownAsync();
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync().ConfigureAwait(false);
+        await Hub.DisposeAsync().ConfigureAwait(false);
+        await Hub.Store.DisposeAsync().ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+    }
+}
+
+/// <summary>The hub cannot start: the message is the one line printed before a non-zero exit.</summary>
+public sealed class HubStartException(string message, Exception inner) : Exception(message, inner);

@@ -1,0 +1,57 @@
+// --hub and --hub.*, --metadata.interval: the node metadata controller's and the push's flags (see README
+// "Hub"). The URL must be http(s) and absolute, the token file readable and not empty: one line and exit 2
+// otherwise, before anything starts.
+using System.CommandLine;
+using Netsight.Collectors;
+
+namespace Netsight.Cli.Flags;
+
+internal sealed class HubFlags : ICollectorFlags
+{
+    private readonly Option<Uri?> _hub = new("--hub")
+    {
+        Description = "Push connection records, Service transactions and node metadata to the hub at this URL (e.g. http://netsight-hub:9091).",
+        CustomParser = result =>
+        {
+            string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+            if (Uri.TryCreate(text, UriKind.Absolute, out Uri? uri) && uri.Scheme is "http" or "https" && uri.Host.Length > 0 && uri.Query.Length == 0) return uri;
+            result.AddError($"invalid --hub '{text}' (an http:// or https:// URL such as http://netsight-hub:9091)");
+            return null;
+        },
+    };
+    private readonly Option<TimeSpan> _interval;
+    private readonly Option<string> _tokenFile = new("--hub.token-file") { Description = "File holding the bearer token the hub expects (read again when it changes)." };
+    private readonly Option<int> _backlog;
+    private readonly Option<TimeSpan> _metadataInterval;
+
+    public HubFlags(AgentOptions defaults)
+    {
+        _interval = new("--hub.interval") { Description = "A batch for the hub every this long.", CustomParser = OptionParsers.Duration, DefaultValueFactory = _ => defaults.HubInterval };
+        _backlog = new("--hub.backlog") { Description = "Batches kept while the hub does not answer; beyond it the oldest is dropped (counted).", CustomParser = OptionParsers.IntInRange(1, 100_000), DefaultValueFactory = _ => defaults.HubBacklog };
+        _metadataInterval = new("--metadata.interval") { Description = "How often /metadata is rebuilt (also within a second of a Kubernetes change).", CustomParser = OptionParsers.Duration, DefaultValueFactory = _ => defaults.MetadataInterval };
+        _tokenFile.Validators.Add(result =>
+        {
+            string? path = result.GetValueOrDefault<string>();
+            if (path is null) return;
+            try
+            {
+                if (File.ReadAllText(path).Trim().Length == 0) result.AddError($"--hub.token-file {path} is empty");
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                result.AddError($"cannot read --hub.token-file {path}: {e.Message}");
+            }
+        });
+    }
+
+    public IEnumerable<Option> Options => [_hub, _interval, _tokenFile, _backlog, _metadataInterval];
+
+    public AgentOptions Apply(ParseResult parse, AgentOptions options) => options with
+    {
+        HubUrl = parse.GetValue(_hub),
+        HubInterval = parse.GetValue(_interval),
+        HubTokenFile = parse.GetValue(_tokenFile),
+        HubBacklog = parse.GetValue(_backlog),
+        MetadataInterval = parse.GetValue(_metadataInterval),
+    };
+}

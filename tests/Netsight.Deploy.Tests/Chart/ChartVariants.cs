@@ -1,0 +1,38 @@
+// The value sets the chart is rendered with in tests: the defaults, every combination of collectors, and
+// every optional part switched on (monitors, rules, NetworkPolicy, identity, Unix socket, overrides).
+// One definition shared by the schema-validation and policy tests, so both look at the same renders.
+namespace Netsight.Deploy.Tests.Chart;
+
+public static class ChartVariants
+{
+    public static readonly string[] Collectors = ["packets", "conntrack", "sockets", "probes"];
+
+    /// <summary>The full-values file: every option of the chart set to a non-default value.</summary>
+    public static string FullValues => Path.Combine(AppContext.BaseDirectory, "Chart", "full-values.yaml");
+
+    /// <summary>The --set arguments enabling exactly the collectors in <paramref name="on"/>.</summary>
+    public static string[] CollectorArgs(IReadOnlySet<string> on) =>
+        [.. Collectors.SelectMany(c => new[] { "--set", $"collectors.{c}.enabled={(on.Contains(c) ? "true" : "false")}" })];
+
+    /// <summary>Every subset of the four collectors (16).</summary>
+    public static IEnumerable<HashSet<string>> CollectorCombinations() =>
+        Enumerable.Range(0, 1 << Collectors.Length).Select(mask =>
+            Collectors.Where((_, i) => (mask & (1 << i)) != 0).ToHashSet(StringComparer.Ordinal));
+
+    public static string Describe(IReadOnlySet<string> on) => on.Count == 0 ? "no collector" : string.Join("+", Collectors.Where(on.Contains));
+
+    /// <summary>Named renders beyond the collector combinations.</summary>
+    public static IEnumerable<(string Name, string[] Args)> Named() =>
+    [
+        ("defaults", []),
+        ("full values", ["-f", FullValues]),
+        ("monitors and rules", ["--set", "prometheus.monitor.enabled=true", "--set", "prometheus.podMonitor.enabled=true", "--set", "prometheus.rules.enabled=true",
+            "--set", "prometheus.monitor.namespace=monitoring", "--set", "prometheus.monitor.interval=15s"]),
+        ("network policy default", ["--set", "networkPolicy.enabled=true"]),
+        ("namespace created", ["--set", "createNamespace=true"]),
+        ("overrides", ["--set", "fullnameOverride=ns-agent", "--set", "namespaceOverride=observability", "--set", "image.registry=registry.example.com",
+            "--set", "image.digest=sha256:" + new string('a', 64), "--set", "serviceAccount.name=agent-sa"]),
+        ("minimal", ["--set", "rbac.create=false", "--set", "serviceAccount.create=false", "--set", "service.enabled=false", "--set", "dashboards.enabled=false",
+            "--set", "priorityClassName=", "--set", "resources=null"]),
+    ];
+}
