@@ -74,9 +74,11 @@ fi
 TCK=$(getconf CLK_TCK)
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 rounds() { curl -s "http://127.0.0.1:$1/metrics" | awk '$1=="netsight_probe_rounds_total"{print $2; f=1} END{if(!f) print 0}'; }
-round_seconds() { curl -s "http://127.0.0.1:$1/metrics" | awk '$1=="netsight_probe_round_duration_seconds"{print $2; f=1} END{if(!f) print "n/a"}'; }
+# Probes ended (netsight_probe_probes_total, DNS and TCP): since each target keeps its own cadence, a round
+# has no end of its own to time (it was netsight_probe_round_duration_seconds before issue 12).
+probes_ended() { curl -s "http://127.0.0.1:$1/metrics" | awk '$1 ~ /^netsight_probe_probes_total/{s+=$2; f=1} END{if(f) print s; else print "n/a"}'; }
 
-# run NAME WINDOW ARGS...: prints "name cpu_seconds wall rounds rss_kb round_seconds"
+# run NAME WINDOW ARGS...: prints "name cpu_seconds wall rounds rss_kb probes_ended"
 run() {
   local name=$1 window=$2; shift 2
   local port=$(( 19300 + RANDOM % 500 ))
@@ -90,7 +92,7 @@ run() {
   sleep "$window"
   c1=$(cpu_ticks $pid); r1=$(rounds $port)
   local rss; rss=$(awk '/VmRSS/{print $2}' "/proc/$pid/status")
-  local rs; rs=$(round_seconds $port)
+  local rs; rs=$(probes_ended $port)
   kill $pid; wait $pid 2>/dev/null || true
   awk -v n="$name" -v c=$((c1 - c0)) -v t="$TCK" -v w="$window" -v r=$((r1 - r0)) -v rss="$rss" -v rs="$rs" 'BEGIN{
     cpu = c / t
@@ -100,7 +102,7 @@ run() {
 
 echo "probes bench: $PEERS peers on loopback, $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)"
 echo
-echo "| setup | window | CPU | CPU of one core | rounds | CPU per round | last round wall (s) | RSS |"
+echo "| setup | window | CPU | CPU of one core | rounds | CPU per round | probes ended (since start) | RSS |"
 echo "|---|---|---|---|---|---|---|---|"
 run "a. agent, no collector (baseline)" "$WINDOW" --no-collector.probes
 run "b. probes defaults: 15 s, fanout 5, $PEERS peers, DNS on" "$WINDOW" "${PEER_ARGS[@]}"

@@ -224,7 +224,10 @@ DASHBOARDS = {
         ),
         row("Rounds",
             ts("Probes per second", "ops", [t(f"sum by (probe) (rate(netsight_probe_probes_total{{{N}}}[{RI}]))", "{{probe}}")]),
-            ts("Round duration (slowest probe)", "s", [t(f"max by (node) (netsight_probe_round_duration_seconds{{{N}}})", "{{node}}")]),
+            ts("Probes waiting and turns skipped", "short", [
+                t(f"sum by (node, probe) (netsight_probe_in_flight{{{N}}})", "{{node}} {{probe}} waiting"),
+                t(f"sum by (node, probe) (rate(netsight_probe_skipped_total{{{N}}}[{RI}]))", "{{node}} {{probe}} skipped/s")],
+               "Each target keeps its own cadence: a probe still waiting (a server that drops, a peer behind a firewall) skips only its own target's turns."),
         ),
     ]),
     "sockets": dashboard("netsight-sockets", "Netsight / Sockets",

@@ -96,3 +96,26 @@ public sealed class LabSweepTests
         }
     }
 }
+
+/// <summary>The exposition helpers cannot pass on a family that is not there: Sum of an absent name fails; a
+/// present family whose label sets do not match sums to 0; a repeated series fails the parse.</summary>
+public sealed class ExpositionStrictnessTests
+{
+    private const string Scrape = "# HELP x_total X.\n# TYPE x_total counter\nx_total{a=\"1\"} 3\n";
+
+    [Fact]
+    public void SumOfAnAbsentFamily_Fails_ALabelFilterMatchingNothing_IsZero()
+    {
+        Exposition e = Exposition.Parse(Scrape);
+        Assert.Equal(3, e.Sum("x_total"));
+        Assert.Equal(0, e.Sum("x_total", l => l["a"] == "2"));
+        var absent = Assert.Throws<AbsentFamilyException>(() => e.Sum("x_renamed_total"));
+        Assert.Contains("x_renamed_total", absent.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RepeatedSeries_FailsTheParse()
+    {
+        Assert.ThrowsAny<Exception>(() => Exposition.Parse(Scrape + "x_total{a=\"1\"} 4\n"));
+    }
+}

@@ -1,8 +1,10 @@
 // The probes' exported state: duration histograms and error counters in the shared series budget
 // (FamilySeriesTable: at most --max-series label sets per family, `other` beyond, expiry after
 // --series-ttl without new data, so a peer or a DNS endpoint that is gone stops being probed and its
-// series disappear), the last success per target, the peers by state and the round counters. Written
-// by the probe thread once per round and read by scrapes, both under the collector's lock.
+// series disappear), the last success per target, the peers by state, the probes made, waiting and
+// skipped, and the rounds. Each probe applies its own outcome when it ends (its series and
+// netsight_probe_probes_total together), so any scrape sees every finished probe counted exactly once
+// and none half-applied; everything here is read and written under the collector's lock.
 using Netsight.Collectors.Identity;
 using Netsight.Metrics;
 
@@ -19,7 +21,7 @@ internal sealed class ProbeTables
     /// upstream); the predecessor stopped at 16 ms, so everything slow looked the same.</summary>
     public static readonly HistogramBuckets Buckets = new(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10);
 
-    private static readonly Label[] DnsOverflow = [new("server", FlowLabels.Overflow), new("endpoint", FlowLabels.Overflow), new("protocol", FlowLabels.Overflow), new("qtype", FlowLabels.Overflow)];
+    private static readonly Label[] DnsOverflow = [new("server", FlowLabels.Overflow), new("endpoint", FlowLabels.Overflow), new("protocol", FlowLabels.Overflow), new("qname", FlowLabels.Overflow), new("qtype", FlowLabels.Overflow)];
     private static readonly SeriesKey DnsOverflowKey = new("\u0001other", "");
     private static readonly Label[] TcpOverflow = [new("dst_node", FlowLabels.Overflow), new("dst_ip", FlowLabels.Overflow)];
     private static readonly SeriesKey TcpOverflowKey = new("\u0001other", "");
@@ -41,15 +43,29 @@ internal sealed class ProbeTables
     }
 
     public long Rounds { get; private set; }
+    /// <summary>Probes that ended (each with one outcome in the families), by kind.</summary>
     public long DnsProbes { get; private set; }
     public long PeerProbes { get; private set; }
-    public double LastRoundSeconds { get; private set; } = double.NaN;
+    /// <summary>Probes started and not ended yet, by kind.</summary>
+    public int DnsInFlight { get; set; }
+    public int PeerInFlight { get; set; }
+    /// <summary>Turns of a target not taken because its previous probe was still waiting, by kind.</summary>
+    public long DnsSkipped { get; set; }
+    public long PeerSkipped { get; set; }
 
-    public void RecordDns(DnsTarget target, string protocol, string qtype, DnsOutcome outcome, long now, double epoch)
+    /// <summary>A round starts: every target whose previous probe has ended gets one now.</summary>
+    public void StartRound(long now)
     {
+        Rounds++;
+        Expire(now);
+    }
+
+    public void RecordDns(DnsTarget target, string protocol, string qname, string qtype, DnsOutcome outcome, long now, double epoch)
+    {
+        DnsProbes++;
         string endpoint = target.EndpointLabel;
-        string key = string.Join('\u0001', target.Server, endpoint, protocol, qtype);
-        Label[] labels = [new("server", target.Server), new("endpoint", endpoint), new("protocol", protocol), new("qtype", qtype)];
+        string key = string.Join('\u0001', target.Server, endpoint, protocol, qname, qtype);
+        Label[] labels = [new("server", target.Server), new("endpoint", endpoint), new("protocol", protocol), new("qname", qname), new("qtype", qtype)];
         if (outcome.Truncated) AddError(_dnsErrors, key, labels, DnsOverflowKey, DnsOverflow, ProbeReasons.DnsNames[(int)DnsReason.Truncated], now);
         if (outcome.Error is DnsReason reason)
         {
@@ -62,6 +78,7 @@ internal sealed class ProbeTables
 
     public void RecordPeer(PeerTarget peer, TcpOutcome outcome, long now, double epoch)
     {
+        PeerProbes++;
         string ip = outcome.Address?.ToString() ?? "unresolved";
         string key = peer.Node + "\u0001" + ip;
         Label[] labels = [new("dst_node", peer.Node), new("dst_ip", ip)];
@@ -84,15 +101,6 @@ internal sealed class ProbeTables
         foreach (string key in current) _peerStates.TryAdd(key, "pending");
     }
 
-    public void EndRound(double seconds, int dnsProbes, int peerProbes, long now)
-    {
-        Rounds++;
-        DnsProbes += dnsProbes;
-        PeerProbes += peerProbes;
-        LastRoundSeconds = seconds;
-        Expire(now);
-    }
-
     public void Expire(long now)
     {
         _dnsDurations.Expire(now);
@@ -105,7 +113,7 @@ internal sealed class ProbeTables
 
     public void Write(MetricWriter w)
     {
-        w.BeginFamily(DnsDuration, "Time to an answer (NOERROR) from a DNS server endpoint, by the server configured, the endpoint asked, protocol and query type; a UDP probe answered with TC includes its TCP fallback.", MetricType.Histogram, "seconds");
+        w.BeginFamily(DnsDuration, "Time to an answer (NOERROR) from a DNS server endpoint, by the server configured, the endpoint asked, protocol, name asked (qname: a --probe.dns-name) and query type; a UDP probe answered with TC includes its TCP fallback.", MetricType.Histogram, "seconds");
         _dnsDurations.WriteHistograms(w, Buckets);
         w.BeginFamily(DnsErrors, "DNS probes that failed, by reason: timeout, nxdomain, servfail, refused, network (socket error), truncated (UDP answer with TC; the TCP fallback is counted as the probe's outcome), other (another rcode).", MetricType.Counter);
         _dnsErrors.WriteCounters(w);
@@ -130,16 +138,17 @@ internal sealed class ProbeTables
         w.Sample([new("state", "pending")], pending);
         w.Sample([new("state", "up")], up);
 
-        w.BeginFamily("netsight_probe_rounds_total", "Probe rounds completed (one per --probe.interval, with jitter).", MetricType.Counter);
+        w.BeginFamily("netsight_probe_rounds_total", "Probe rounds started (one per --probe.interval, with jitter); each starts a probe of every target whose previous probe has ended.", MetricType.Counter);
         w.Sample([], Rounds);
-        w.BeginFamily("netsight_probe_probes_total", "Probes made, by kind: dns (one query, its TCP fallback included) and tcp (one dial).", MetricType.Counter);
+        w.BeginFamily("netsight_probe_probes_total", "Probes that ended, each counted once in the duration or error families, by kind: dns (one query, its TCP fallback included) and tcp (one dial).", MetricType.Counter);
         w.Sample([new("probe", "dns")], DnsProbes);
         w.Sample([new("probe", "tcp")], PeerProbes);
-        if (!double.IsNaN(LastRoundSeconds))
-        {
-            w.BeginFamily("netsight_probe_round_duration_seconds", "Wall time of the last probe round, from its start until its slowest probe ended.", MetricType.Gauge, "seconds");
-            w.Sample([], LastRoundSeconds);
-        }
+        w.BeginFamily("netsight_probe_in_flight", "Probes started and still waiting for their answer or timeout, by kind.", MetricType.Gauge);
+        w.Sample([new("probe", "dns")], DnsInFlight);
+        w.Sample([new("probe", "tcp")], PeerInFlight);
+        w.BeginFamily("netsight_probe_skipped_total", "Turns of a target not taken because its previous probe was still waiting (a target never has two probes at once), by kind.", MetricType.Counter);
+        w.Sample([new("probe", "dns")], DnsSkipped);
+        w.Sample([new("probe", "tcp")], PeerSkipped);
     }
 
     private static void AddError(FamilySeriesTable table, string key, Label[] labels, SeriesKey overflowKey, Label[] overflow, string reason, long now) =>

@@ -1,13 +1,16 @@
 // The `probes` collector (the predecessor net-exporter, done right): active DNS lookups against every
 // DNS server endpoint and TCP dials to the other agents, on its own schedule rather than at scrape time.
-// One dedicated long-running thread runs the rounds: every --probe.interval (with up to ±10 % jitter, so
-// the agents of a cluster do not probe in lockstep) it re-reads the targets, picks this round's peers
-// (PeerSchedule: at most --probe.fanout), starts every probe of the round at once (bounded by
-// MaxConcurrent) and waits for them; each probe ends by its own timeout, so a dead server or peer
-// delays no other probe and never a scrape. The round's outcomes are applied in one short lock
-// together with netsight_probe_rounds_total, so a scrape sees whole rounds only. The probes' I/O is
-// asynchronous: socket completions run briefly on the thread pool (as Kestrel's do), but nothing ever
-// blocks a pool thread; the only thread that waits is this collector's own.
+// One dedicated long-running thread starts the rounds: every --probe.interval (with up to ±10 % jitter,
+// so the agents of a cluster do not probe in lockstep) it re-reads the targets, picks this round's peers
+// (PeerSchedule: at most --probe.fanout) and starts a probe of every target (DNS endpoint × protocol ×
+// name × query type, and each chosen peer) whose previous probe has ended. It never waits for a probe:
+// each keeps its own cadence, and one that waits for its timeout (a server that drops queries) delays
+// no other target and no later round; only its own next turns are skipped until it ends (counted in
+// netsight_probe_skipped_total), so a target never has two probes at once and the probes in flight are
+// bounded by the targets. Each probe applies its outcome when it ends, in one short lock together with
+// netsight_probe_probes_total, so a scrape never waits for a probe and sees every ended probe exactly
+// once. The probes' I/O is asynchronous: socket completions run briefly on the thread pool (as
+// Kestrel's do), but nothing ever blocks a pool thread; the only thread that waits is this collector's.
 using System.Diagnostics;
 using DnsClient;
 using Microsoft.Extensions.Logging;
@@ -17,8 +20,6 @@ namespace Netsight.Collectors.Probes;
 
 public sealed partial class ProbesCollector : ICollector
 {
-    /// <summary>Probes in flight at once: enough for the default round (fanout 5 + a few DNS endpoints × 4) to run in parallel.</summary>
-    private const int MaxConcurrent = 32;
     /// <summary>Jitter of each interval: ±10 %.</summary>
     private const double Jitter = 0.1;
     private static readonly QueryType[] QueryTypes = [QueryType.A, QueryType.AAAA];
@@ -30,6 +31,9 @@ public sealed partial class ProbesCollector : ICollector
     private readonly CancellationTokenSource _stop = new();
     private readonly Thread _thread;
     private readonly Dictionary<DnsTarget, DnsProbe> _dnsProbes = [];
+    // Targets whose probe is waiting (under _lock): a target's next turn is skipped until it ends.
+    private readonly HashSet<DnsProbeKey> _dnsInFlight = [];
+    private readonly HashSet<string> _peersInFlight = new(StringComparer.Ordinal);
     private readonly Random _random = new();
 
     public ProbesCollector(AgentOptions options, ILoggerFactory logs)
@@ -61,7 +65,7 @@ public sealed partial class ProbesCollector : ICollector
             long start = Stopwatch.GetTimestamp();
             try
             {
-                RunRound();
+                StartRound();
             }
             catch (Exception e)
             {
@@ -74,64 +78,94 @@ public sealed partial class ProbesCollector : ICollector
         }
     }
 
-    /// <summary>One round: every DNS probe and this round's peer dials, concurrently; then the outcomes in one lock.</summary>
-    internal void RunRound()
+    /// <summary>One round: starts every target whose previous probe has ended (DNS, then this round's peers) and returns at once.</summary>
+    internal void StartRound()
     {
-        long start = Stopwatch.GetTimestamp();
         IReadOnlyList<DnsTarget> dnsTargets = _options.ProbeDns ? _targets.DnsTargets() : [];
         IReadOnlyList<PeerTarget> peers = _targets.Peers();
         var byKey = peers.ToDictionary(p => p.Key, StringComparer.Ordinal);
         IReadOnlyList<string> chosen = _schedule.Next([.. byKey.Keys], _options.ProbeFanout);
-
-        using var gate = new SemaphoreSlim(MaxConcurrent);
-        var dnsTasks = new List<(DnsTarget Target, string Name, QueryType Type, bool Tcp, Task<DnsOutcome> Task)>();
+        lock (_lock)
+        {
+            long now = Environment.TickCount64;
+            _tables.SetPeers(peers, now);
+            _tables.StartRound(now);
+        }
         foreach (DnsTarget target in dnsTargets)
         {
             DnsProbe probe = DnsProbeFor(target);
             foreach (string name in _targets.DnsNames)
                 foreach (bool tcp in (ReadOnlySpan<bool>)[false, true])
                     foreach (QueryType type in QueryTypes)
-                        dnsTasks.Add((target, name, type, tcp, Gated(gate, () => probe.RunAsync(name, type, tcp, _stop.Token))));
+                    {
+                        var key = new DnsProbeKey(target, name, tcp, type);
+                        if (TryBegin(_dnsInFlight, key, dns: true)) _ = RunDnsAsync(probe, key);
+                    }
         }
-        var peerTasks = new List<(PeerTarget Peer, Task<TcpOutcome> Task)>();
         foreach (string key in chosen)
-        {
-            PeerTarget peer = byKey[key];
-            peerTasks.Add((peer, Gated(gate, () => PeerProbe.DialAsync(peer, _options.ProbeTimeout, _stop.Token))));
-        }
-        try
-        {
-            Task.WaitAll([.. dnsTasks.Select(t => (Task)t.Task), .. peerTasks.Select(t => (Task)t.Task)], _stop.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            return; // stopping
-        }
+            if (TryBegin(_peersInFlight, key, dns: false)) _ = RunPeerAsync(byKey[key]);
         ForgetDnsProbes(dnsTargets);
+    }
 
-        long now = Environment.TickCount64;
-        double epoch = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0;
+    /// <summary>Marks a target's probe started, unless its previous one is still waiting (then its turn is skipped).</summary>
+    private bool TryBegin<TKey>(HashSet<TKey> inFlight, TKey key, bool dns)
+    {
         lock (_lock)
         {
-            foreach (var (target, _, type, tcp, task) in dnsTasks)
-                _tables.RecordDns(target, tcp ? "tcp" : "udp", type == QueryType.A ? "A" : "AAAA", task.Result, now, epoch);
-            foreach (var (peer, task) in peerTasks)
-                _tables.RecordPeer(peer, task.Result, now, epoch);
-            _tables.SetPeers(peers, now);
-            _tables.EndRound(Stopwatch.GetElapsedTime(start).TotalSeconds, dnsTasks.Count, peerTasks.Count, now);
+            if (!inFlight.Add(key))
+            {
+                if (dns) _tables.DnsSkipped++;
+                else _tables.PeerSkipped++;
+                return false;
+            }
+            if (dns) _tables.DnsInFlight++;
+            else _tables.PeerInFlight++;
+            return true;
         }
     }
 
-    private static async Task<T> Gated<T>(SemaphoreSlim gate, Func<Task<T>> probe)
+    private async Task RunDnsAsync(DnsProbe probe, DnsProbeKey key)
     {
-        await gate.WaitAsync().ConfigureAwait(false);
+        DnsOutcome outcome;
         try
         {
-            return await probe().ConfigureAwait(false);
+            outcome = await probe.RunAsync(key.Name, key.Type, key.Tcp, _stop.Token).ConfigureAwait(false);
         }
-        finally
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
-            gate.Release();
+            // DnsProbe maps every failure it knows; anything else is a bug, counted as `other`, never a crash.
+            LogProbeFailed(key.Target.EndpointLabel, e.Message);
+            outcome = new DnsOutcome(0, false, DnsReason.Other);
+        }
+        lock (_lock)
+        {
+            _dnsInFlight.Remove(key);
+            _tables.DnsInFlight--;
+            // A probe cancelled because the agent stops has no outcome.
+            if (_stop.IsCancellationRequested) return;
+            _tables.RecordDns(key.Target, key.Tcp ? "tcp" : "udp", key.Name, key.Type == QueryType.A ? "A" : "AAAA", outcome,
+                Environment.TickCount64, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0);
+        }
+    }
+
+    private async Task RunPeerAsync(PeerTarget peer)
+    {
+        TcpOutcome outcome;
+        try
+        {
+            outcome = await PeerProbe.DialAsync(peer, _options.ProbeTimeout, _stop.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            LogProbeFailed(peer.Key, e.Message);
+            outcome = new TcpOutcome(0, TcpReason.Other, peer.Address);
+        }
+        lock (_lock)
+        {
+            _peersInFlight.Remove(peer.Key);
+            _tables.PeerInFlight--;
+            if (_stop.IsCancellationRequested) return;
+            _tables.RecordPeer(peer, outcome, Environment.TickCount64, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0);
         }
     }
 
@@ -162,4 +196,10 @@ public sealed partial class ProbesCollector : ICollector
 
     [LoggerMessage(EventId = 601, Level = LogLevel.Error, Message = "probes: round failed: {Reason}")]
     private partial void LogRoundFailed(string reason);
+
+    [LoggerMessage(EventId = 602, Level = LogLevel.Error, Message = "probes: probe of {Target} failed unexpectedly: {Reason}")]
+    private partial void LogProbeFailed(string target, string reason);
 }
+
+/// <summary>One DNS target: an endpoint, a name, a protocol and a query type (each keeps its own cadence).</summary>
+internal readonly record struct DnsProbeKey(DnsTarget Target, string Name, bool Tcp, QueryType Type);

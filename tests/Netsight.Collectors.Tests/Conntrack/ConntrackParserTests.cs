@@ -1,4 +1,4 @@
-// The ctnetlink parser on messages recorded from a real kernel (see Recorder): every field of every dump
+// The ctnetlink parser on messages recorded from a real kernel (tests/tools/ConntrackRecorder): every field of every dump
 // entry equals what `conntrack -L -o extended,id` printed for the same table; events are typed by their
 // message type and flags; statistics are read per CPU and globally.
 using Netsight.Collectors.Conntrack;
@@ -22,7 +22,8 @@ public sealed class ConntrackParserTests
         var oracle = Recorded.Oracle("dump.conntrack.txt");
         Assert.Equal(6, oracle.Count);
         Assert.Equal(oracle.Select(o => o.Id).Order(), entries.Keys.Order());
-        foreach (var line in oracle)
+        // Every entry checked, every failing one reported.
+        Assert.All(oracle, line =>
         {
             ConntrackEntry e = entries[line.Id];
             Assert.Equal(CtEventType.Update, e.Type);
@@ -34,7 +35,7 @@ public sealed class ConntrackParserTests
             if (line.State is not null) Assert.Equal(line.State.ToLowerInvariant(), CtNetlink.TcpStateNames[e.TcpState]);
             else Assert.False(e.Has(CtFields.TcpState));
             Assert.Equal(line.Original.ContainsKey("sport") ? false : true, e.Original.Protocol is 1 or 58);
-        }
+        });
         Assert.Equal(0, errors.Total);
     }
 
@@ -70,13 +71,13 @@ public sealed class ConntrackParserTests
         Assert.Equal(dump.Keys.Order(), destroyed.Select(e => e.Id).Order());
         Assert.Contains(created, e => e.Family == 2);
         Assert.Contains(created, e => e.Family == 10);
-        foreach (ConntrackEntry d in destroyed)
+        Assert.All(destroyed, d =>
         {
             Assert.True(d.Has(CtFields.Start | CtFields.Stop | CtFields.CountersOriginal | CtFields.CountersReply));
             Assert.True(d.StopNs >= d.StartNs);
             Assert.Equal(dump[d.Id].StartNs, d.StartNs);
             Assert.True(d.OriginalBytes >= dump[d.Id].OriginalBytes);
-        }
+        });
         // The DNAT'ed connection: original destination is the "Service", the reply comes from the backend.
         ConntrackEntry nat = created.Single(e => e.Original.Destination.ToString() == "198.18.200.10");
         Assert.True(nat.IsDestinationNat);
@@ -94,8 +95,9 @@ public sealed class ConntrackParserTests
         var cpus = Recorded.Messages("stats-cpu.bin");
         Assert.NotEmpty(cpus); // one message per possible CPU of the recording machine
         foreach (var m in cpus) ConntrackStatsParser.AddCpu(m.Payload, sums, present, errors);
-        foreach (string name in new[] { "found", "invalid", "insert", "insert_failed", "drop", "early_drop", "error", "search_restart" })
-            Assert.True(present[Array.IndexOf(CtNetlink.CpuStatNames, name)], name);
+        var missing = new[] { "found", "invalid", "insert", "insert_failed", "drop", "early_drop", "error", "search_restart" }
+            .Where(name => !present[Array.IndexOf(CtNetlink.CpuStatNames, name)]).ToList();
+        Assert.True(missing.Count == 0, "statistics not present: " + string.Join(", ", missing));
 
         var global = Recorded.Messages("stats-global.bin").Single();
         ConntrackStatsParser.ParseGlobal(global.Payload, out long entries, out long limit, errors);

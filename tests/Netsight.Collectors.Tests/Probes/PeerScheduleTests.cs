@@ -1,7 +1,8 @@
 // PeerSchedule is pure, so its promises are checked exhaustively rather than by example: for every
 // peer count 1..60 and fanout 1..7, from every starting cursor, ceil(N / fanout) rounds dial every
 // peer, no round dials more than fanout peers or one peer twice; and peers joining or leaving (the
-// cursor's own peer included) never cost a stable peer its turn.
+// cursor's own peer included) never cost a stable peer its turn. Every case is checked and every failing
+// one reported (up to 40 shown), not only the first.
 using Netsight.Collectors.Probes;
 
 namespace Netsight.Collectors.Tests.Probes;
@@ -10,9 +11,14 @@ public sealed class PeerScheduleTests
 {
     private static string[] Peers(int n) => [.. Enumerable.Range(0, n).Select(i => $"10.0.{i / 256}.{i % 256}:9090").Order(StringComparer.Ordinal)];
 
+    private static void AssertNoFailures(List<string> failures, int cases) =>
+        Assert.True(failures.Count == 0, $"{failures.Count} of {cases} cases failed:\n" + string.Join('\n', failures.Take(40)));
+
     [Fact]
     public void EveryPeer_WithinCeilNOverFanoutRounds_FromEveryStart()
     {
+        var failures = new List<string>();
+        int cases = 0;
         for (int n = 1; n <= 60; n++)
         {
             string[] peers = Peers(n);
@@ -27,19 +33,22 @@ public sealed class PeerScheduleTests
                     // Several windows in a row, not just the first: the promise holds at any point of the rotation.
                     for (int window = 0; window < 3; window++)
                     {
+                        cases++;
+                        string where = $"N={n} fanout={fanout} seed={seed} window={window}";
                         var seen = new HashSet<string>();
                         for (int r = 0; r < rounds; r++)
                         {
                             IReadOnlyList<string> round = schedule.Next(peers, fanout);
-                            Assert.Equal(Math.Min(fanout, n), round.Count);
-                            Assert.Equal(round.Count, round.Distinct().Count());
+                            if (round.Count != Math.Min(fanout, n)) failures.Add($"{where} round {r}: {round.Count} peers, expected {Math.Min(fanout, n)}");
+                            if (round.Distinct().Count() != round.Count) failures.Add($"{where} round {r}: a peer twice: {string.Join(", ", round)}");
                             seen.UnionWith(round);
                         }
-                        Assert.True(seen.Count == n, $"N={n} fanout={fanout} seed={seed}: {n - seen.Count} peers not dialled in {rounds} rounds");
+                        if (seen.Count != n) failures.Add($"{where}: {n - seen.Count} peers not dialled in {rounds} rounds");
                     }
                 }
             }
         }
+        AssertNoFailures(failures, cases);
     }
 
     [Fact]
@@ -65,6 +74,7 @@ public sealed class PeerScheduleTests
     public void PeersJoining_StablePeersStillCovered_AndJoinersReachedWithinACycle()
     {
         var rng = new Random(6);
+        var failures = new List<string>();
         for (int trial = 0; trial < 200; trial++)
         {
             int fanout = rng.Next(1, 8);
@@ -82,14 +92,16 @@ public sealed class PeerScheduleTests
                 seen.UnionWith(schedule.Next([.. current], fanout));
                 rounds++;
             }
-            Assert.Subset(seen, stable);
+            if (!stable.IsSubsetOf(seen)) failures.Add($"trial {trial} (fanout {fanout}): stable peers not dialled: {string.Join(", ", stable.Except(seen))}");
         }
+        AssertNoFailures(failures, 200);
     }
 
     [Fact]
     public void PeersLeaving_IncludingTheCursorsPeer_NobodyElseLosesATurn()
     {
         var rng = new Random(7);
+        var failures = new List<string>();
         for (int trial = 0; trial < 200; trial++)
         {
             int fanout = rng.Next(1, 8);
@@ -104,11 +116,13 @@ public sealed class PeerScheduleTests
             for (int r = 0; r < rounds; r++)
             {
                 IReadOnlyList<string> round = schedule.Next([.. current], fanout);
-                Assert.All(round, p => Assert.Contains(p, current)); // a departed peer is never dialled
+                // A departed peer is never dialled.
+                failures.AddRange(round.Where(p => !current.Contains(p)).Select(p => $"trial {trial} round {r}: departed {p} dialled"));
                 seen.UnionWith(round);
             }
-            Assert.Equal(current.Count, seen.Count);
+            if (seen.Count != current.Count) failures.Add($"trial {trial} (fanout {fanout}): {current.Count - seen.Count} of {current.Count} peers not dialled in {rounds} rounds");
         }
+        AssertNoFailures(failures, 200);
     }
 
     [Fact]
@@ -128,6 +142,6 @@ public sealed class PeerScheduleTests
     {
         var schedule = new PeerSchedule("m");
         string[] peers = ["a", "k", "z"];
-        for (int r = 0; r < 4; r++) Assert.Equal(3, schedule.Next(peers, 7).Distinct().Count());
+        Assert.All(Enumerable.Range(0, 4).Select(_ => schedule.Next(peers, 7)), round => Assert.Equal(["a", "k", "z"], round.Order(StringComparer.Ordinal)));
     }
 }

@@ -30,7 +30,6 @@ public sealed class ProbeTablesTests
         t.RecordPeer(Peer(1), new TcpOutcome(0.002, null, IPAddress.Parse("10.0.0.1")), now: 0, epoch: 1000);
         t.RecordPeer(Peer(2), new TcpOutcome(2, TcpReason.Timeout, IPAddress.Parse("10.0.0.2")), now: 0, epoch: 1000);
         t.SetPeers([Peer(1), Peer(2), Peer(3)], now: 0);
-        t.EndRound(2, 0, 2, now: 0);
         string s = Scrape(t);
         Assert.Contains("netsight_probe_tcp_connect_duration_seconds_bucket{dst_node=\"node-1\",dst_ip=\"10.0.0.1\",le=\"0.0025\"} 1", s);
         Assert.Contains("netsight_probe_tcp_connect_errors_total{dst_node=\"node-2\",dst_ip=\"10.0.0.2\",reason=\"timeout\"} 1", s);
@@ -67,13 +66,28 @@ public sealed class ProbeTablesTests
     {
         var t = new ProbeTables(new SeriesBudget(100, TimeSpan.FromMinutes(5)));
         var target = new DnsTarget("kube-system/kube-dns", new IPEndPoint(IPAddress.Parse("10.244.0.2"), 53));
-        t.RecordDns(target, "udp", "A", new DnsOutcome(0.004, Truncated: true, Error: null), now: 0, epoch: 7);
-        t.RecordDns(target, "udp", "A", new DnsOutcome(0.5, Truncated: true, Error: DnsReason.Timeout), now: 0, epoch: 8);
+        t.RecordDns(target, "udp", "big.test", "A", new DnsOutcome(0.004, Truncated: true, Error: null), now: 0, epoch: 7);
+        t.RecordDns(target, "udp", "big.test", "A", new DnsOutcome(0.5, Truncated: true, Error: DnsReason.Timeout), now: 0, epoch: 8);
         string s = Scrape(t);
-        const string labels = "server=\"kube-system/kube-dns\",endpoint=\"10.244.0.2\",protocol=\"udp\",qtype=\"A\"";
+        const string labels = "server=\"kube-system/kube-dns\",endpoint=\"10.244.0.2\",protocol=\"udp\",qname=\"big.test\",qtype=\"A\"";
         Assert.Contains($"netsight_probe_dns_errors_total{{{labels},reason=\"truncated\"}} 2", s);
         Assert.Contains($"netsight_probe_dns_errors_total{{{labels},reason=\"timeout\"}} 1", s);
         Assert.Contains($"netsight_probe_dns_duration_seconds_count{{{labels}}} 1", s);
         Assert.Contains("netsight_probe_last_success_timestamp_seconds{probe=\"dns\",target=\"10.244.0.2\"} 7", s);
+        Assert.Contains("netsight_probe_probes_total{probe=\"dns\"} 2", s);
+    }
+
+    [Fact]
+    public void Dns_NamesAreTheirOwnSeries_AMissingNameDoesNotAddToAGoodOne()
+    {
+        var t = new ProbeTables(new SeriesBudget(100, TimeSpan.FromMinutes(5)));
+        var target = new DnsTarget("10.0.0.53", new IPEndPoint(IPAddress.Parse("10.0.0.53"), 53));
+        t.RecordDns(target, "udp", "ok.test", "A", new DnsOutcome(0.001, false, null), now: 0, epoch: 1);
+        t.RecordDns(target, "udp", "missing.test", "A", new DnsOutcome(0.001, false, DnsReason.Nxdomain), now: 0, epoch: 1);
+        t.RecordDns(target, "udp", "missing.test", "A", new DnsOutcome(0.001, false, DnsReason.Nxdomain), now: 0, epoch: 1);
+        string s = Scrape(t);
+        Assert.Contains("netsight_probe_dns_duration_seconds_count{server=\"10.0.0.53\",endpoint=\"10.0.0.53\",protocol=\"udp\",qname=\"ok.test\",qtype=\"A\"} 1\n", s, StringComparison.Ordinal);
+        Assert.Equal(["netsight_probe_dns_errors_total{server=\"10.0.0.53\",endpoint=\"10.0.0.53\",protocol=\"udp\",qname=\"missing.test\",qtype=\"A\",reason=\"nxdomain\"} 2"],
+            s.Split('\n').Where(l => l.StartsWith("netsight_probe_dns_errors_total{", StringComparison.Ordinal)));
     }
 }

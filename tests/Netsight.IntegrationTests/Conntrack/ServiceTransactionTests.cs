@@ -61,21 +61,30 @@ public sealed class ServiceTransactionTests
         // Closed: DESTROY events after TIME_WAIT (1 s here); durations and bytes as conntrack -E reported them.
         Exposition final = agent.WaitForMetrics(e => e.Sum("netsight_conntrack_service_connection_duration_seconds_count") == N,
             "N durations observed", TimeSpan.FromSeconds(60));
-        Thread.Sleep(300);
+        // `conntrack -E` prints the same DESTROY events on its own schedule: wait for it (no sleep that hopes it caught up).
+        List<EventOracle.Event> Destroyed() => [.. oracle.Events().Where(e => e.Type == "destroy" && e.Destination == ConntrackLab.ServiceIp.ToString())];
+        WaitUntil(agent, () => Destroyed().Count >= N, () => $"conntrack -E printed {Destroyed().Count} of {N} DESTROY events\n{oracle.Describe()}");
         Assert.False(oracle.Overrun, oracle.Describe());
-        var destroyed = oracle.Events().Where(e => e.Type == "destroy" && e.Destination == ConntrackLab.ServiceIp.ToString()).ToList();
+        var destroyed = Destroyed();
         Assert.Equal(N, destroyed.Count);
         double oracleSeconds = destroyed.Sum(e => (e.StopNs - e.StartNs) / 1e9);
         Assert.Equal(oracleSeconds, final.Sum("netsight_conntrack_service_connection_duration_seconds_sum"), 6);
+        // Every backend checked before failing, so one bad endpoint does not hide another.
+        var failures = new List<string>();
+        void Expect(string what, double expected, double actual)
+        {
+            if (expected != actual) failures.Add($"{what}: {actual}, expected {expected}");
+        }
         foreach (IPAddress backend in ConntrackLab.BackendAddresses)
         {
             string ep = backend.ToString();
             var mine = destroyed.Where(e => e.ReplySource == ep).ToList();
-            Assert.Equal(N / 3, mine.Count);
-            Assert.Equal(N / 3, final.Sum("netsight_conntrack_service_connections_total", l => l["service"] == Service && l["endpoint"] == ep && l["protocol"] == "tcp"));
-            Assert.Equal((double)mine.Sum(e => (long)e.OriginalBytes), final.Sum("netsight_conntrack_service_bytes_total", l => l["endpoint"] == ep && l["direction"] == "original"));
-            Assert.Equal((double)mine.Sum(e => (long)e.ReplyBytes), final.Sum("netsight_conntrack_service_bytes_total", l => l["endpoint"] == ep && l["direction"] == "reply"));
+            Expect($"{ep} DESTROY events", N / 3, mine.Count);
+            Expect($"{ep} connections", N / 3, final.Sum("netsight_conntrack_service_connections_total", l => l["service"] == Service && l["endpoint"] == ep && l["protocol"] == "tcp"));
+            Expect($"{ep} original bytes", mine.Sum(e => (long)e.OriginalBytes), final.Sum("netsight_conntrack_service_bytes_total", l => l["endpoint"] == ep && l["direction"] == "original"));
+            Expect($"{ep} reply bytes", mine.Sum(e => (long)e.ReplyBytes), final.Sum("netsight_conntrack_service_bytes_total", l => l["endpoint"] == ep && l["direction"] == "reply"));
         }
+        Assert.True(failures.Count == 0, string.Join('\n', failures) + "\n" + final.Dump("netsight_conntrack_service"));
         Assert.Equal(oracle.Events().Count(e => e.Type == "new"), final.Sum("netsight_conntrack_events_total", l => l["type"] == "new"));
         Assert.Equal(0, final.Sum("netsight_conntrack_parse_errors_total"));
         Assert.Equal(0, final.Sum("netsight_conntrack_events_lost_total"));

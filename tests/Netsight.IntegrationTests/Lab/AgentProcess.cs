@@ -153,9 +153,18 @@ public sealed partial class AgentProcess : IDisposable
         {
             var text = Scrape();
             var expo = Exposition.Parse(text);
-            if (condition(expo)) return expo;
+            // A family the condition reads may not be written yet: keep waiting, and say so if it never is.
+            string absent = "";
+            try
+            {
+                if (condition(expo)) return expo;
+            }
+            catch (AbsentFamilyException e)
+            {
+                absent = $" ({e.Name} never appeared)";
+            }
             if (sw.Elapsed > limit)
-                Assert.Fail($"metrics never satisfied: {what} (waited {limit.TotalSeconds} s)\n--- last scrape (netsight_ lines) ---\n" +
+                Assert.Fail($"metrics never satisfied: {what}{absent} (waited {limit.TotalSeconds} s)\n--- last scrape (netsight_ lines) ---\n" +
                             string.Join('\n', text.Split('\n').Where(l => !l.StartsWith('#') && !l.Contains("_bucket{", StringComparison.Ordinal) && !l.Contains("_sum{", StringComparison.Ordinal)).Take(150)) + "\n" + Describe());
             Thread.Sleep(300);
         }

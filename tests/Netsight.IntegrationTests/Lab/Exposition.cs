@@ -1,6 +1,9 @@
 // A small parser of the Prometheus text exposition (0.0.4, and the OpenMetrics subset the agent writes):
 // samples as (name, labels, value) plus TYPE/HELP per family, with sum/lookup helpers for assertions.
-// Strict on syntax so that a malformed line fails the test instead of being skipped.
+// Strict on syntax so that a malformed line fails the test instead of being skipped, and on names: Sum
+// of a sample name the scrape does not hold at all fails (AbsentFamilyException) instead of reading 0,
+// so an assertion cannot pass on a family that was renamed or never written. A test that expects a
+// family to be absent says so with Has, next to a scrape where the family is present.
 using System.Globalization;
 using System.Text;
 
@@ -41,9 +44,15 @@ public sealed class Exposition
     public IEnumerable<Sample> Where(string name, Func<LabelSet, bool>? labels = null) =>
         Samples.Where(s => s.Name == name && (labels is null || labels(s.Labels)));
 
-    /// <summary>Sum of the samples of one name whose labels match; 0 when there are none.</summary>
-    public double Sum(string name, Func<LabelSet, bool>? labels = null) =>
-        Where(name, labels).Sum(s => s.Value);
+    /// <summary>
+    /// Sum of the samples of one name whose labels match (0 when the name is there but no label set
+    /// matches). Throws <see cref="AbsentFamilyException"/> when the scrape holds no sample of that name.
+    /// </summary>
+    public double Sum(string name, Func<LabelSet, bool>? labels = null)
+    {
+        if (!Has(name)) throw new AbsentFamilyException(name, this);
+        return Where(name, labels).Sum(s => s.Value);
+    }
 
     public bool Has(string name) => Samples.Any(s => s.Name == name);
 
@@ -126,4 +135,12 @@ public sealed class Exposition
         "NaN" => double.NaN,
         _ => double.Parse(s, NumberStyles.Float, CultureInfo.InvariantCulture),
     };
+}
+
+/// <summary>An assertion read a sample name the scrape does not hold: the family is absent, renamed or never written.</summary>
+public sealed class AbsentFamilyException(string name, Exposition scrape) : Xunit.Sdk.XunitException(
+    $"no sample named {name} in the scrape (absent, renamed or never written); names present: " +
+    string.Join(", ", scrape.Samples.Select(s => s.Name).Where(n => n.StartsWith("netsight_", StringComparison.Ordinal)).Distinct().Order(StringComparer.Ordinal).Take(200)))
+{
+    public string Name { get; } = name;
 }

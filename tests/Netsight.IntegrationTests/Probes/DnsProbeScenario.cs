@@ -24,8 +24,9 @@ public static class DnsProbeScenario
 
     public static readonly string[] Names = ["ok.test", "missing.test", "name.example", "big.test"];
 
-    /// <summary>dnsmasq on both addresses of the main veth; IPv6 port 53 dropped by nft.</summary>
-    public static BackgroundProcess Start(NetnsLab lab)
+    /// <summary>dnsmasq on both addresses of the main veth; IPv6 port 53 dropped by nft. With
+    /// <paramref name="logQueries"/> dnsmasq logs every query it answers to its stderr (see <see cref="Queries"/>).</summary>
+    public static BackgroundProcess Start(NetnsLab lab, bool logQueries = false)
     {
         Requirements.Tool("dnsmasq");
         var v = lab.Main;
@@ -33,16 +34,20 @@ public static class DnsProbeScenario
         File.WriteAllLines(hosts, Enumerable.Range(1, BigRecords).Select(i => $"198.18.250.{i} big.test"));
         // --keep-in-foreground, not --no-daemon: in debug mode dnsmasq answers TCP in its main process, so one
         // kept-open TCP connection (DnsClient pools them) would stall every other query.
-        var p = lab.StartInNamespace("dnsmasq", "--keep-in-foreground", "--log-facility=-", "--conf-file=/dev/null", "--no-resolv", "--no-hosts",
+        var p = lab.StartInNamespace(["dnsmasq", "--keep-in-foreground", "--log-facility=-", "--conf-file=/dev/null", "--no-resolv", "--no-hosts",
             "--bind-interfaces", $"--listen-address={v.PeerV4}", $"--listen-address={v.PeerV6}", "--port=53",
             $"--address=/ok.test/{OkAnswer}", "--local=/test/", $"--addn-hosts={hosts}", "--user=root",
-            $"--pid-file={Path.Combine(lab.TempDir, "dnsmasq-probe.pid")}");
+            $"--pid-file={Path.Combine(lab.TempDir, "dnsmasq-probe.pid")}", .. (logQueries ? ["--log-queries"] : Array.Empty<string>())]);
         NetnsLab.WaitForTcp(new IPEndPoint(v.PeerV4, 53), p);
         lab.Exec("nft", "add", "table", "inet", NftTable).EnsureOk();
         lab.Exec("nft", "add", "chain", "inet", NftTable, "input", "{ type filter hook input priority 0; }").EnsureOk();
         lab.Exec("nft", "add", "rule", "inet", NftTable, "input", "ip6", "daddr", v.PeerV6.ToString(), "meta", "l4proto", "{ tcp, udp }", "th", "dport", "53", "drop").EnsureOk();
         return p;
     }
+
+    /// <summary>Queries dnsmasq logged (started with logQueries) for <paramref name="name"/> of <paramref name="qtype"/>, UDP and TCP together.</summary>
+    public static int Queries(BackgroundProcess dnsmasq, string name, string qtype) =>
+        dnsmasq.Stderr.Split('\n').Count(l => l.Contains($"query[{qtype}] {name} from ", StringComparison.Ordinal));
 
     /// <summary>What dnsmasq answers <paramref name="name"/>/<paramref name="qtype"/>: rcode and TC over UDP (no EDNS: 512 bytes), rcode over TCP.</summary>
     public static (int UdpRcode, bool Truncated, int TcpRcode) Ask(IPAddress server, string name, ushort qtype)

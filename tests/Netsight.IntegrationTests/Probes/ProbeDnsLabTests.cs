@@ -1,10 +1,12 @@
 // The DNS probe against real servers, counted exactly: the agent (root namespace) probes four names
 // over UDP and TCP for A and AAAA at four endpoints: dnsmasq (answers, NXDOMAIN, REFUSED, truncation
 // with TCP fallback), dnsmasq behind an nft drop (timeout), a closed port (TCP: network; UDP: timeout,
-// the ICMP error never reaches an unconnected socket) and a SERVFAIL
-// responder. A round's outcomes are applied with netsight_probe_rounds_total in one lock, so in any
-// one scrape every series must be exactly rounds × (the names with that outcome), as the oracle
-// (dnsmasq asked directly) says; no other reason may appear.
+// the ICMP error never reaches an unconnected socket) and a SERVFAIL responder. Every target (endpoint,
+// protocol, name, query type) has its own series (qname), so every one of its probes has the same
+// outcome: the one the oracle (dnsmasq asked directly) says, and no other; a truncated UDP answer counts
+// `truncated` once per probe besides the fallback's outcome. Any scrape counts every ended probe once:
+// probes_total equals the outcomes. And a scrape never waits for a probe: it answers while every probe
+// of a dead server is still waiting.
 using System.Net;
 using Netsight.IntegrationTests.Lab;
 
@@ -16,7 +18,7 @@ public sealed class ProbeDnsLabTests
     private const string Errors = "netsight_probe_dns_errors_total";
 
     [Fact]
-    public void EveryReason_CountedExactlyPerRound_TruncatedAnswerFallsBackToTcp()
+    public void EveryTarget_HasExactlyTheOracleOutcome_TruncatedAnswerFallsBackToTcp()
     {
         using var lab = NetnsLab.Create();
         var v = lab.Main;
@@ -40,76 +42,97 @@ public sealed class ProbeDnsLabTests
             "--probe.interval", "500ms", "--probe.dns-timeout", "1500ms",
             "--probe.dns-server", answering, "--probe.dns-server", dropped, "--probe.dns-server", closed, "--probe.dns-server", failing,
             .. DnsProbeScenario.Names.SelectMany(n => new[] { "--probe.dns-name", n })]);
-        agent.WaitForMetrics(x => x.Sum("netsight_probe_rounds_total") >= 3, "3 probe rounds", TimeSpan.FromSeconds(30));
-        // One scrape for every assertion; promtool must accept it (every probe family has HELP, units, _total).
-        string text = agent.Scrape();
-        var promtool = Cmd.Run([Requirements.Tool("promtool"), "check", "metrics"], TimeSpan.FromSeconds(30), stdin: text);
-        Assert.True(promtool.ExitCode == 0, "promtool check metrics rejected the scrape: " + promtool);
-        Exposition e = Exposition.Parse(text);
-        double rounds = e.Sum("netsight_probe_rounds_total");
-        Assert.Equal(rounds * DnsProbeScenario.Names.Length * 4 * 2 * 2, e.Sum("netsight_probe_probes_total", l => l["probe"] == "dns"));
-
-        // Expected per (endpoint, protocol, qtype): successes and count per reason, per round.
-        var expectedOk = new Dictionary<(string, string, string), int>();
-        var expectedErr = new Dictionary<(string, string, string, string), int>();
-        void Ok(string ep, string proto, string qt) => expectedOk[(ep, proto, qt)] = expectedOk.GetValueOrDefault((ep, proto, qt)) + 1;
-        void Err(string ep, string proto, string qt, string reason) => expectedErr[(ep, proto, qt, reason)] = expectedErr.GetValueOrDefault((ep, proto, qt, reason)) + 1;
+        // Expected per target (endpoint, protocol, qname, qtype): its one outcome, "ok" or a reason.
+        var expected = new Dictionary<(string Endpoint, string Protocol, string Name, string Qtype), string>();
+        var truncating = new HashSet<(string, string, string, string)>();
         foreach (var ((name, qt), o) in oracle)
         {
             // UDP: TC means `truncated` plus the TCP fallback's outcome under protocol=udp.
-            if (o.Tc) Err(answering, "udp", qt, "truncated");
+            if (o.Tc) truncating.Add((answering, "udp", name, qt));
             int udpOutcome = o.Tc ? o.Tcp : o.Udp;
-            if (udpOutcome == 0) Ok(answering, "udp", qt); else Err(answering, "udp", qt, DnsProbeScenario.Reason(udpOutcome));
-            if (o.Tcp == 0) Ok(answering, "tcp", qt); else Err(answering, "tcp", qt, DnsProbeScenario.Reason(o.Tcp));
+            expected[(answering, "udp", name, qt)] = udpOutcome == 0 ? "ok" : DnsProbeScenario.Reason(udpOutcome);
+            expected[(answering, "tcp", name, qt)] = o.Tcp == 0 ? "ok" : DnsProbeScenario.Reason(o.Tcp);
             foreach (string proto in new[] { "udp", "tcp" })
             {
-                Err(dropped, proto, qt, "timeout");
-                Err(closed, proto, qt, proto == "tcp" ? "network" : "timeout");
-                Err(failing, proto, qt, "servfail");
+                expected[(dropped, proto, name, qt)] = "timeout";
+                expected[(closed, proto, name, qt)] = proto == "tcp" ? "network" : "timeout";
+                expected[(failing, proto, name, qt)] = "servfail";
             }
         }
 
-        var actualOk = e.Where(Duration + "_count").ToDictionary(s => (s.Label("endpoint"), s.Label("protocol"), s.Label("qtype")), s => s.Value);
-        var actualErr = e.Where(Errors).ToDictionary(s => (s.Label("endpoint"), s.Label("protocol"), s.Label("qtype"), s.Label("reason")), s => s.Value);
-        string Show() => $"rounds {rounds}\n{e.Dump("netsight_probe_dns_errors")}\n{e.Dump(Duration + "_count")}\n{agent.Describe()}";
-        Assert.True(expectedOk.Count == actualOk.Count, "success series differ:\n" + Show());
-        foreach (var (key, perRound) in expectedOk)
-            Assert.True(actualOk.GetValueOrDefault(key) == rounds * perRound, $"{key}: {actualOk.GetValueOrDefault(key)} successes, expected {rounds * perRound}\n{Show()}");
-        Assert.True(expectedErr.Count == actualErr.Count, "error series differ:\n" + Show());
-        foreach (var (key, perRound) in expectedErr)
-            Assert.True(actualErr.GetValueOrDefault(key) == rounds * perRound, $"{key}: {actualErr.GetValueOrDefault(key)} errors, expected {rounds * perRound}\n{Show()}");
+        // Every target with at least 2 outcomes (the slowest wait 1.5 s each at a 0.5 s interval).
+        Exposition e = agent.WaitForMetrics(x => Outcomes(x).Count == expected.Count && Outcomes(x).Values.All(o => o.Values.Sum() >= 2),
+            "two outcomes of every target", TimeSpan.FromSeconds(60));
+        // promtool must accept the scrape (every probe family has HELP, units, _total).
+        string text = agent.Scrape();
+        var promtool = Cmd.Run([Requirements.Tool("promtool"), "check", "metrics"], TimeSpan.FromSeconds(30), stdin: text);
+        Assert.True(promtool.ExitCode == 0, "promtool check metrics rejected the scrape: " + promtool);
+        e = Exposition.Parse(text);
 
-        // server = the configured server; the answered endpoints report a last success, the others none.
-        Assert.All(e.Where(Errors), s => Assert.Equal(s.Label("endpoint"), s.Label("server")));
+        var actual = Outcomes(e);
+        var failures = new List<string>();
+        foreach (var (target, outcome) in expected)
+        {
+            if (!actual.TryGetValue(target, out var got)) { failures.Add($"{target}: no outcome"); continue; }
+            if (got.Keys.Count != 1 || !got.ContainsKey(outcome))
+                failures.Add($"{target}: expected only {outcome}, got {string.Join(", ", got.Select(kv => $"{kv.Key} {kv.Value}"))}");
+            double truncated = e.Sum(Errors, l => (l["endpoint"], l["protocol"], l["qname"], l["qtype"]) == target && l["reason"] == "truncated");
+            double wantTruncated = truncating.Contains(target) ? got.Values.Sum() : 0;
+            if (truncated != wantTruncated) failures.Add($"{target}: truncated {truncated}, expected {wantTruncated}");
+        }
+        foreach (var target in actual.Keys.Except(expected.Keys)) failures.Add($"{target}: a series nobody asked for");
+        double outcomes = actual.Values.Sum(o => o.Values.Sum());
+        if (e.Sum("netsight_probe_probes_total", l => l["probe"] == "dns") != outcomes)
+            failures.Add($"probes_total {e.Sum("netsight_probe_probes_total", l => l["probe"] == "dns")} but {outcomes} outcomes");
+        // server = the configured server; the answered endpoint reports a last success, the others none.
+        failures.AddRange(e.Where(Errors).Where(x => x.Label("endpoint") != x.Label("server")).Select(x => "server differs: " + x));
         var lastSuccess = e.Where("netsight_probe_last_success_timestamp_seconds", l => l["probe"] == "dns").ToList();
-        Assert.Equal([answering], lastSuccess.Select(s => s.Label("target")));
-        Assert.InRange(lastSuccess[0].Value, DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 30, DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 1);
-        // Timeouts were bounded by --probe.dns-timeout, well inside the interval plus the slowest probe.
-        Assert.InRange(e.Sum("netsight_probe_round_duration_seconds"), 1.5, 6.0);
+        if (!lastSuccess.Select(x => x.Label("target")).SequenceEqual([answering])) failures.Add("last success targets: " + string.Join(", ", lastSuccess));
+        else if (lastSuccess[0].Value < DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 60 || lastSuccess[0].Value > DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 1)
+            failures.Add("last success is not now: " + lastSuccess[0]);
+        Assert.True(failures.Count == 0, string.Join('\n', failures) + $"\n{e.Dump(Errors)}\n{e.Dump(Duration + "_count")}\n{agent.Describe()}");
         Assert.Equal(0, agent.Stop());
     }
 
+    /// <summary>Outcomes per target: "ok" (an answer) or the error reason (truncated is not an outcome) -> count.</summary>
+    private static Dictionary<(string, string, string, string), Dictionary<string, double>> Outcomes(Exposition e)
+    {
+        var outcomes = new Dictionary<(string, string, string, string), Dictionary<string, double>>();
+        void Add(Sample s, string outcome)
+        {
+            var key = (s.Label("endpoint"), s.Label("protocol"), s.Label("qname"), s.Label("qtype"));
+            if (!outcomes.TryGetValue(key, out var o)) outcomes[key] = o = [];
+            o[outcome] = o.GetValueOrDefault(outcome) + s.Value;
+        }
+        foreach (Sample s in e.Where(Duration + "_count")) Add(s, "ok");
+        foreach (Sample s in e.Where(Errors, l => l["reason"] != "truncated")) Add(s, s.Label("reason"));
+        return outcomes;
+    }
+
     [Fact]
-    public void ProbeWaitingOnADeadServer_NeverDelaysAScrape()
+    public void ScrapesAnswerWhileEveryProbeWaitsOnADeadServer()
     {
         using var lab = NetnsLab.Create();
         DnsProbeScenario.Start(lab);
-        // Every query to the IPv6 address is dropped: the first round waits the full 5 s DNS timeout.
+        // Every query to the IPv6 address is dropped and waits the full 60 s DNS timeout: for all of this
+        // test, its 4 probes are in flight. A scrape that waited for a probe could not show them waiting.
         using var agent = AgentProcess.Start(["--no-collector.packets", "--no-collector.conntrack", "--probe.interval", "1s",
-            "--probe.dns-timeout", "5s", "--probe.dns-server", lab.Main.PeerV6.ToString(), "--probe.dns-name", "ok.test"]);
-        var sw = System.Diagnostics.Stopwatch.StartNew();
-        int scrapesDuringTheRound = 0;
-        while (sw.Elapsed < TimeSpan.FromSeconds(3.5))
+            "--probe.dns-timeout", "60s", "--probe.dns-server", lab.Main.PeerV6.ToString(), "--probe.dns-name", "ok.test"]);
+        agent.WaitForMetrics(x => x.Sum("netsight_probe_in_flight", l => l["probe"] == "dns") == 4, "4 DNS probes waiting");
+        var failures = new List<string>();
+        for (int i = 0; i < 5; i++)
         {
-            var one = System.Diagnostics.Stopwatch.StartNew();
-            Exposition e = Exposition.Parse(agent.Scrape());
-            Assert.True(one.Elapsed < TimeSpan.FromSeconds(1), $"a scrape took {one.Elapsed.TotalSeconds:F2} s while a probe waited");
-            if (e.Sum("netsight_probe_rounds_total") == 0) scrapesDuringTheRound++;
-            Thread.Sleep(100);
+            Exposition e = agent.Metrics();
+            if (e.Sum("netsight_probe_in_flight", l => l["probe"] == "dns") != 4) failures.Add($"scrape {i}: {e.Dump("netsight_probe_in_flight")}");
+            if (e.Sum("netsight_probe_probes_total", l => l["probe"] == "dns") != 0) failures.Add($"scrape {i}: a probe ended: {e.Dump("netsight_probe_probes_total")}");
+            if (e.Has(Errors)) failures.Add($"scrape {i}: {e.Dump(Errors)}");
         }
-        Assert.True(scrapesDuringTheRound >= 5, $"only {scrapesDuringTheRound} scrapes while the first round was in flight");
-        Exposition done = agent.WaitForMetrics(x => x.Sum("netsight_probe_rounds_total") >= 1, "the first round", TimeSpan.FromSeconds(15));
-        Assert.Equal(4, done.Sum("netsight_probe_dns_errors_total", l => l["reason"] == "timeout"));
+        // Later rounds found each target still waiting: its turns are skipped, not queued behind it.
+        Exposition last = agent.WaitForMetrics(x => x.Sum("netsight_probe_rounds_total") >= 3, "3 rounds", TimeSpan.FromSeconds(30));
+        double skipped = last.Sum("netsight_probe_skipped_total", l => l["probe"] == "dns");
+        if (last.Sum("netsight_probe_in_flight", l => l["probe"] == "dns") != 4 || skipped < 4 * (last.Sum("netsight_probe_rounds_total") - 1))
+            failures.Add($"after {last.Sum("netsight_probe_rounds_total")} rounds: {last.Dump("netsight_probe_in_flight")} {last.Dump("netsight_probe_skipped")}");
+        Assert.True(failures.Count == 0, string.Join('\n', failures) + "\n" + agent.Describe());
         Assert.Equal(0, agent.Stop());
     }
 }

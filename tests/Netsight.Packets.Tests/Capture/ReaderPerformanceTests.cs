@@ -1,16 +1,16 @@
 // The reader's hot-path promises: no allocation per record (measured with
 // GC.GetAllocatedBytesForCurrentThread over 10,000 records after warm-up, for pcap and pcapng), records
-// beyond the 2 GiB offset read through the memory mapping (sparse files, so the tests cost no disk), and a
-// loose throughput floor that only catches a gross regression (the benchmarks measure the real number).
-using System.Diagnostics;
+// beyond the 2 GiB offset read through the memory mapping (sparse files, so the tests cost no disk).
+// Throughput is the benchmarks' (PcapReader.TryReadNext in bench/Netsight.Benchmarks, analyze in
+// bench/run.sh): a timed floor in a unit test measures the shared machine's load as much as the code, and the per-record allocation it was
+// meant to catch is what the tests above measure.
 using System.Buffers.Binary;
 using Netsight.Packets.Capture;
-using Xunit.Abstractions;
 using Netsight.Tests;
 
 namespace Netsight.Packets.Tests.Capture;
 
-public sealed class ReaderPerformanceTests(ITestOutputHelper output)
+public sealed class ReaderPerformanceTests
 {
     private const int MeasuredRecords = 10_000;
 
@@ -125,49 +125,6 @@ public sealed class ReaderPerformanceTests(ITestOutputHelper output)
             Assert.False(reader.TryReadNext(out _));
             Assert.Null(reader.Warning);
         });
-    }
-
-    [Fact]
-    public void ThroughputIsFarAboveTheAnalysisTarget()
-    {
-        // 200,000 typical packets (60 to 1514 bytes), read 5 times. Tests run as Debug builds beside other
-        // test classes, so the floor is a quarter of the whole analysis's 2 M packets/s target: it catches a
-        // gross regression (an allocation or a copy per record), not a slow machine. Release numbers come
-        // from the benchmarks.
-        var packets = new List<PcapPacket>();
-        for (int i = 0; i < 200_000; i++)
-        {
-            int size = (i % 4) switch { 0 => 60, 1 => 66, 2 => 590, _ => 1514 };
-            packets.Add(new PcapPacket((uint)i, 0, new byte[size], (uint)size));
-        }
-
-        byte[] file = PcapFile.Write(false, false, 1, 262144, packets);
-        double best = 0;
-        for (int round = 0; round < 5; round++)
-        {
-            using CaptureFileReader reader = CaptureFileReader.FromMemory(file, "throughput.pcap");
-            TimeSpan cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
-            var clock = Stopwatch.StartNew();
-            long bytes = 0;
-            while (reader.TryReadNext(out CaptureRecord record))
-            {
-                bytes += record.Data.Length;
-            }
-
-            clock.Stop();
-            TimeSpan cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
-            Assert.Equal(packets.Count, reader.RecordsRead);
-            Assert.True(bytes > 0);
-
-            // Records per second of wall time or of this process's CPU time, whichever is better: CPU time
-            // keeps the number honest on a machine shared with other builds.
-            double rate = reader.RecordsRead / Math.Min(clock.Elapsed.TotalSeconds, Math.Max(cpu.TotalSeconds, 1e-3));
-            output.WriteLine($"round {round}: {reader.RecordsRead / clock.Elapsed.TotalSeconds / 1e6:F1} M records/s wall, {rate / 1e6:F1} M records/s best of wall and CPU");
-            best = Math.Max(best, rate);
-        }
-
-        output.WriteLine($"best of 5: {best / 1e6:F1} M records/s");
-        Assert.True(best > 0.5e6, $"{best / 1e6:F1} M records/s");
     }
 
     private static byte[] PcapRecord(uint seconds, uint micros, ReadOnlySpan<byte> data, uint originalLength)

@@ -124,10 +124,11 @@ public class RobustnessTests
         Assert.True(harness.Frames >= 1_000_000);
         // The mutations reach the malformed reasons, not only Ok.
         Assert.True(harness.ByStatus[(int)DecodeStatus.Ok] > 10_000);
-        foreach (DecodeStatus reason in new[] { DecodeStatus.TruncatedLink, DecodeStatus.TruncatedIp, DecodeStatus.BadIpVersion,
+        var never = new[] { DecodeStatus.TruncatedLink, DecodeStatus.TruncatedIp, DecodeStatus.BadIpVersion,
                      DecodeStatus.BadIpHeaderLength, DecodeStatus.BadIpTotalLength, DecodeStatus.TruncatedTransport,
-                     DecodeStatus.BadTcpHeaderLength, DecodeStatus.BadTcpOption, DecodeStatus.BadUdpLength })
-            Assert.True(harness.ByStatus[(int)reason] > 0, $"{reason} never produced");
+                     DecodeStatus.BadTcpHeaderLength, DecodeStatus.BadTcpOption, DecodeStatus.BadUdpLength }
+            .Where(reason => harness.ByStatus[(int)reason] == 0).ToList();
+        Assert.True(never.Count == 0, "never produced: " + string.Join(", ", never));
         ReassemblyCounters c = harness.Reassembler.Counters;
         Assert.True(c.Complete + c.Invalid + c.Overlap + c.Timeout > 0);
     }

@@ -108,8 +108,7 @@ public class TransportDecodeTests
     public void TcpMalformedReasons()
     {
         byte[] frame = Ipv4(6, Tcp(payload: Bytes(10)));
-        for (int cut = 20; cut < 40; cut++)
-            Assert.Equal(DecodeStatus.TruncatedTransport, Decode(LinkType.Raw, frame, out _, captured: cut));
+        Assert.All(Enumerable.Range(20, 20), cut => Assert.Equal(DecodeStatus.TruncatedTransport, Decode(LinkType.Raw, frame, out _, captured: cut)));
         Assert.Equal(DecodeStatus.BadTcpHeaderLength, DecodeTcp(Tcp(dataOffset: 16), out _));
         Assert.Equal(DecodeStatus.BadTcpHeaderLength, DecodeTcp(Tcp(dataOffset: 60), out _)); // 60 > 20 bytes of segment
         Assert.Equal(DecodeStatus.BadTcpHeaderLength, DecodeTcp(Tcp()[..12], out _)); // segment shorter than a header

@@ -110,8 +110,7 @@ public class DnsDecoderTests
     public void TruncationByTheCaptureIsNotMalformed()
     {
         byte[] msg = Message(1, false);
-        for (int cut = 0; cut < msg.Length; cut++)
-            Assert.Equal(DnsDecodeStatus.CaptureTruncated, Decode(msg, out _, cut));
+        Assert.All(Enumerable.Range(0, msg.Length), cut => Assert.Equal(DnsDecodeStatus.CaptureTruncated, Decode(msg, out _, cut)));
         Assert.Equal(DnsDecodeStatus.Ok, Decode(msg, out _, msg.Length));
     }
 
@@ -120,8 +119,7 @@ public class DnsDecoderTests
     {
         byte[] msg = Message(1, false);
         Assert.Equal(DnsDecodeStatus.ShortHeader, Decode(msg[..11], out _));
-        for (int len = 12; len < msg.Length; len++)
-            Assert.Equal(DnsDecodeStatus.ShortQuestion, Decode(msg[..len], out _));
+        Assert.All(Enumerable.Range(12, msg.Length - 12), len => Assert.Equal(DnsDecodeStatus.ShortQuestion, Decode(msg[..len], out _)));
     }
 
     [Theory]

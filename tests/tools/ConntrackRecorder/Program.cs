@@ -1,8 +1,11 @@
-// Records the real ctnetlink messages the parser tests replay (Data/*.bin). Not a test in normal runs:
-// set NETSIGHT_RECORD_CONNTRACK=<path of this Data folder> and run it as root. It makes a namespace with an
-// nft ct rule and a DNAT'ed "Service", opens the event socket there, produces TCP/UDP/ICMP over IPv4 and
-// IPv6, then records the NEW events, a table dump (with `conntrack -L -o extended,id` beside it as the
-// oracle), the statistics, and the DESTROY events of `conntrack -F`.
+// Records the real ctnetlink messages the conntrack parser tests replay (tests/Netsight.Collectors.Tests/
+// Conntrack/Data/*.bin): a tool run by hand when the recordings must change, never part of the suite (it
+// was a [Fact] that returned at once unless an environment variable was set: a test that could not fail).
+// Run as root:  dotnet run --project tests/tools/ConntrackRecorder -- tests/Netsight.Collectors.Tests/Conntrack/Data
+// It makes a namespace with an nft ct rule and a DNAT'ed "Service", opens the event socket there, produces
+// TCP/UDP/ICMP over IPv4 and IPv6, then records the NEW events, a table dump (with `conntrack -L -o
+// extended,id` beside it as the oracle), the statistics, and the DESTROY events of `conntrack -F`; the
+// namespace is deleted afterwards, even on failure.
 using System.Diagnostics;
 using System.Net;
 using System.Net.NetworkInformation;
@@ -10,15 +13,32 @@ using System.Net.Sockets;
 using Netsight.Collectors.Conntrack;
 using Netsight.Collectors.Linux;
 
-namespace Netsight.Collectors.Tests.Conntrack;
+namespace Netsight.Tools.ConntrackRecorder;
 
-public sealed class Recorder
+public static class Program
 {
-    [Fact]
-    public void RecordRealMessages()
+    public static int Main(string[] args)
     {
-        string? dir = Environment.GetEnvironmentVariable("NETSIGHT_RECORD_CONNTRACK");
-        if (string.IsNullOrEmpty(dir)) return; // recording is a manual step
+        if (args.Length != 1 || !Directory.Exists(args[0]))
+        {
+            Console.Error.WriteLine("usage: ConntrackRecorder DATA_DIRECTORY (an existing directory; run as root)");
+            return 2;
+        }
+        try
+        {
+            Record(args[0]);
+            Console.WriteLine($"recorded into {args[0]}");
+            return 0;
+        }
+        catch (Exception e) when (e is InvalidOperationException or SocketException or IOException or NetlinkErrorException)
+        {
+            Console.Error.WriteLine($"ConntrackRecorder: {e.Message}");
+            return 1;
+        }
+    }
+
+    private static void Record(string dir)
+    {
         string ns = $"ntrec{Environment.ProcessId}";
         Sh($"ip netns add {ns}");
         try
@@ -62,6 +82,7 @@ public sealed class Recorder
             Sh($"ip netns del {ns}");
         }
     }
+
 
     private static void MakeTraffic()
     {
