@@ -5,8 +5,11 @@
 // gone from the kernel. Their DESTROY is usually still on its way (a dump itself kills the expired entries
 // it meets and sends their DESTROY events, while leaving them out of its reply), so a swept entry waits,
 // still live for its Service, until that event (its final counters and duration) or the end of the next
-// dump (then it had its DESTROY lost: finished with the last counters, counted as missed_destroy).
-// Finishing it at once counted its bytes twice when the event came. Recent DESTROYs are remembered
+// dump (then it is given up: finished with the last counters it had). Finishing it at once counted its
+// bytes twice when the event came. A DESTROY can still come after that (the event socket's reader lags
+// behind the dumps on a loaded host): a given-up entry is remembered for a few more dumps, and its late
+// DESTROY adds only what its final counters have beyond what was finished, and its duration; only an entry
+// whose DESTROY never came in that time counts as missed_destroy. Recent DESTROYs are remembered
 // (tombstones) so a dump that was already running cannot bring a destroyed entry back. A Service/endpoint pair with no live flow and no
 // activity for the series TTL is forgotten (its endpoint pod is gone, its IP may be reused), so its
 // series and its /transactions entry disappear as DESIGN.md's series budget asks.
@@ -60,6 +63,10 @@ public sealed class ConntrackTable
     private readonly Dictionary<CtKey, long> _tombstones = [];
     /// <summary>Entries the last complete dump no longer contained, waiting for their DESTROY, with the dump's start tick.</summary>
     private readonly Dictionary<CtKey, (FlowRecord Flow, long SweptTick)> _swept = [];
+    /// <summary>Entries given up at a dump (finished with these bytes) whose DESTROY may still come, with that dump's generation.</summary>
+    private readonly Dictionary<CtKey, (ServiceStats? Service, ulong Original, ulong Reply, int Generation)> _givenUp = [];
+    /// <summary>Dumps a given-up entry waits for a late DESTROY before it counts as missed_destroy.</summary>
+    public const int LateDestroyDumps = 3;
     private readonly Dictionary<ServiceKey, ServiceStats> _services = [];
     private readonly ServiceCidrs _serviceCidrs;
     private readonly int _maxFlows;
@@ -86,7 +93,8 @@ public sealed class ConntrackTable
     public long DestroyEvents { get; private set; }
     /// <summary>Flows not tracked because the table was full.</summary>
     public long FlowsDropped { get; private set; }
-    /// <summary>Flows gone at a dump whose DESTROY never came, by the end of the next dump (it was lost).</summary>
+    /// <summary>Flows gone at a dump whose DESTROY never came, by the end of the <see cref="LateDestroyDumps"/>th dump after
+    /// the one that gave them up (it was lost).</summary>
     public long FlowsSwept { get; private set; }
     /// <summary>Service/endpoint pairs not tracked because there were already too many.</summary>
     public long ServicesDropped { get; private set; }
@@ -135,11 +143,18 @@ public sealed class ConntrackTable
     public void EndDump(bool consistent = true)
     {
         Dumps++;
-        foreach (var (_, (flow, sweptTick)) in _swept)
+        _scratch.Clear();
+        foreach (var (id, given) in _givenUp)
+            if (_dumpGeneration - given.Generation >= LateDestroyDumps) _scratch.Add(id);
+        foreach (CtKey id in _scratch) _givenUp.Remove(id);
+        FlowsSwept += _scratch.Count;
+        foreach (var (id, (flow, sweptTick)) in _swept)
         {
             Release(flow.Service, sweptTick);
             Finish(flow.Service, flow.OriginalBytes, flow.ReplyBytes, double.NaN);
-            FlowsSwept++;
+            // Bounded as the flow table is; past it, the entry counts as missed at once.
+            if (_givenUp.Count < _maxFlows) _givenUp[id] = (flow.Service, flow.OriginalBytes, flow.ReplyBytes, _dumpGeneration);
+            else FlowsSwept++;
         }
         _swept.Clear();
         _scratch.Clear();
@@ -213,6 +228,20 @@ public sealed class ConntrackTable
         {
             tracked = true;
             flow = swept.Flow;
+        }
+        else if (!tracked && _givenUp.Remove(CtKey.Of(entry), out var given))
+        {
+            // Given up at a dump and finished with the counters it had then: add only what came after, and
+            // the duration the give-up could not know.
+            if (given.Service is null) return;
+            given.Service.LastActiveTick = tick;
+            ulong finalOriginal = (entry.Fields & CtFields.CountersOriginal) != 0 ? entry.OriginalBytes : given.Original;
+            ulong finalReply = (entry.Fields & CtFields.CountersReply) != 0 ? entry.ReplyBytes : given.Reply;
+            double lateDuration = (entry.Fields & (CtFields.Start | CtFields.Stop)) == (CtFields.Start | CtFields.Stop) && entry.StopNs >= entry.StartNs && entry.StartNs != 0
+                ? (entry.StopNs - entry.StartNs) / 1e9 : double.NaN;
+            Finish(given.Service, finalOriginal > given.Original ? finalOriginal - given.Original : 0,
+                finalReply > given.Reply ? finalReply - given.Reply : 0, lateDuration);
+            return;
         }
         ServiceStats? service = tracked ? flow.Service : FindService(entry);
         if (service is null) return;
