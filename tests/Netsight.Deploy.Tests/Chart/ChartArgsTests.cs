@@ -59,6 +59,8 @@ public sealed partial class ChartArgsTests
         }
         foreach (var cm in rendered.OfKind("ConfigMap").Select(m => (V1ConfigMap)m.Typed!).Where(c => c.Metadata.Name.EndsWith("-identity", StringComparison.Ordinal)))
             foreach (var (file, text) in cm.Data) File.WriteAllText(Path.Combine(mounts["/etc/netsight"], file), text);
+        // The hub's token Secret is the user's (the chart only mounts it): a token of the test's.
+        if (mounts.TryGetValue("/etc/netsight-hub", out var tokenDir)) File.WriteAllText(Path.Combine(tokenDir, "token"), "chart-test-token\n");
         var args = container.Args.Skip(1) // "agent": AgentProcess adds it
             .Where(a => !a.StartsWith("--listen=", StringComparison.Ordinal))
             .Select(a => mounts.Aggregate(a, (s, kv) => s.Replace("=" + kv.Key + "/", "=" + kv.Value + "/", StringComparison.Ordinal)))

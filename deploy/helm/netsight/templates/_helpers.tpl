@@ -108,6 +108,7 @@ real agent under setpriv (tests/Netsight.Deploy.Tests/Chart/CapabilityLabTests.c
 {{- include "netsight.flag" (list "--max-series" $a.maxSeries) }}
 {{- include "netsight.flag" (list "--series-ttl" $a.seriesTtl) }}
 {{- include "netsight.flag" (list "--labels" $a.labels) }}
+{{- include "netsight.flag" (list "--decap" $a.decap) }}
 {{- if $a.identity }}
 - "--identity-file=/etc/netsight/identity.yaml"
 {{- end }}
@@ -141,6 +142,17 @@ real agent under setpriv (tests/Netsight.Deploy.Tests/Chart/CapabilityLabTests.c
 {{- include "netsight.flags" (list "--probe.dns-server" $c.probes.dnsServers) }}
 {{- include "netsight.flag" (list "--probe.dns-service" $c.probes.dnsService) }}
 - {{ printf "--probe.service=%s" (default (printf "%s/%s" (include "netsight.namespace" .) (include "netsight.fullname" .)) $c.probes.service) | quote }}
+{{- end }}
+{{- if $c.metadata.enabled }}
+{{- include "netsight.flag" (list "--metadata.interval" $c.metadata.interval) }}
+{{- end }}
+{{- with .Values.hub.url }}
+- {{ printf "--hub=%s" . | quote }}
+{{- include "netsight.flag" (list "--hub.interval" $.Values.hub.interval) }}
+{{- include "netsight.flag" (list "--hub.backlog" $.Values.hub.backlog) }}
+{{- if $.Values.hub.tokenSecret.name }}
+- "--hub.token-file=/etc/netsight-hub/token"
+{{- end }}
 {{- end }}
 {{- range $a.extraArgs }}
 - {{ . | quote }}
