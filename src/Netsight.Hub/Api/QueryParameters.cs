@@ -1,38 +1,13 @@
 // Query-string values of the cluster API: `since` as a duration back from now (15m, 1h, 1h30m, the flags'
 // form), as Unix seconds, or as an RFC 3339 time; `limit` as a bounded integer. A bad value is a 400 with
-// the reason, never a silent default. (The hub library cannot see the CLI's duration parser in the
-// executable, hence this small copy of its grammar.)
+// the reason, never a silent default. Durations use the flags' grammar (Netsight.Metrics.PromDuration).
 using System.Globalization;
-using System.Text.RegularExpressions;
 
 namespace Netsight.Hub.Api;
 
-public static partial class QueryParameters
+public static class QueryParameters
 {
-    [GeneratedRegex(@"^(?:(\d{1,9})(ms|s|m|h|d))+$")]
-    private static partial Regex DurationShape();
-
-    [GeneratedRegex(@"(\d{1,9})(ms|s|m|h|d)")]
-    private static partial Regex DurationPart();
-
-    public static bool TryParseDuration(string text, out TimeSpan value)
-    {
-        value = TimeSpan.Zero;
-        if (!DurationShape().IsMatch(text)) return false;
-        foreach (Match m in DurationPart().Matches(text))
-        {
-            long n = long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
-            value += m.Groups[2].Value switch
-            {
-                "ms" => TimeSpan.FromMilliseconds(n),
-                "s" => TimeSpan.FromSeconds(n),
-                "m" => TimeSpan.FromMinutes(n),
-                "h" => TimeSpan.FromHours(n),
-                _ => TimeSpan.FromDays(n),
-            };
-        }
-        return true;
-    }
+    public static bool TryParseDuration(string text, out TimeSpan value) => Netsight.Metrics.PromDuration.TryParse(text, out value);
 
     /// <summary>`since` as Unix milliseconds; <paramref name="fallback"/> back from now when absent.</summary>
     public static bool TrySince(string? text, long nowMs, TimeSpan fallback, out long sinceMs, out string error)

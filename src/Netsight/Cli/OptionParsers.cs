@@ -10,30 +10,7 @@ namespace Netsight.Cli;
 
 public static partial class OptionParsers
 {
-    [GeneratedRegex(@"^(?:(\d+)(ms|s|m|h|d))+$")]
-    private static partial Regex DurationShape();
-
-    [GeneratedRegex(@"(\d+)(ms|s|m|h|d)")]
-    private static partial Regex DurationPart();
-
-    public static bool TryParseDuration(string text, out TimeSpan value)
-    {
-        value = TimeSpan.Zero;
-        if (!DurationShape().IsMatch(text)) return false;
-        foreach (Match m in DurationPart().Matches(text))
-        {
-            long n = long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
-            value += m.Groups[2].Value switch
-            {
-                "ms" => TimeSpan.FromMilliseconds(n),
-                "s" => TimeSpan.FromSeconds(n),
-                "m" => TimeSpan.FromMinutes(n),
-                "h" => TimeSpan.FromHours(n),
-                _ => TimeSpan.FromDays(n),
-            };
-        }
-        return true;
-    }
+    public static bool TryParseDuration(string text, out TimeSpan value) => Netsight.Metrics.PromDuration.TryParse(text, out value);
 
     public static TimeSpan Duration(ArgumentResult result)
     {

@@ -78,11 +78,9 @@ public sealed class ConntrackTableTests
         Assert.Equal(1, table.FlowsSwept);
     }
 
-    [Fact]
-    public void DestroyAfterTheDumpThatSweptTheEntry_FinishesItOnce_WithItsDuration()
+    /// <summary>A Service connection (100 / 1000 bytes) that one dump listed.</summary>
+    private static (ConntrackTable Table, ConntrackEntry Live) ServiceEntryListedByADump()
     {
-        // A dump kills the expired entries it meets and leaves them out of its reply, so their DESTROY
-        // events often come after the dump's end: the bytes must be counted once, the duration observed.
         var table = NewTable(100, "10.96.0.0/12");
         ConntrackEntry live = Synthetic(1, CtEventType.New, "10.96.0.1", "10.0.0.9");
         table.ApplyEvent(live, 1, 10);
@@ -93,19 +91,34 @@ public sealed class ConntrackTableTests
         table.BeginDump(20);
         table.ApplyDumpEntry(live, 2, 21);
         table.EndDump();
-        table.BeginDump(30);
-        table.EndDump(); // the entry expired: not in this dump
-        Assert.Equal(0, table.FlowCount);
-        Assert.Single(table.SweptFlows);
+        return (table, live);
+    }
 
+    /// <summary>Its DESTROY with 120 / 1200 bytes, started at 1 s and stopped at <paramref name="stopSeconds"/>.</summary>
+    private static ConntrackEntry DestroyOf(ConntrackEntry live, ulong stopSeconds)
+    {
         ConntrackEntry destroy = live;
         destroy.Type = CtEventType.Destroy;
         destroy.Fields |= CtFields.Start | CtFields.Stop;
         destroy.OriginalBytes = 120;
         destroy.ReplyBytes = 1200;
         destroy.StartNs = 1_000_000_000;
-        destroy.StopNs = 3_000_000_000;
-        table.ApplyEvent(destroy, 3, 31);
+        destroy.StopNs = stopSeconds * 1_000_000_000;
+        return destroy;
+    }
+
+    [Fact]
+    public void DestroyAfterTheDumpThatSweptTheEntry_FinishesItOnce_WithItsDuration()
+    {
+        // A dump kills the expired entries it meets and leaves them out of its reply, so their DESTROY
+        // events often come after the dump's end: the bytes must be counted once, the duration observed.
+        var (table, live) = ServiceEntryListedByADump();
+        table.BeginDump(30);
+        table.EndDump(); // the entry expired: not in this dump
+        Assert.Equal(0, table.FlowCount);
+        Assert.Single(table.SweptFlows);
+
+        table.ApplyEvent(DestroyOf(live, stopSeconds: 3), 3, 31);
         table.BeginDump(40);
         table.EndDump();
 
@@ -125,16 +138,7 @@ public sealed class ConntrackTableTests
         // On a loaded host the event reader can lag behind two dumps: the entry was already given up
         // (finished with the counters of the last dump that listed it) when its DESTROY comes. Finishing it
         // again counted its bytes twice (ServiceTransactionTests saw 2x and 1.5x the kernel's bytes).
-        var table = NewTable(100, "10.96.0.0/12");
-        ConntrackEntry live = Synthetic(1, CtEventType.New, "10.96.0.1", "10.0.0.9");
-        table.ApplyEvent(live, 1, 10);
-        live.Type = CtEventType.Update;
-        live.Fields |= CtFields.CountersOriginal | CtFields.CountersReply;
-        live.OriginalBytes = 100;
-        live.ReplyBytes = 1000;
-        table.BeginDump(20);
-        table.ApplyDumpEntry(live, 2, 21);
-        table.EndDump();
+        var (table, live) = ServiceEntryListedByADump();
         table.BeginDump(30);
         table.EndDump(); // swept
         table.BeginDump(40);
@@ -143,14 +147,7 @@ public sealed class ConntrackTableTests
         Assert.Equal(100UL, service.FinishedOriginalBytes);
         Assert.Equal(0, service.LiveFlows);
 
-        ConntrackEntry destroy = live;
-        destroy.Type = CtEventType.Destroy;
-        destroy.Fields |= CtFields.Start | CtFields.Stop;
-        destroy.OriginalBytes = 120;
-        destroy.ReplyBytes = 1200;
-        destroy.StartNs = 1_000_000_000;
-        destroy.StopNs = 4_000_000_000;
-        table.ApplyEvent(destroy, 3, 41);
+        table.ApplyEvent(DestroyOf(live, stopSeconds: 4), 3, 41);
         for (int dump = 0; dump <= ConntrackTable.LateDestroyDumps; dump++)
         {
             table.BeginDump(50 + dump);
