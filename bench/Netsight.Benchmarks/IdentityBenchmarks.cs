@@ -12,7 +12,7 @@
 // Netsight.Kubernetes.Tests.
 using BenchmarkDotNet.Attributes;
 using Netsight.Collectors.Identity;
-using Netsight.Collectors.Packets;
+using Netsight.Collectors.LiveCapture;
 using Netsight.Identity;
 using Netsight.Kubernetes.Cluster;
 using Netsight.Metrics;

@@ -8,7 +8,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using Netsight.Collectors.Identity;
-using Netsight.Collectors.Packets;
+using Netsight.Collectors.LiveCapture;
 using Netsight.Metrics;
 using Netsight.Packets.Analysis;
 using Netsight.Packets.Decoding;

@@ -1,7 +1,7 @@
 // The one table of collectors: name, whether it runs by default, and how to make it. Enabled with
 // --collector.NAME and disabled with --no-collector.NAME, as node_exporter does.
 using Microsoft.Extensions.Logging;
-using Netsight.Collectors.Packets;
+using Netsight.Collectors.LiveCapture;
 
 namespace Netsight.Collectors;
 

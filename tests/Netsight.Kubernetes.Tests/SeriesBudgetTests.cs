@@ -3,7 +3,7 @@
 // --max-series under a flood of random sources, and overflow/expiry are counted.
 using System.Buffers.Binary;
 using Netsight.Collectors.Identity;
-using Netsight.Collectors.Packets;
+using Netsight.Collectors.LiveCapture;
 using Netsight.Identity;
 using Netsight.Packets.Analysis;
 using Netsight.Packets.Decoding;

@@ -33,8 +33,10 @@ public sealed partial class ConntrackCollector : ICollector, IHttpEndpoints
     private ConntrackRequests? _requester;
     private long _lostOverruns;
     private long _requestErrors;
-    private readonly long[] _resyncs = new long[3]; // start, interval, overrun
+    /// <summary>Why a full dump ran: the reason label of netsight_conntrack_resyncs_total (indexes ResyncReasons).</summary>
+    private enum ResyncReason { Start, Interval, Overrun }
     private static readonly string[] ResyncReasons = ["start", "interval", "overrun"];
+    private readonly long[] _resyncs = new long[ResyncReasons.Length];
 
     // Statistics of the last successful read (under _lock).
     private readonly long[] _cpuStats = new long[CtNetlink.CpuStatNames.Length];
@@ -79,7 +81,7 @@ public sealed partial class ConntrackCollector : ICollector, IHttpEndpoints
             _requests = NetlinkSocket.Open(NetlinkSocket.NETLINK_NETFILTER);
             _requests.ReceiveTimeout = RequestTimeout;
             // The first dump also loads nf_conntrack_netlink (and nf_conntrack) when they are modules.
-            ResyncOnce(0);
+            ResyncOnce(ResyncReason.Start);
             _sysctls.Apply(_options.ConntrackEnableAccounting);
             LogReady(_table.FlowCount, granted);
         }
@@ -131,7 +133,7 @@ public sealed partial class ConntrackCollector : ICollector, IHttpEndpoints
             catch (Exception e)
             {
                 // Never let the reader thread take the agent down: count it as lost and resync from a dump.
-                _log.LogWarning("conntrack event read failed: {Reason}; resyncing", e.Message);
+                LogEventReadFailed(e.Message);
                 Interlocked.Increment(ref _lostOverruns);
                 _resyncNow.Set();
                 if (_stop.Token.WaitHandle.WaitOne(TimeSpan.FromSeconds(1))) break;
@@ -167,7 +169,7 @@ public sealed partial class ConntrackCollector : ICollector, IHttpEndpoints
             if (signaled == 0) break;
             try
             {
-                ResyncOnce(signaled == 1 ? 2 : 1);
+                ResyncOnce(signaled == 1 ? ResyncReason.Overrun : ResyncReason.Interval);
             }
             catch (Exception e) when (e is SocketException or NetlinkErrorException or TimeoutException)
             {
@@ -181,10 +183,10 @@ public sealed partial class ConntrackCollector : ICollector, IHttpEndpoints
         }
     }
 
-    /// <summary>Dumps the table, then reads the statistics. <paramref name="reason"/> indexes ResyncReasons.</summary>
-    private void ResyncOnce(int reason)
+    /// <summary>Dumps the table, then reads the statistics.</summary>
+    private void ResyncOnce(ResyncReason reason)
     {
-        Interlocked.Increment(ref _resyncs[reason]);
+        Interlocked.Increment(ref _resyncs[(int)reason]);
         _requester ??= new ConntrackRequests(_requests!, _errors, () => ++_sequence);
         ConntrackRequests dump = _requester;
         dump.DumpTable(_table, _lock);
@@ -216,4 +218,7 @@ public sealed partial class ConntrackCollector : ICollector, IHttpEndpoints
 
     [LoggerMessage(EventId = 403, Level = LogLevel.Warning, Message = "conntrack: resync failed: {Reason}")]
     private partial void LogResyncFailed(string reason);
+
+    [LoggerMessage(EventId = 404, Level = LogLevel.Warning, Message = "conntrack event read failed: {Reason}; resyncing")]
+    private partial void LogEventReadFailed(string reason);
 }

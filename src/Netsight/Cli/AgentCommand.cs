@@ -3,7 +3,7 @@
 using System.CommandLine;
 using Netsight.Cli.Flags;
 using Netsight.Collectors;
-using Netsight.Collectors.Packets;
+using Netsight.Collectors.LiveCapture;
 using Netsight.Hosting;
 
 namespace Netsight.Cli;

@@ -4,7 +4,7 @@
 using System.CommandLine;
 using Netsight.Analyze;
 using Netsight.Collectors.Identity;
-using Netsight.Collectors.Packets;
+using Netsight.Collectors.LiveCapture;
 using Netsight.Metrics;
 using Netsight.Packets.Analysis;
 using Netsight.Packets.Capture;

@@ -9,7 +9,7 @@ using Netsight.Packets.Decoding;
 using SharpPcap;
 using SharpPcap.LibPcap;
 
-namespace Netsight.Collectors.Packets;
+namespace Netsight.Collectors.LiveCapture;
 
 internal sealed partial class InterfaceCapture : IDisposable
 {

@@ -5,7 +5,7 @@
 // this interface's link type), other.
 using SharpPcap;
 
-namespace Netsight.Collectors.Packets;
+namespace Netsight.Collectors.LiveCapture;
 
 internal sealed class CaptureOpenException(string reason, string message, Exception? inner = null) : Exception(message, inner)
 {

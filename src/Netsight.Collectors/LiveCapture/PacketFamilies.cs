@@ -7,7 +7,7 @@ using Netsight.Packets.Analysis;
 using Netsight.Packets.Decoding;
 using Netsight.Packets.Reassembly;
 
-namespace Netsight.Collectors.Packets;
+namespace Netsight.Collectors.LiveCapture;
 
 public static class PacketFamilies
 {

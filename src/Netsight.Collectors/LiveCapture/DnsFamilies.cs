@@ -7,7 +7,7 @@ using Netsight.Metrics;
 using Netsight.Packets.Analysis;
 using Netsight.Packets.Dns;
 
-namespace Netsight.Collectors.Packets;
+namespace Netsight.Collectors.LiveCapture;
 
 public static class DnsFamilies
 {

@@ -3,7 +3,7 @@
 // Reads /sys/class/net (root injectable for tests), which is cheap enough to rescan every few seconds.
 using System.IO.Enumeration;
 
-namespace Netsight.Collectors.Packets;
+namespace Netsight.Collectors.LiveCapture;
 
 public sealed class InterfaceMatcher(IReadOnlyList<string> patterns, string sysfsRoot)
 {

@@ -6,7 +6,7 @@
 using Netsight.Metrics;
 using Netsight.Packets.Analysis;
 
-namespace Netsight.Collectors.Packets;
+namespace Netsight.Collectors.LiveCapture;
 
 internal static class TcpAnalysisFamilies
 {

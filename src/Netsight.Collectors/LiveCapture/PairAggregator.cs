@@ -24,7 +24,7 @@ using Netsight.Identity;
 using Netsight.Metrics;
 using Netsight.Packets.Decoding;
 
-namespace Netsight.Collectors.Packets;
+namespace Netsight.Collectors.LiveCapture;
 
 public abstract class PairAggregator<TKey, TStats>
     where TKey : struct, IEquatable<TKey>

@@ -7,7 +7,7 @@ using Netsight.Packets.Analysis;
 using Netsight.Packets.Decoding;
 using Netsight.Packets.Dns;
 
-namespace Netsight.Collectors.Packets;
+namespace Netsight.Collectors.LiveCapture;
 
 /// <summary>The peer pairs of the packet families; its <see cref="Dns"/> aggregates the DNS triples with the same identity.</summary>
 public sealed class PeerAggregator(FlowIdentity identity) : PairAggregator<PeerKey, PeerStats>(identity)

@@ -11,7 +11,7 @@ using Netsight.Metrics;
 using Netsight.Packets.Analysis;
 using SharpPcap;
 
-namespace Netsight.Collectors.Packets;
+namespace Netsight.Collectors.LiveCapture;
 
 public sealed partial class PacketsCollector : ICollector
 {
