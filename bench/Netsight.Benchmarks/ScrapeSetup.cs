@@ -7,7 +7,7 @@
 // Prometheus counts them.
 using System.Buffers.Binary;
 using System.Text;
-using Netsight.Collectors.Identity;
+using Netsight.Identity;
 using Netsight.Collectors.LiveCapture;
 using Netsight.Metrics;
 using Netsight.Packets.Analysis;

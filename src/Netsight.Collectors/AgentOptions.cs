@@ -2,7 +2,7 @@
 // part that concerns them; defaults live here so the CLI help and the code agree.
 using System.Globalization;
 using System.Net;
-using Netsight.Collectors.Identity;
+using Netsight.Identity;
 using Netsight.Packets.Analysis;
 
 namespace Netsight.Collectors;

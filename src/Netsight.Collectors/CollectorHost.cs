@@ -2,7 +2,7 @@
 // has: netsight_collector_up and netsight_collector_scrape_duration_seconds.
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
-using Netsight.Collectors.Identity;
+using Netsight.Identity;
 using Netsight.Metrics;
 
 namespace Netsight.Collectors;

@@ -5,6 +5,7 @@
 // received, pid and net_ns 0, origin "conntrack". Only flows whose client is on this node are sent (in a
 // cluster: the client's identity names this node or a pod on it; standalone: every flow), so a pod-to-pod
 // flow that both nodes' conntrack see counts once.
+using Netsight.Addresses;
 using Netsight.Collectors.HubPush;
 using Netsight.Hub.Wire;
 using Netsight.Identity;

@@ -14,6 +14,7 @@
 // activity for the series TTL is forgotten (its endpoint pod is gone, its IP may be reused), so its
 // series and its /transactions entry disappear as DESIGN.md's series budget asks.
 using System.Runtime.InteropServices;
+using Netsight.Addresses;
 using Netsight.Metrics;
 using Netsight.Packets.Decoding;
 

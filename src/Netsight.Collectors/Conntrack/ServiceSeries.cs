@@ -11,7 +11,7 @@
 // that changes Service keeps its old counts under the old name. A live pair keeps its series alive
 // (FamilySeriesTable.Keep) however long it goes without a new connection, as before; a series whose
 // pairs are all gone expires after --series-ttl like any other. Runs under the collector's lock.
-using Netsight.Collectors.Identity;
+using Netsight.Identity;
 using Netsight.Metrics;
 
 namespace Netsight.Collectors.Conntrack;

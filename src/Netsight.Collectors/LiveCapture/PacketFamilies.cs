@@ -1,7 +1,7 @@
 // Writes the packet collector's families from a set of device analyzers: used by the agent at every
 // scrape and by `netsight analyze --output metrics`, so both print exactly the same families.
 // Names and meanings follow DESIGN.md (and README's mapping from the predecessor's metrics).
-using Netsight.Collectors.Identity;
+using Netsight.Identity;
 using Netsight.Metrics;
 using Netsight.Packets.Analysis;
 using Netsight.Packets.Decoding;

@@ -19,7 +19,7 @@
 //    one scrape interval of traffic can land on the old identity).
 // The cost is two retained copies of each live pair's stats (the previous scrape's, and a spare that the
 // next scrape copies into instead of allocating), bounded by the analyzers' own cap on pairs.
-using Netsight.Collectors.Identity;
+using Netsight.Addresses;
 using Netsight.Identity;
 using Netsight.Metrics;
 using Netsight.Packets.Decoding;

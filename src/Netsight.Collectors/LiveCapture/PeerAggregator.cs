@@ -1,7 +1,8 @@
 // The two kinds of address pairs the packet collector exports through PairAggregator: the peer pairs
 // behind the TCP/IP families, and DNS's (client, server, qtype) triples. Both resolve through the same
 // identity and label policy, so a DNS client is `src_workload` exactly as in the TCP families.
-using Netsight.Collectors.Identity;
+using Netsight.Addresses;
+using Netsight.Identity;
 using Netsight.Metrics;
 using Netsight.Packets.Analysis;
 using Netsight.Packets.Decoding;

@@ -5,7 +5,7 @@
 // skipped, and the rounds. Each probe applies its own outcome when it ends (its series and
 // netsight_probe_probes_total together), so any scrape sees every finished probe counted exactly once
 // and none half-applied; everything here is read and written under the collector's lock.
-using Netsight.Collectors.Identity;
+using Netsight.Identity;
 using Netsight.Metrics;
 
 namespace Netsight.Collectors.Probes;

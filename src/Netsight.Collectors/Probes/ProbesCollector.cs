@@ -14,7 +14,7 @@
 using System.Diagnostics;
 using DnsClient;
 using Microsoft.Extensions.Logging;
-using Netsight.Collectors.Identity;
+using Netsight.Identity;
 
 namespace Netsight.Collectors.Probes;
 

@@ -7,7 +7,6 @@
 //   netsight_socket_rtt_seconds {src_*, dst_*, direction}: smoothed RTT of each established connection, once per poll
 //   netsight_sockets {protocol, state}: sockets of the last poll
 // plus the self-metrics: namespaces, connections held, poll duration, destroy events and scan errors.
-using Netsight.Collectors.Identity;
 using Netsight.Identity;
 using Netsight.Metrics;
 

@@ -8,7 +8,7 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
-using Netsight.Collectors.Identity;
+using Netsight.Identity;
 using Netsight.Collectors.Linux;
 
 namespace Netsight.Collectors.Sockets;

@@ -10,8 +10,8 @@
 //  - ClusterIPs name their Service, and answer conntrack's `namespace/name` for every port; external and
 //    load-balancer IPs answer it for the Service's ports;
 //  - node addresses (InternalIP, ExternalIP) name the node.
+using Netsight.Addresses;
 using Netsight.Identity;
-using Netsight.Packets.Decoding;
 
 namespace Netsight.Kubernetes.Cluster;
 

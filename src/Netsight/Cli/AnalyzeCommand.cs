@@ -3,7 +3,7 @@
 // is one line on stderr and exit 1; a damaged one is analyzed up to the damage with a warning.
 using System.CommandLine;
 using Netsight.Analyze;
-using Netsight.Collectors.Identity;
+using Netsight.Identity;
 using Netsight.Collectors.LiveCapture;
 using Netsight.Metrics;
 using Netsight.Packets.Analysis;

@@ -13,7 +13,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Netsight.Cli;
 using Netsight.Collectors;
-using Netsight.Collectors.Identity;
+using Netsight.Identity;
 using Netsight.Kubernetes;
 
 namespace Netsight.Hosting;

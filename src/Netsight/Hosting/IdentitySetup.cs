@@ -3,7 +3,6 @@
 // policy (--labels, or the default for what is available) and the series budget.
 using Microsoft.Extensions.Logging;
 using Netsight.Collectors;
-using Netsight.Collectors.Identity;
 using Netsight.Identity;
 using Netsight.Kubernetes;
 

@@ -4,7 +4,6 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using Netsight.Collectors.Conntrack;
-using Netsight.Collectors.Identity;
 using Netsight.Identity;
 
 namespace Netsight.Collectors.Tests.Conntrack;

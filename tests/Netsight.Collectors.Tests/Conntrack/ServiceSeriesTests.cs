@@ -5,8 +5,8 @@
 // down when one of the pairs under a series expires while another lives on.
 using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
+using Netsight.Addresses;
 using Netsight.Collectors.Conntrack;
-using Netsight.Collectors.Identity;
 using Netsight.Identity;
 using Netsight.Metrics;
 using Netsight.Packets.Decoding;

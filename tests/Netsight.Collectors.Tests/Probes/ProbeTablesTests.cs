@@ -2,7 +2,7 @@
 // forgotten at once in netsight_probe_peers and its series expire after the TTL, and --max-series folds
 // new peers into `other`. Time is passed in, never read.
 using System.Net;
-using Netsight.Collectors.Identity;
+using Netsight.Identity;
 using Netsight.Collectors.Probes;
 using Netsight.Metrics;
 

@@ -3,11 +3,11 @@
 // (--max-series, --series-ttl). Also the Kubernetes source's self-metrics, so the host writes them
 // once per scrape.
 using System.Net;
+using Netsight.Addresses;
 using Netsight.Identity;
 using Netsight.Metrics;
-using Netsight.Packets.Decoding;
 
-namespace Netsight.Collectors.Identity;
+namespace Netsight.Identity;
 
 public sealed class FlowIdentity
 {

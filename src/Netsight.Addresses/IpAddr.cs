@@ -4,7 +4,7 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Runtime.CompilerServices;
 
-namespace Netsight.Packets.Decoding;
+namespace Netsight.Addresses;
 
 public readonly struct IpAddr : IEquatable<IpAddr>, IComparable<IpAddr>
 {

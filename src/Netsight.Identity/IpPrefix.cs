@@ -2,7 +2,7 @@
 // so Contains is four ANDs and compares, with no allocation.
 using System.Buffers.Binary;
 using System.Globalization;
-using Netsight.Packets.Decoding;
+using Netsight.Addresses;
 
 namespace Netsight.Identity;
 

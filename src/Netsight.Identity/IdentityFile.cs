@@ -18,10 +18,10 @@
 //       service: kube-dns
 //
 // Every field is optional. Unknown keys and bad addresses are errors with the line number, at start.
-using Netsight.Packets.Decoding;
 using YamlDotNet.Core;
 using YamlDotNet.Serialization;
 using YamlDotNet.Serialization.NamingConventions;
+using Netsight.Addresses;
 
 namespace Netsight.Identity;
 

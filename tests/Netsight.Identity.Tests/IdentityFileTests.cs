@@ -1,8 +1,8 @@
 // --identity-file: exact addresses, CIDR ranges (longest prefix first), Service entries, errors.
+using Netsight.Addresses;
 using Netsight.Identity;
-using Netsight.Packets.Decoding;
 
-namespace Netsight.Kubernetes.Tests;
+namespace Netsight.Identity.Tests;
 
 public sealed class IdentityFileTests
 {

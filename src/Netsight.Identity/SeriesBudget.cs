@@ -4,7 +4,7 @@
 // and netsight_series_expired_total{family}.
 using Netsight.Metrics;
 
-namespace Netsight.Collectors.Identity;
+namespace Netsight.Identity;
 
 public sealed class SeriesBudget
 {

@@ -4,7 +4,7 @@
 // the conntrack collector's `namespace/name`. The identity service swaps whole snapshots atomically,
 // so a reader never sees half an update and never takes a lock.
 using System.Collections.Frozen;
-using Netsight.Packets.Decoding;
+using Netsight.Addresses;
 
 namespace Netsight.Identity;
 

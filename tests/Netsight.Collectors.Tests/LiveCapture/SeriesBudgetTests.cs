@@ -2,13 +2,14 @@
 // series, counters stay monotonic when pairs expire or IPs change identity, every family stays within
 // --max-series under a flood of random sources, and overflow/expiry are counted.
 using System.Buffers.Binary;
-using Netsight.Collectors.Identity;
+using Netsight.Addresses;
 using Netsight.Collectors.LiveCapture;
 using Netsight.Identity;
+using Netsight.Kubernetes.Tests;
 using Netsight.Packets.Analysis;
 using Netsight.Packets.Decoding;
 
-namespace Netsight.Kubernetes.Tests;
+namespace Netsight.Collectors.Tests.LiveCapture;
 
 public sealed class SeriesBudgetTests
 {

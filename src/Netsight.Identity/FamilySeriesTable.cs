@@ -6,7 +6,7 @@
 // Not thread-safe: one scrape at a time (the collector's scrape lock).
 using Netsight.Metrics;
 
-namespace Netsight.Collectors.Identity;
+namespace Netsight.Identity;
 
 /// <summary>A label set as a string (values joined; equal strings = equal label sets) plus an extra label value (e.g. kind).</summary>
 public readonly record struct SeriesKey(string Labels, string Extra);

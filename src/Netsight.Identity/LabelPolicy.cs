@@ -3,7 +3,8 @@
 // field for both sides (`namespace`, `workload`) or for one side (`dst_service`, `src_ip`).
 // Defaults (DESIGN.md "Series budget"): with an identity source (Kubernetes or --identity-file)
 // namespace,workload plus the destination's service; standalone the IPs, as the predecessor did.
-using Netsight.Packets.Decoding;
+
+using Netsight.Addresses;
 
 namespace Netsight.Identity;
 

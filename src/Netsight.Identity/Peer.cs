@@ -1,7 +1,8 @@
 // Who an address is: the identity fields every collector can turn into src_*/dst_* labels. One
 // immutable instance per address in the identity snapshot (and one shared World for everything
 // unknown), so a lookup hands out a reference and allocates nothing.
-using Netsight.Packets.Decoding;
+
+using Netsight.Addresses;
 
 namespace Netsight.Identity;
 

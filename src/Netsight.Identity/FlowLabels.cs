@@ -2,11 +2,11 @@
 // into src_* / dst_* labels here and nowhere else, through the label policy and the current identity
 // snapshot, so `dst_workload` means the same in the packet, DNS and socket families. Labels of the
 // collector's own (device, qtype, direction) go before or after the flow labels, as the family orders them.
+using Netsight.Addresses;
 using Netsight.Identity;
 using Netsight.Metrics;
-using Netsight.Packets.Decoding;
 
-namespace Netsight.Collectors.Identity;
+namespace Netsight.Identity;
 
 public static class FlowLabels
 {

@@ -3,7 +3,8 @@
 // sources (the --identity-file, the Kubernetes reflectors) ask for a rebuild, which builds a complete
 // new snapshot off to the side and swaps it in. Standalone, with neither source, everything is World
 // and the label policy falls back to IPs.
-using Netsight.Packets.Decoding;
+
+using Netsight.Addresses;
 
 namespace Netsight.Identity;
 
