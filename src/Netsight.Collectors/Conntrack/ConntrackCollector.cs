@@ -7,6 +7,7 @@ using System.Diagnostics;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Netsight.Collectors.Linux;
+using Netsight.Threading;
 
 namespace Netsight.Collectors.Conntrack;
 
@@ -23,10 +24,9 @@ public sealed partial class ConntrackCollector : ICollector, IHttpEndpoints
     private readonly ConntrackTable _table;
     private readonly ParseErrorCounts _errors = new();
     private readonly ConntrackSysctls _sysctls;
-    private readonly CancellationTokenSource _stop = new();
     private readonly AutoResetEvent _resyncNow = new(false);
-    private readonly Thread _eventReader;
-    private readonly Thread _resyncer;
+    private readonly BackgroundLoop _eventReader;
+    private readonly BackgroundLoop _resyncer;
     private NetlinkSocket? _events;
     private NetlinkSocket? _requests;
     private uint _sequence;
@@ -53,8 +53,8 @@ public sealed partial class ConntrackCollector : ICollector, IHttpEndpoints
         _table = new ConntrackTable(new ServiceCidrs(options.ConntrackServiceCidrs), options.MaxFlows, options.MaxSeries, ServiceTtlTicks(_identity.Budget.TtlMillis));
         _serviceSeries = new ServiceSeries(_identity);
         _sysctls = new ConntrackSysctls(options.ProcfsRoot, _log);
-        _eventReader = new Thread(ReadEvents) { IsBackground = true, Name = "conntrack events" };
-        _resyncer = new Thread(Resync) { IsBackground = true, Name = "conntrack resync" };
+        _eventReader = new BackgroundLoop("conntrack events", ReadEvents, _log, PollInterval * 4);
+        _resyncer = new BackgroundLoop("conntrack resync", Resync, _log, RequestTimeout);
     }
 
     private readonly Identity.FlowIdentity _identity;
@@ -100,12 +100,12 @@ public sealed partial class ConntrackCollector : ICollector, IHttpEndpoints
         _resyncer.Start();
     }
 
-    private void ReadEvents()
+    private void ReadEvents(CancellationToken stop)
     {
         var buffer = GC.AllocateUninitializedArray<byte>(ReceiveBufferLength, pinned: true);
         var entry = new ConntrackEntry();
         NetlinkSocket socket = _events!;
-        while (!_stop.IsCancellationRequested)
+        while (!stop.IsCancellationRequested)
         {
             int received;
             try
@@ -126,7 +126,7 @@ public sealed partial class ConntrackCollector : ICollector, IHttpEndpoints
             {
                 break;
             }
-            catch (SocketException) when (_stop.IsCancellationRequested)
+            catch (SocketException) when (stop.IsCancellationRequested)
             {
                 break; // the socket was closed under Receive during shutdown
             }
@@ -136,7 +136,7 @@ public sealed partial class ConntrackCollector : ICollector, IHttpEndpoints
                 LogEventReadFailed(e.Message);
                 Interlocked.Increment(ref _lostOverruns);
                 _resyncNow.Set();
-                if (_stop.Token.WaitHandle.WaitOne(TimeSpan.FromSeconds(1))) break;
+                if (stop.WaitHandle.WaitOne(TimeSpan.FromSeconds(1))) break;
                 continue;
             }
             ApplyEvents(buffer.AsSpan(0, received), ref entry);
@@ -160,9 +160,9 @@ public sealed partial class ConntrackCollector : ICollector, IHttpEndpoints
         if (reader.Truncated) _errors.Add(ParseError.TruncatedMessage);
     }
 
-    private void Resync()
+    private void Resync(CancellationToken stop)
     {
-        WaitHandle[] handles = [_stop.Token.WaitHandle, _resyncNow];
+        WaitHandle[] handles = [stop.WaitHandle, _resyncNow];
         while (true)
         {
             int signaled = WaitHandle.WaitAny(handles, _options.ConntrackResyncInterval);
@@ -204,13 +204,13 @@ public sealed partial class ConntrackCollector : ICollector, IHttpEndpoints
 
     public void Dispose()
     {
-        _stop.Cancel();
-        if (_eventReader.IsAlive) _eventReader.Join(PollInterval * 4);
-        if (_resyncer.IsAlive) _resyncer.Join(RequestTimeout);
+        _eventReader.Stop();
+        _resyncer.Stop();
+        _eventReader.Dispose();
+        _resyncer.Dispose();
         _events?.Dispose();
         _requests?.Dispose();
         _resyncNow.Dispose();
-        _stop.Dispose();
     }
 
     [LoggerMessage(EventId = 400, Level = LogLevel.Information, Message = "conntrack: {Flows} entries at start, event buffer {Buffer} bytes")]

@@ -9,6 +9,7 @@ using Microsoft.Extensions.Logging;
 using Netsight.Collectors.Linux;
 using Netsight.Metrics;
 using Netsight.Packets.Analysis;
+using Netsight.Threading;
 using SharpPcap;
 
 namespace Netsight.Collectors.LiveCapture;
@@ -23,8 +24,7 @@ public sealed partial class PacketsCollector : ICollector
     // counts for a while (and a re-created one with the same name continues them).
     private readonly Dictionary<string, (PacketAnalyzer Analyzer, long DetachedAt)> _analyzers = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
-    private readonly Thread _watcher;
-    private readonly CancellationTokenSource _stop = new();
+    private readonly BackgroundLoop _watcher;
     // Interfaces that match but could not be opened -> reason; retried when they come back (not_up: at every rescan).
     private readonly Dictionary<string, string> _failed = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _openFailures = new(StringComparer.Ordinal);
@@ -35,7 +35,7 @@ public sealed partial class PacketsCollector : ICollector
         _options = options;
         _log = logs.CreateLogger("netsight.packets");
         _matcher = new InterfaceMatcher(options.Interfaces, options.SysfsRoot);
-        _watcher = new Thread(Watch) { IsBackground = true, Name = "packets watcher" };
+        _watcher = new BackgroundLoop("packets watcher", Watch, _log, Timeout.InfiniteTimeSpan);
         _peers = new PeerAggregator(options.Identity ?? Identity.FlowIdentity.Standalone(options.MaxSeries, options.SeriesTtl));
     }
 
@@ -74,9 +74,9 @@ public sealed partial class PacketsCollector : ICollector
         }
     }
 
-    private void Watch()
+    private void Watch(CancellationToken stop)
     {
-        while (!_stop.Token.WaitHandle.WaitOne(_options.InterfaceRescan))
+        while (!stop.WaitHandle.WaitOne(_options.InterfaceRescan))
         {
             try
             {
@@ -181,8 +181,7 @@ public sealed partial class PacketsCollector : ICollector
 
     public void Dispose()
     {
-        _stop.Cancel();
-        if (_watcher.IsAlive) _watcher.Join();
+        _watcher.Dispose();
         lock (_lock)
         {
             foreach (InterfaceCapture capture in _captures.Values) capture.Dispose();

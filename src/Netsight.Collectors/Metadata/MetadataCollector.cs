@@ -15,6 +15,7 @@ using Netsight.Collectors.HubPush;
 using Netsight.Hub.Wire;
 using Netsight.Identity;
 using Netsight.Metrics;
+using Netsight.Threading;
 
 namespace Netsight.Collectors.Metadata;
 
@@ -29,8 +30,7 @@ public sealed partial class MetadataCollector : ICollector, IHttpEndpoints, IUse
     private readonly ILogger _log;
     private readonly NodeMetadataBuilder _builder;
     private readonly IdentityService? _identity;
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Thread _refresher;
+    private readonly BackgroundLoop _refresher;
     private readonly HubPusher? _pusher;
     private volatile NodeMetadata _current;
     private byte[] _fingerprint = [];
@@ -49,7 +49,7 @@ public sealed partial class MetadataCollector : ICollector, IHttpEndpoints, IUse
         _builder = new NodeMetadataBuilder(node, options.Pods as INodeDirectory, options.ProcfsRoot);
         _identity = options.Identity?.Service;
         _current = new NodeMetadata { Node = new NodeInfo { Name = node } };
-        _refresher = new Thread(RefreshLoop) { IsBackground = true, Name = "metadata" };
+        _refresher = new BackgroundLoop("metadata", RefreshLoop, _log, TimeSpan.FromSeconds(5));
         if (options.HubUrl is { } hub)
             _pusher = new HubPusher(hub, options.HubInterval, options.HubTokenFile, options.HubBacklog, MakeBatch, logs.CreateLogger("netsight.hub-push"));
     }
@@ -74,11 +74,11 @@ public sealed partial class MetadataCollector : ICollector, IHttpEndpoints, IUse
         _pusher?.Start();
     }
 
-    private void RefreshLoop()
+    private void RefreshLoop(CancellationToken stop)
     {
         long lastVersion = _identity?.Rebuilds ?? 0;
         var sinceRefresh = Stopwatch.StartNew();
-        while (!_stop.Token.WaitHandle.WaitOne(ChangeCheck))
+        while (!stop.WaitHandle.WaitOne(ChangeCheck))
         {
             long version = _identity?.Rebuilds ?? 0;
             if (version == lastVersion && sinceRefresh.Elapsed < _options.MetadataInterval) continue;
@@ -158,10 +158,9 @@ public sealed partial class MetadataCollector : ICollector, IHttpEndpoints, IUse
 
     public void Dispose()
     {
-        _stop.Cancel();
+        _refresher.Stop();
         _pusher?.Dispose();
-        if (_refresher.IsAlive) _refresher.Join(TimeSpan.FromSeconds(5));
-        _stop.Dispose();
+        _refresher.Dispose();
     }
 
     [LoggerMessage(EventId = 170, Level = LogLevel.Warning, Message = "metadata: rebuild failed: {Reason}")]

@@ -15,6 +15,7 @@ using System.Diagnostics;
 using DnsClient;
 using Microsoft.Extensions.Logging;
 using Netsight.Identity;
+using Netsight.Threading;
 
 namespace Netsight.Collectors.Probes;
 
@@ -28,8 +29,7 @@ public sealed partial class ProbesCollector : ICollector
     private readonly ILogger _log;
     private readonly ProbeTargets _targets;
     private readonly PeerSchedule _schedule;
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Thread _thread;
+    private readonly BackgroundLoop _loop;
     private readonly Dictionary<DnsTarget, DnsProbe> _dnsProbes = [];
     // Targets whose probe is waiting (under _lock): a target's next turn is skipped until it ends.
     private readonly HashSet<DnsProbeKey> _dnsInFlight = [];
@@ -45,7 +45,7 @@ public sealed partial class ProbesCollector : ICollector
         _schedule = new PeerSchedule(Environment.GetEnvironmentVariable("POD_IP") ?? options.NodeName ?? Environment.MachineName);
         FlowIdentity identity = options.Identity ?? FlowIdentity.Standalone(options.MaxSeries, options.SeriesTtl);
         _tables = new ProbeTables(identity.Budget);
-        _thread = new Thread(Run) { IsBackground = true, Name = "probes" };
+        _loop = new BackgroundLoop("probes", Run, _log, TimeSpan.FromSeconds(5));
     }
 
     public string Name => "probes";
@@ -53,14 +53,14 @@ public sealed partial class ProbesCollector : ICollector
     public void Start()
     {
         LogStarted(_options.ProbeInterval.TotalSeconds, _options.ProbeFanout, _options.ProbeDns ? string.Join(",", _targets.DnsNames) : "(DNS probe off)", _options.ServiceDirectory is not null);
-        _thread.Start();
+        _loop.Start();
     }
 
-    private void Run()
+    private void Run(CancellationToken stop)
     {
         // The first round within the first tenth of an interval: soon after start, not at the same instant everywhere.
         TimeSpan wait = _options.ProbeInterval * (_random.NextDouble() * Jitter);
-        while (!_stop.Token.WaitHandle.WaitOne(wait))
+        while (!stop.WaitHandle.WaitOne(wait))
         {
             long start = Stopwatch.GetTimestamp();
             try
@@ -129,7 +129,7 @@ public sealed partial class ProbesCollector : ICollector
         DnsOutcome outcome;
         try
         {
-            outcome = await probe.RunAsync(key.Name, key.Type, key.Tcp, _stop.Token).ConfigureAwait(false);
+            outcome = await probe.RunAsync(key.Name, key.Type, key.Tcp, _loop.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -142,7 +142,7 @@ public sealed partial class ProbesCollector : ICollector
             _dnsInFlight.Remove(key);
             _tables.DnsInFlight--;
             // A probe cancelled because the agent stops has no outcome.
-            if (_stop.IsCancellationRequested) return;
+            if (_loop.StopRequested) return;
             _tables.RecordDns(key.Target, key.Tcp ? "tcp" : "udp", key.Name, key.Type == QueryType.A ? "A" : "AAAA", outcome,
                 Environment.TickCount64, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0);
         }
@@ -153,7 +153,7 @@ public sealed partial class ProbesCollector : ICollector
         TcpOutcome outcome;
         try
         {
-            outcome = await PeerProbe.DialAsync(peer, _options.ProbeTimeout, _stop.Token).ConfigureAwait(false);
+            outcome = await PeerProbe.DialAsync(peer, _options.ProbeTimeout, _loop.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -164,7 +164,7 @@ public sealed partial class ProbesCollector : ICollector
         {
             _peersInFlight.Remove(peer.Key);
             _tables.PeerInFlight--;
-            if (_stop.IsCancellationRequested) return;
+            if (_loop.StopRequested) return;
             _tables.RecordPeer(peer, outcome, Environment.TickCount64, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0);
         }
     }
@@ -186,9 +186,7 @@ public sealed partial class ProbesCollector : ICollector
 
     public void Dispose()
     {
-        _stop.Cancel();
-        if (_thread.IsAlive) _thread.Join(TimeSpan.FromSeconds(5));
-        _stop.Dispose();
+        _loop.Dispose();
     }
 
     [LoggerMessage(EventId = 600, Level = LogLevel.Information, Message = "probes: every {Interval} s, fanout {Fanout}, DNS names {Names}, cluster discovery {Cluster}")]

@@ -12,13 +12,13 @@ namespace Netsight.Collectors.Sockets;
 
 public sealed partial class SocketsCollector
 {
-    private void ReadDestroyEvents()
+    private void ReadDestroyEvents(CancellationToken stop)
     {
         var buffer = GC.AllocateUninitializedArray<byte>(ReceiveBufferLength, pinned: true);
         var sample = new SocketSample();
         var readable = new List<Socket>();
         var byHandle = new Dictionary<Socket, NamespaceSockets>();
-        while (!_stop.IsCancellationRequested)
+        while (!stop.IsCancellationRequested)
         {
             try
             {
@@ -37,23 +37,23 @@ public sealed partial class SocketsCollector
                 }
                 if (readable.Count == 0)
                 {
-                    _stop.Token.WaitHandle.WaitOne(DestroyWait);
+                    stop.WaitHandle.WaitOne(DestroyWait);
                     continue;
                 }
                 Socket.Select(readable, null, null, (int)DestroyWait.TotalMicroseconds);
                 foreach (Socket socket in readable)
                     Drain(byHandle[socket], buffer, ref sample);
             }
-            catch (ObjectDisposedException) when (_stop.IsCancellationRequested)
+            catch (ObjectDisposedException) when (stop.IsCancellationRequested)
             {
                 break;
             }
             catch (Exception e)
             {
                 // A namespace's socket closed under Select, or anything unexpected: log, wait, go on.
-                if (_stop.IsCancellationRequested) break;
+                if (stop.IsCancellationRequested) break;
                 if (e is not ObjectDisposedException) LogDestroyFailed(e.Message);
-                _stop.Token.WaitHandle.WaitOne(DestroyWait);
+                stop.WaitHandle.WaitOne(DestroyWait);
             }
         }
     }
