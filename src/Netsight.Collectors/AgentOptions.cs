@@ -110,6 +110,8 @@ public sealed record AgentOptions
     public string? Kubeconfig { get; init; }
     /// <summary>--node-name (default: $NODE_NAME from the downward API): the node this agent runs on.</summary>
     public string? NodeName { get; init; }
+    /// <summary>The one clock of expiry (series TTLs, idle Service pairs); tests pass a fake one to drive time.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
     /// <summary>The identity service, label policy and series budget every collector shares; the host fills it.</summary>
     public FlowIdentity? Identity { get; init; }
 

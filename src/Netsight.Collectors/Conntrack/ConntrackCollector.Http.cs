@@ -43,7 +43,6 @@ public sealed partial class ConntrackCollector
 
     internal void WriteTransactions(Utf8JsonWriter json)
     {
-        FoldAndExpireServices(Environment.TickCount64);
         var byService = _table.Services
             .GroupBy(s => _identity.ServiceName(s.Key.VirtualIp, s.Key.Port), StringComparer.Ordinal)
             .OrderBy(g => g.Key, StringComparer.Ordinal);

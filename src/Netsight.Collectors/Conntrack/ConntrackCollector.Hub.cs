@@ -27,7 +27,6 @@ public sealed partial class ConntrackCollector : IHubRecordSource
         string node = _options.NodeName ?? "";
         lock (_lock)
         {
-            _table.ExpireServices(System.Diagnostics.Stopwatch.GetTimestamp());
             var current = new Dictionary<(string, string), long>();
             foreach (ServiceStats s in _table.Services)
             {

@@ -27,6 +27,8 @@ public sealed partial class ConntrackCollector : ICollector, IHttpEndpoints
     private readonly AutoResetEvent _resyncNow = new(false);
     private readonly BackgroundLoop _eventReader;
     private readonly BackgroundLoop _resyncer;
+    private readonly TimeProvider _time;
+    private readonly ITimer? _expiry;
     private NetlinkSocket? _events;
     private NetlinkSocket? _requests;
     private uint _sequence;
@@ -46,15 +48,19 @@ public sealed partial class ConntrackCollector : ICollector, IHttpEndpoints
     public ConntrackCollector(AgentOptions options, ILoggerFactory logs)
     {
         _options = options;
+        _time = options.Time;
         _log = logs.CreateLogger("netsight.conntrack");
         // Service names come from the identity shared by every collector: namespace/name when Kubernetes or
         // the identity file knows the virtual IP, ip:port otherwise (the predecessor's naming).
         _identity = options.Identity ?? Identity.FlowIdentity.Standalone(options.MaxSeries, options.SeriesTtl);
-        _table = new ConntrackTable(new ServiceCidrs(options.ConntrackServiceCidrs), options.MaxFlows, options.MaxSeries, ServiceTtlTicks(_identity.Budget.TtlMillis));
+        _table = new ConntrackTable(new ServiceCidrs(options.ConntrackServiceCidrs), options.MaxFlows, options.MaxSeries, ServiceTtlTicks(_identity.Budget.TtlMillis, _time.TimestampFrequency));
         _serviceSeries = new ServiceSeries(_identity);
         _sysctls = new ConntrackSysctls(options.ProcfsRoot, _log);
         _eventReader = new BackgroundLoop("conntrack events", ReadEvents, _log, PollInterval * 4);
         _resyncer = new BackgroundLoop("conntrack resync", Resync, _log, RequestTimeout);
+        // Idle Service pairs and series expire on this timer of the collector's clock, never in a read.
+        if (Clock.ExpiryPeriod(_identity.Budget.TtlMillis) is TimeSpan period)
+            _expiry = _time.CreateTimer(_ => ExpireServices(), null, period, period);
     }
 
     private readonly Identity.FlowIdentity _identity;
@@ -64,9 +70,9 @@ public sealed partial class ConntrackCollector : ICollector, IHttpEndpoints
 
     internal ConntrackTable Table => _table;
 
-    /// <summary>The series budget's TTL in Stopwatch ticks; 0 (never) where the budget never expires either.</summary>
-    private static long ServiceTtlTicks(long ttlMillis) =>
-        ttlMillis >= long.MaxValue / 2 ? 0 : (long)(ttlMillis / 1000.0 * Stopwatch.Frequency);
+    /// <summary>The series budget's TTL in ticks of the clock (TimeProvider); 0 (never) where the budget never expires either.</summary>
+    private static long ServiceTtlTicks(long ttlMillis, long frequency) =>
+        ttlMillis >= long.MaxValue / 2 ? 0 : (long)(ttlMillis / 1000.0 * frequency);
     internal ParseErrorCounts Errors => _errors;
 
     public void Start()
@@ -146,8 +152,8 @@ public sealed partial class ConntrackCollector : ICollector, IHttpEndpoints
     /// <summary>Parses one datagram of events and applies them (no allocation on this path).</summary>
     private void ApplyEvents(ReadOnlySpan<byte> datagram, ref ConntrackEntry entry)
     {
-        long now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        long tick = Stopwatch.GetTimestamp();
+        long now = _time.GetUtcNow().ToUnixTimeSeconds();
+        long tick = _time.GetTimestamp();
         var reader = new NetlinkMessageReader(datagram);
         lock (_lock)
         {
@@ -187,7 +193,7 @@ public sealed partial class ConntrackCollector : ICollector, IHttpEndpoints
     private void ResyncOnce(ResyncReason reason)
     {
         Interlocked.Increment(ref _resyncs[(int)reason]);
-        _requester ??= new ConntrackRequests(_requests!, _errors, () => ++_sequence);
+        _requester ??= new ConntrackRequests(_requests!, _errors, () => ++_sequence, _time);
         ConntrackRequests dump = _requester;
         dump.DumpTable(_table, _lock);
         dump.ReadStatistics(_cpuStats, _cpuStatPresent, _lock, out long entries, out long limit);
@@ -204,6 +210,7 @@ public sealed partial class ConntrackCollector : ICollector, IHttpEndpoints
 
     public void Dispose()
     {
+        _expiry?.Dispose();
         _eventReader.Stop();
         _resyncer.Stop();
         _eventReader.Dispose();

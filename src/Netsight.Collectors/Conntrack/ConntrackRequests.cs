@@ -7,8 +7,11 @@ using Netsight.Collectors.Linux;
 
 namespace Netsight.Collectors.Conntrack;
 
-internal sealed class ConntrackRequests(NetlinkSocket socket, ParseErrorCounts errors, Func<uint> nextSequence)
+internal sealed class ConntrackRequests(NetlinkSocket socket, ParseErrorCounts errors, Func<uint> nextSequence, TimeProvider? time = null)
 {
+    /// <summary>The clock of the table's ticks and wall-clock seconds (the collector's); the reply deadline stays on Stopwatch.</summary>
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+
     /// <summary>How long one exchange may take before it is given up (the kernel answers in milliseconds).</summary>
     private const int ReplyDeadlineSeconds = 30;
 
@@ -18,7 +21,7 @@ internal sealed class ConntrackRequests(NetlinkSocket socket, ParseErrorCounts e
     public void DumpTable(ConntrackTable table, Lock tableLock)
     {
         const byte message = CtNetlink.IPCTNL_MSG_CT_GET;
-        long start = Stopwatch.GetTimestamp();
+        long start = _time.GetTimestamp();
         lock (tableLock) table.BeginDump(start);
         uint sequence = Send(message, Netlink.NLM_F_DUMP);
         var entry = new ConntrackEntry();
@@ -27,8 +30,8 @@ internal sealed class ConntrackRequests(NetlinkSocket socket, ParseErrorCounts e
         while (!done)
         {
             NetlinkMessageReader reader = Receive(message, deadline);
-            long now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-            long tick = Stopwatch.GetTimestamp();
+            long now = _time.GetUtcNow().ToUnixTimeSeconds();
+            long tick = _time.GetTimestamp();
             lock (tableLock)
             {
                 while (NextReply(ref reader, sequence, message, ref consistent, ref done, out NetlinkMessage m))

@@ -56,12 +56,17 @@ internal sealed class ServiceSeries
         }
     }
 
-    /// <summary>Expires idle series and writes the three families.</summary>
-    public void Write(MetricWriter w, long nowMillis)
+    /// <summary>Forgets series idle longer than the TTL (the collector's expiry timer, never a scrape).</summary>
+    public void Expire(long nowMillis)
     {
         _connections.Expire(nowMillis);
         _durations.Expire(nowMillis);
         _bytes.Expire(nowMillis);
+    }
+
+    /// <summary>Writes the three families.</summary>
+    public void Write(MetricWriter w)
+    {
         w.BeginFamily(ConnectionsFamily, "Connections to a Service virtual IP, by the endpoint DNAT chose.", MetricType.Counter);
         _connections.WriteCounters(w);
         w.BeginFamily(DurationFamily, "Duration of finished Service connections, from the conntrack start and stop timestamps.", MetricType.Histogram, "seconds");

@@ -29,10 +29,12 @@ public sealed partial class PacketsCollector : ICollector
     private readonly Dictionary<string, string> _failed = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _openFailures = new(StringComparer.Ordinal);
     private readonly PeerAggregator _peers;
+    private readonly TimeProvider _time;
 
     public PacketsCollector(AgentOptions options, ILoggerFactory logs)
     {
         _options = options;
+        _time = options.Time;
         _log = logs.CreateLogger("netsight.packets");
         _matcher = new InterfaceMatcher(options.Interfaces, options.SysfsRoot);
         _watcher = new BackgroundLoop("packets watcher", Watch, _log, Timeout.InfiniteTimeSpan);
@@ -101,7 +103,7 @@ public sealed partial class PacketsCollector : ICollector
             {
                 _captures[name].Dispose();
                 _captures.Remove(name);
-                if (_analyzers.TryGetValue(name, out var entry)) _analyzers[name] = (entry.Analyzer, Environment.TickCount64);
+                if (_analyzers.TryGetValue(name, out var entry)) _analyzers[name] = (entry.Analyzer, _time.MonotonicMillis());
                 LogDetached(name);
             }
             foreach (string gone in _failed.Keys.Where(n => !wanted.Contains(n)).ToList())
@@ -141,19 +143,26 @@ public sealed partial class PacketsCollector : ICollector
 
     private void ExpireIdle()
     {
-        long now = DateTime.UtcNow.Ticks * 100 - DateTime.UnixEpoch.Ticks * 100;
+        long now = (_time.GetUtcNow() - DateTimeOffset.UnixEpoch).Ticks * 100;
+        long nowMillis = _time.MonotonicMillis();
         long ttlMs = (long)_options.SeriesTtl.TotalMilliseconds;
         lock (_lock)
         {
             foreach (var (name, (analyzer, detachedAt)) in _analyzers.ToList())
             {
-                if (detachedAt != 0 && Environment.TickCount64 - detachedAt > ttlMs)
+                if (detachedAt != 0 && nowMillis - detachedAt > ttlMs)
                 {
                     _analyzers.Remove(name);
                     continue;
                 }
                 lock (analyzer.SyncRoot) analyzer.Expire(now);
             }
+        }
+        // The exported series (scrapes fold and write under the same lock, and expire nothing).
+        lock (_peers)
+        {
+            _peers.ExpireSeries(nowMillis);
+            _peers.Dns.ExpireSeries(nowMillis);
         }
     }
 
@@ -169,7 +178,7 @@ public sealed partial class PacketsCollector : ICollector
             failed = _failed.Count;
             failures = [.. CaptureOpenException.Reasons.Select(r => _openFailures.GetValueOrDefault(r))];
         }
-        PacketFamilies.Write(writer, analyzers, live: true, _peers, Environment.TickCount64);
+        PacketFamilies.Write(writer, analyzers, live: true, _peers, _time.MonotonicMillis());
 
         writer.BeginFamily("netsight_capture_interfaces", "Interfaces matching --interface, by state: capturing, or failed (could not be opened; see netsight_capture_open_failures_total and the log).", MetricType.Gauge);
         writer.Sample([new Label("state", "capturing")], capturing);

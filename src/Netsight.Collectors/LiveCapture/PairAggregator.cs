@@ -34,6 +34,8 @@ public abstract class PairAggregator<TKey, TStats>
     private readonly Dictionary<(string Device, TKey Key), PairState> _pairs = new();
     private readonly Dictionary<(string Device, string Fixed, string Extra), (SeriesKey Key, Label[] Labels)> _overflow = new();
     private readonly List<PairState> _current = [];
+    // The families this aggregator has written: the ones its owner expires (ExpireSeries).
+    private readonly HashSet<string> _families = new(StringComparer.Ordinal);
     private LabelPolicy? _overflowPolicy;
     private long _scrape;
     private long _now;
@@ -131,19 +133,26 @@ public abstract class PairAggregator<TKey, TStats>
         }
     }
 
-    /// <summary>Expires idle series of <paramref name="family"/> and writes the rest (BeginFamily first).</summary>
+    /// <summary>Writes the series of <paramref name="family"/> (BeginFamily first); a scrape expires nothing.</summary>
     public void WriteCounters(MetricWriter w, string family)
     {
-        FamilySeriesTable table = _identity.Budget.Table(family);
-        table.Expire(_now);
-        table.WriteCounters(w);
+        _families.Add(family);
+        _identity.Budget.Table(family).WriteCounters(w);
     }
 
     public void WriteHistograms(MetricWriter w, string family, HistogramBuckets buckets)
     {
-        FamilySeriesTable table = _identity.Budget.Table(family);
-        table.Expire(_now);
-        table.WriteHistograms(w, buckets);
+        _families.Add(family);
+        _identity.Budget.Table(family).WriteHistograms(w, buckets);
+    }
+
+    /// <summary>
+    /// Forgets the series idle longer than the TTL in every family this aggregator writes: called by the
+    /// owner's thread (the packets collector's watcher) under the same lock as the scrapes, never by a read.
+    /// </summary>
+    public void ExpireSeries(long nowMillis)
+    {
+        foreach (string family in _families) _identity.Budget.Table(family).Expire(nowMillis);
     }
 
     /// <summary>Ends the scrape: this scrape's values become the next one's baseline; pairs gone from the analyzers are forgotten.</summary>

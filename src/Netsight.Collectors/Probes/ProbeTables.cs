@@ -28,7 +28,7 @@ internal sealed class ProbeTables
 
     private readonly FamilySeriesTable _dnsDurations, _dnsErrors, _tcpDurations, _tcpErrors;
     private readonly long _ttlMillis;
-    // (probe, target) -> (unix seconds of the last success, last touched in TickCount64 ms)
+    // (probe, target) -> (unix seconds of the last success, last touched in the clock's monotonic ms)
     private readonly SortedDictionary<(string Probe, string Target), (double Epoch, long Touched)> _lastSuccess = new();
     // peer key -> state (pending: not dialled yet, up, down)
     private readonly Dictionary<string, string> _peerStates = new(StringComparer.Ordinal);

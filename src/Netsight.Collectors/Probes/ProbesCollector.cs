@@ -87,7 +87,7 @@ public sealed partial class ProbesCollector : ICollector
         IReadOnlyList<string> chosen = _schedule.Next([.. byKey.Keys], _options.ProbeFanout);
         lock (_lock)
         {
-            long now = Environment.TickCount64;
+            long now = _options.Time.MonotonicMillis();
             _tables.SetPeers(peers, now);
             _tables.StartRound(now);
         }
@@ -144,7 +144,7 @@ public sealed partial class ProbesCollector : ICollector
             // A probe cancelled because the agent stops has no outcome.
             if (_loop.StopRequested) return;
             _tables.RecordDns(key.Target, key.Tcp ? "tcp" : "udp", key.Name, key.Type == QueryType.A ? "A" : "AAAA", outcome,
-                Environment.TickCount64, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0);
+                _options.Time.MonotonicMillis(), _options.Time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0);
         }
     }
 
@@ -165,7 +165,7 @@ public sealed partial class ProbesCollector : ICollector
             _peersInFlight.Remove(peer.Key);
             _tables.PeerInFlight--;
             if (_loop.StopRequested) return;
-            _tables.RecordPeer(peer, outcome, Environment.TickCount64, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0);
+            _tables.RecordPeer(peer, outcome, _options.Time.MonotonicMillis(), _options.Time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0);
         }
     }
 
