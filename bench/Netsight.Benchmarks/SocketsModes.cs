@@ -55,7 +55,7 @@ internal static class SocketsModes
     {
         var options = new AgentOptions { SocketsInterval = TimeSpan.FromHours(1), EnabledCollectors = new HashSet<string> { "sockets" } };
         var first = Stopwatch.StartNew();
-        using var collector = new SocketsCollector(options, NullLoggerFactory.Instance);
+        using var collector = new SocketsCollector(Netsight.Collectors.CollectorContext.Standalone(options));
         collector.Start(); // the first poll: opens every namespace's sockets, walks every process
         Console.WriteLine($"first poll: {first.Elapsed.TotalSeconds:0.000} s, {collector.Table.Count} connections");
         var walls = new List<double>();

@@ -1,5 +1,6 @@
 // Everything `netsight agent` was told on its command line, after validation. Collectors read the
-// part that concerns them; defaults live here so the CLI help and the code agree.
+// part that concerns them; defaults live here so the CLI help and the code agree. Services (identity,
+// directories, the clock) are not options: the host hands them over in a CollectorContext.
 using System.Globalization;
 using System.Net;
 using Netsight.Identity;
@@ -79,16 +80,12 @@ public sealed record AgentOptions
     public string ProbeDnsService { get; init; } = "kube-system/kube-dns";
     /// <summary>--probe.service namespace/name: the agents' own Service whose EndpointSlices list the peers; null: $POD_NAMESPACE/netsight.</summary>
     public string? ProbeService { get; init; }
-    /// <summary>Services by name from the Kubernetes cache (null without Kubernetes); the host fills it.</summary>
-    public Netsight.Kubernetes.IServiceDirectory? ServiceDirectory { get; init; }
     /// <summary>--sockets.interval: how often the sockets collector dumps every namespace's sockets.</summary>
     public TimeSpan SocketsInterval { get; init; } = TimeSpan.FromSeconds(10);
     /// <summary>--sockets.unix-socket: also serve /connections (and the rest) on this Unix socket; null for none.</summary>
     public string? SocketsUnixSocket { get; init; }
     /// <summary>--sockets.max-connections: connections held for /connections, open and closed.</summary>
     public int SocketsMaxConnections { get; init; } = 100_000;
-    /// <summary>Pods by UID for the sockets collector's owners (the Kubernetes source); null standalone. The host fills it.</summary>
-    public Netsight.Identity.IPodDirectory? Pods { get; init; }
     public IReadOnlySet<string> EnabledCollectors { get; init; } = new HashSet<string>();
     // --- node metadata and the push to the hub (issue 15) ---
     /// <summary>--metadata.interval: how often /metadata is rebuilt (also within a second of a Kubernetes change).</summary>
@@ -108,12 +105,8 @@ public sealed record AgentOptions
     public string? IdentityFile { get; init; }
     /// <summary>--kubeconfig; null with KUBERNETES_SERVICE_HOST set means in-cluster config, without it no Kubernetes.</summary>
     public string? Kubeconfig { get; init; }
-    /// <summary>--node-name (default: $NODE_NAME from the downward API): the node this agent runs on.</summary>
+    /// <summary>--node-name (default: $NODE_NAME from the downward API, read by the host): the node this agent runs on.</summary>
     public string? NodeName { get; init; }
-    /// <summary>The one clock of expiry (series TTLs, idle Service pairs); tests pass a fake one to drive time.</summary>
-    public TimeProvider Time { get; init; } = TimeProvider.System;
-    /// <summary>The identity service, label policy and series budget every collector shares; the host fills it.</summary>
-    public FlowIdentity? Identity { get; init; }
 
     public AnalyzerOptions ToAnalyzerOptions() => new()
     {

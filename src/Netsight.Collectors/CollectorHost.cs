@@ -15,19 +15,19 @@ public sealed partial class CollectorHost : IDisposable
     private readonly Lock _scrapeLock = new();
     private readonly FlowIdentity _identity;
 
-    public CollectorHost(AgentOptions options, ILoggerFactory logs)
+    public CollectorHost(CollectorContext context)
     {
-        _log = logs.CreateLogger("netsight.collectors");
+        _log = context.Logs.CreateLogger("netsight.collectors");
         // Every collector labels flows through the same identity, policy and budget.
-        _identity = options.Identity ?? FlowIdentity.Standalone(options.MaxSeries, options.SeriesTtl);
-        options = options with { Identity = _identity };
+        _identity = context.Identity;
+        AgentOptions options = context.Options;
         foreach (CollectorDescriptor descriptor in CollectorRegistry.All)
         {
             if (!options.EnabledCollectors.Contains(descriptor.Name)) continue;
             ICollector? collector = null;
             try
             {
-                collector = descriptor.Create(options, logs);
+                collector = descriptor.Create(context);
                 collector.Start();
                 LogStarted(descriptor.Name);
             }

@@ -28,6 +28,7 @@ public sealed partial class ConntrackCollector : ICollector, IHttpEndpoints
     private readonly BackgroundLoop _eventReader;
     private readonly BackgroundLoop _resyncer;
     private readonly TimeProvider _time;
+    private readonly Func<IReadOnlySet<System.Net.IPAddress>> _ownAddresses;
     private readonly ITimer? _expiry;
     private NetlinkSocket? _events;
     private NetlinkSocket? _requests;
@@ -45,14 +46,16 @@ public sealed partial class ConntrackCollector : ICollector, IHttpEndpoints
     private readonly bool[] _cpuStatPresent = new bool[CtNetlink.CpuStatNames.Length];
     private long _kernelEntries = -1, _kernelLimit = -1;
 
-    public ConntrackCollector(AgentOptions options, ILoggerFactory logs)
+    public ConntrackCollector(CollectorContext context)
     {
+        AgentOptions options = context.Options;
         _options = options;
-        _time = options.Time;
-        _log = logs.CreateLogger("netsight.conntrack");
+        _time = context.Time;
+        _ownAddresses = context.OwnAddresses;
+        _log = context.Logs.CreateLogger("netsight.conntrack");
         // Service names come from the identity shared by every collector: namespace/name when Kubernetes or
         // the identity file knows the virtual IP, ip:port otherwise (the predecessor's naming).
-        _identity = options.Identity ?? Identity.FlowIdentity.Standalone(options.MaxSeries, options.SeriesTtl);
+        _identity = context.Identity;
         _table = new ConntrackTable(new ServiceCidrs(options.ConntrackServiceCidrs), options.MaxFlows, options.MaxSeries, ServiceTtlTicks(_identity.Budget.TtlMillis, _time.TimestampFrequency));
         _serviceSeries = new ServiceSeries(_identity);
         _sysctls = new ConntrackSysctls(options.ProcfsRoot, _log);

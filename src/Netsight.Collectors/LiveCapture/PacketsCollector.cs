@@ -31,14 +31,15 @@ public sealed partial class PacketsCollector : ICollector
     private readonly PeerAggregator _peers;
     private readonly TimeProvider _time;
 
-    public PacketsCollector(AgentOptions options, ILoggerFactory logs)
+    public PacketsCollector(CollectorContext context)
     {
+        AgentOptions options = context.Options;
         _options = options;
-        _time = options.Time;
-        _log = logs.CreateLogger("netsight.packets");
+        _time = context.Time;
+        _log = context.Logs.CreateLogger("netsight.packets");
         _matcher = new InterfaceMatcher(options.Interfaces, options.SysfsRoot);
         _watcher = new BackgroundLoop("packets watcher", Watch, _log, Timeout.InfiniteTimeSpan);
-        _peers = new PeerAggregator(options.Identity ?? Identity.FlowIdentity.Standalone(options.MaxSeries, options.SeriesTtl));
+        _peers = new PeerAggregator(context.Identity);
     }
 
     public string Name => "packets";

@@ -41,13 +41,15 @@ public sealed partial class MetadataCollector : ICollector, IHttpEndpoints, IUse
     private long _metadataSentAt = -1;
     private long _metadataSentTick;
 
-    public MetadataCollector(AgentOptions options, ILoggerFactory logs)
+    public MetadataCollector(CollectorContext context)
     {
+        AgentOptions options = context.Options;
+        ILoggerFactory logs = context.Logs;
         _options = options;
         _log = logs.CreateLogger("netsight.metadata");
         string node = options.NodeName is { Length: > 0 } n ? n : Environment.MachineName;
-        _builder = new NodeMetadataBuilder(node, options.Pods as INodeDirectory, options.ProcfsRoot);
-        _identity = options.Identity?.Service;
+        _builder = new NodeMetadataBuilder(node, context.Nodes, options.ProcfsRoot);
+        _identity = context.Identity.Service;
         _current = new NodeMetadata { Node = new NodeInfo { Name = node } };
         _refresher = new BackgroundLoop("metadata", RefreshLoop, _log, TimeSpan.FromSeconds(5));
         if (options.HubUrl is { } hub)

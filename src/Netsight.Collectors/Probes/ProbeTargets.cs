@@ -25,24 +25,27 @@ public sealed class ProbeTargets
     private readonly (string Namespace, string Name)? _dnsService;
     private readonly (string Namespace, string Name)? _agentService;
     private readonly HashSet<IPAddress> _self;
+    private readonly string? _podIp;
     private readonly List<int> _ownPorts;
 
-    public ProbeTargets(AgentOptions options)
+    public ProbeTargets(CollectorContext context)
     {
+        AgentOptions options = context.Options;
         _options = options;
-        _directory = options.ServiceDirectory;
+        _directory = context.Services;
+        _podIp = context.PodIp;
         DnsNames = options.ProbeDnsNames.Count > 0 ? options.ProbeDnsNames : [_directory is null ? StandaloneDnsName : ClusterDnsName];
         _dnsService = SplitName(options.ProbeDnsService);
-        _agentService = SplitName(options.ProbeService ?? DefaultService());
-        _self = SelfAddresses();
+        _agentService = SplitName(options.ProbeService ?? DefaultService(context.PodNamespace));
+        _self = [.. context.OwnAddresses()];
         _ownPorts = ListenPorts(options.Listen);
     }
 
     public IReadOnlyList<string> DnsNames { get; }
 
     /// <summary>The agents' own Service when none is given: `$POD_NAMESPACE/netsight` (`netsight/netsight` outside a pod).</summary>
-    public static string DefaultService() =>
-        (Environment.GetEnvironmentVariable("POD_NAMESPACE") is { Length: > 0 } ns ? ns : "netsight") + "/netsight";
+    public static string DefaultService(string? podNamespace) =>
+        (podNamespace is { Length: > 0 } ns ? ns : "netsight") + "/netsight";
 
     /// <summary>This round's DNS endpoints, in a stable order, without duplicates.</summary>
     public IReadOnlyList<DnsTarget> DnsTargets()
@@ -89,7 +92,7 @@ public sealed class ProbeTargets
         }
         if (_directory is not null && _agentService is var (ns, name))
         {
-            string? podIp = Environment.GetEnvironmentVariable("POD_IP");
+            string? podIp = _podIp;
             foreach (ServiceEndpoint e in _directory.Endpoints(ns, name))
             {
                 if (!e.Ready || _self.Contains(e.Address) || e.Address.ToString() == podIp) continue;
@@ -176,21 +179,5 @@ public sealed class ProbeTargets
         foreach (string l in listen)
             if (AgentOptions.TryParseListen(l, out IPEndPoint ep) && ep.Port != 0 && !ports.Contains(ep.Port)) ports.Add(ep.Port);
         return ports;
-    }
-
-    private static HashSet<IPAddress> SelfAddresses()
-    {
-        var set = new HashSet<IPAddress>();
-        try
-        {
-            foreach (NetworkInterface nic in NetworkInterface.GetAllNetworkInterfaces())
-                foreach (UnicastIPAddressInformation a in nic.GetIPProperties().UnicastAddresses)
-                    set.Add(a.Address);
-        }
-        catch (NetworkInformationException)
-        {
-            // without the list, only $POD_IP identifies this agent
-        }
-        return set;
     }
 }

@@ -35,16 +35,20 @@ public sealed partial class ProbesCollector : ICollector
     private readonly HashSet<DnsProbeKey> _dnsInFlight = [];
     private readonly HashSet<string> _peersInFlight = new(StringComparer.Ordinal);
     private readonly Random _random = new();
+    private readonly TimeProvider _time;
+    private readonly bool _clusterDiscovery;
 
-    public ProbesCollector(AgentOptions options, ILoggerFactory logs)
+    public ProbesCollector(CollectorContext context)
     {
+        AgentOptions options = context.Options;
         _options = options;
-        _log = logs.CreateLogger("netsight.probes");
-        _targets = new ProbeTargets(options);
+        _time = context.Time;
+        _clusterDiscovery = context.Services is not null;
+        _log = context.Logs.CreateLogger("netsight.probes");
+        _targets = new ProbeTargets(context);
         // Start the ring after this agent's own place, so agents spread their first rounds over the ring.
-        _schedule = new PeerSchedule(Environment.GetEnvironmentVariable("POD_IP") ?? options.NodeName ?? Environment.MachineName);
-        FlowIdentity identity = options.Identity ?? FlowIdentity.Standalone(options.MaxSeries, options.SeriesTtl);
-        _tables = new ProbeTables(identity.Budget);
+        _schedule = new PeerSchedule(context.PodIp ?? options.NodeName ?? Environment.MachineName);
+        _tables = new ProbeTables(context.Identity.Budget);
         _loop = new BackgroundLoop("probes", Run, _log, TimeSpan.FromSeconds(5));
     }
 
@@ -52,7 +56,7 @@ public sealed partial class ProbesCollector : ICollector
 
     public void Start()
     {
-        LogStarted(_options.ProbeInterval.TotalSeconds, _options.ProbeFanout, _options.ProbeDns ? string.Join(",", _targets.DnsNames) : "(DNS probe off)", _options.ServiceDirectory is not null);
+        LogStarted(_options.ProbeInterval.TotalSeconds, _options.ProbeFanout, _options.ProbeDns ? string.Join(",", _targets.DnsNames) : "(DNS probe off)", _clusterDiscovery);
         _loop.Start();
     }
 
@@ -87,7 +91,7 @@ public sealed partial class ProbesCollector : ICollector
         IReadOnlyList<string> chosen = _schedule.Next([.. byKey.Keys], _options.ProbeFanout);
         lock (_lock)
         {
-            long now = _options.Time.MonotonicMillis();
+            long now = _time.MonotonicMillis();
             _tables.SetPeers(peers, now);
             _tables.StartRound(now);
         }
@@ -144,7 +148,7 @@ public sealed partial class ProbesCollector : ICollector
             // A probe cancelled because the agent stops has no outcome.
             if (_loop.StopRequested) return;
             _tables.RecordDns(key.Target, key.Tcp ? "tcp" : "udp", key.Name, key.Type == QueryType.A ? "A" : "AAAA", outcome,
-                _options.Time.MonotonicMillis(), _options.Time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0);
+                _time.MonotonicMillis(), _time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0);
         }
     }
 
@@ -165,7 +169,7 @@ public sealed partial class ProbesCollector : ICollector
             _peersInFlight.Remove(peer.Key);
             _tables.PeerInFlight--;
             if (_loop.StopRequested) return;
-            _tables.RecordPeer(peer, outcome, _options.Time.MonotonicMillis(), _options.Time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0);
+            _tables.RecordPeer(peer, outcome, _time.MonotonicMillis(), _time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0);
         }
     }
 

@@ -45,7 +45,7 @@ public sealed partial class SocketsCollector
     /// <summary>The pod of an owner from the Kubernetes source, memoised per request; null standalone or unknown.</summary>
     private PodIdentity? Pod(CgroupIdentity owner, Dictionary<CgroupIdentity, PodIdentity?> memo)
     {
-        if (owner.PodUid.Length == 0 || _options.Pods is not { } directory) return null;
+        if (owner.PodUid.Length == 0 || _pods is not { } directory) return null;
         if (!memo.TryGetValue(owner, out PodIdentity? pod))
             memo[owner] = pod = directory.TryFindPod(owner.PodUid, owner.ContainerId, out PodIdentity found) ? found : null;
         return pod;

@@ -28,6 +28,7 @@ public sealed partial class SocketsCollector : ICollector, IHttpEndpoints
     private readonly Listeners _listeners = new();
     private readonly SocketOwners _owners;
     private readonly FlowIdentity _identity;
+    private readonly IPodDirectory? _pods;
     private readonly ScanErrors _errors = new();
     private readonly AutoResetEvent _pollNow = new(false);
     private readonly BackgroundLoop _poller;
@@ -40,13 +41,15 @@ public sealed partial class SocketsCollector : ICollector, IHttpEndpoints
     private long _polls;
     private long _pollsStarted;
 
-    public SocketsCollector(AgentOptions options, ILoggerFactory logs)
+    public SocketsCollector(CollectorContext context)
     {
+        AgentOptions options = context.Options;
         _options = options;
-        _log = logs.CreateLogger("netsight.sockets");
+        _pods = context.Pods;
+        _log = context.Logs.CreateLogger("netsight.sockets");
         _table = new ConnectionTable(options.SocketsMaxConnections, ClosedRetention);
         _owners = new SocketOwners(options.ProcfsRoot);
-        _identity = options.Identity ?? FlowIdentity.Standalone(options.MaxSeries, options.SeriesTtl);
+        _identity = context.Identity;
         _ownNamespace = NamespaceScanner.Current();
         _poller = new BackgroundLoop("sockets poll", PollLoop, _log, TimeSpan.FromSeconds(10));
         _destroyReader = new BackgroundLoop("sockets destroy", ReadDestroyEvents, _log, DestroyWait * 4);

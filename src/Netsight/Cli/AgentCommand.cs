@@ -40,7 +40,7 @@ public static class AgentCommand
         var labels = IdentityOptions.Labels();
         var identityFile = IdentityOptions.IdentityFile();
         var kubeconfig = new Option<string>("--kubeconfig") { Description = "kubeconfig to reach the API server; default: the in-cluster service account when running in a pod, else no Kubernetes." };
-        var nodeName = new Option<string>("--node-name") { Description = "Name of this node (default: $NODE_NAME, set from the downward API).", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("NODE_NAME") ?? "" };
+        var nodeName = new Option<string>("--node-name") { Description = "Name of this node (default: $NODE_NAME, set from the downward API)." }; // the host reads $NODE_NAME
 
         // Each collector's own flags, beside each other in Cli/Flags (one file per collector).
         ICollectorFlags[] collectorOptions = [new ConntrackFlags(defaults), new ProbeFlags(defaults), new SocketsFlags(defaults), new HubFlags(defaults)];

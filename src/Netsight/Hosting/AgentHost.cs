@@ -22,6 +22,9 @@ public static partial class AgentHost
 {
     public static int Run(AgentOptions options)
     {
+        // The downward API's variables are read here and nowhere else (collectors get them in their context).
+        if (options.NodeName is not { Length: > 0 } && Environment.GetEnvironmentVariable("NODE_NAME") is { Length: > 0 } nodeName)
+            options = options with { NodeName = nodeName };
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o =>
@@ -76,7 +79,18 @@ public static partial class AgentHost
             return 1;
         }
         kubernetes?.Start();
-        var collectors = new CollectorHost(options with { Identity = identity, Pods = kubernetes, ServiceDirectory = kubernetes?.Services }, logs);
+        var collectors = new CollectorHost(new CollectorContext
+        {
+            Options = options,
+            Identity = identity,
+            Logs = logs,
+            Time = TimeProvider.System,
+            Pods = kubernetes,
+            Nodes = kubernetes,
+            Services = kubernetes?.Services,
+            PodIp = Environment.GetEnvironmentVariable("POD_IP"),
+            PodNamespace = Environment.GetEnvironmentVariable("POD_NAMESPACE"),
+        });
         long stopping;
         try
         {

@@ -12,8 +12,13 @@ public sealed class ServiceIdentityTests
 {
     private static string Transactions(FlowIdentity? identity)
     {
-        var options = new AgentOptions { ConntrackServiceCidrs = ["198.18.200.0/28"], Identity = identity };
-        using var collector = new ConntrackCollector(options, NullLoggerFactory.Instance);
+        var options = new AgentOptions { ConntrackServiceCidrs = ["198.18.200.0/28"] };
+        using var collector = new ConntrackCollector(new CollectorContext
+        {
+            Options = options,
+            Identity = identity ?? FlowIdentity.Standalone(options.MaxSeries, options.SeriesTtl),
+            Logs = NullLoggerFactory.Instance,
+        });
         foreach (var m in Recorded.Messages("events-new.bin"))
         {
             var entry = new ConntrackEntry();
