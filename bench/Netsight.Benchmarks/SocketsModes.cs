@@ -53,7 +53,7 @@ internal static class SocketsModes
 
     public static int Poll(int rounds)
     {
-        var options = new AgentOptions { SocketsInterval = TimeSpan.FromHours(1), EnabledCollectors = new HashSet<string> { "sockets" } };
+        var options = new AgentOptions { Sockets = new() { Interval = TimeSpan.FromHours(1) }, EnabledCollectors = new HashSet<string> { "sockets" } };
         var first = Stopwatch.StartNew();
         using var collector = new SocketsCollector(Netsight.Collectors.CollectorContext.Standalone(options));
         collector.Start(); // the first poll: opens every namespace's sockets, walks every process

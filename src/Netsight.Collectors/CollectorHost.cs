@@ -15,29 +15,28 @@ public sealed partial class CollectorHost : IDisposable
     private readonly Lock _scrapeLock = new();
     private readonly FlowIdentity _identity;
 
-    public CollectorHost(CollectorContext context)
+    /// <param name="enabled">The collectors to run, in the registry's order: each one's name and factory.</param>
+    public CollectorHost(CollectorContext context, IEnumerable<(string Name, Func<CollectorContext, ICollector> Create)> enabled)
     {
         _log = context.Logs.CreateLogger("netsight.collectors");
         // Every collector labels flows through the same identity, policy and budget.
         _identity = context.Identity;
-        AgentOptions options = context.Options;
-        foreach (CollectorDescriptor descriptor in CollectorRegistry.All)
+        foreach ((string name, Func<CollectorContext, ICollector> create) in enabled)
         {
-            if (!options.EnabledCollectors.Contains(descriptor.Name)) continue;
             ICollector? collector = null;
             try
             {
-                collector = descriptor.Create(context);
+                collector = create(context);
                 collector.Start();
-                LogStarted(descriptor.Name);
+                LogStarted(name);
             }
             catch (CollectorUnavailableException e)
             {
-                LogUnavailable(descriptor.Name, e.Message);
+                LogUnavailable(name, e.Message);
                 collector?.Dispose();
                 collector = null;
             }
-            _collectors.Add((descriptor.Name, collector));
+            _collectors.Add((name, collector));
         }
         _durations = new double[_collectors.Count];
         // Collectors that gather the others' data (the push to the hub) see the running ones.

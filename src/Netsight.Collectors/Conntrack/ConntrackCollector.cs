@@ -56,7 +56,7 @@ public sealed partial class ConntrackCollector : ICollector, IHttpEndpoints
         // Service names come from the identity shared by every collector: namespace/name when Kubernetes or
         // the identity file knows the virtual IP, ip:port otherwise (the predecessor's naming).
         _identity = context.Identity;
-        _table = new ConntrackTable(new ServiceCidrs(options.ConntrackServiceCidrs), options.MaxFlows, options.MaxSeries, ServiceTtlTicks(_identity.Budget.TtlMillis, _time.TimestampFrequency));
+        _table = new ConntrackTable(new ServiceCidrs(options.Conntrack.ServiceCidrs), options.MaxFlows, options.MaxSeries, ServiceTtlTicks(_identity.Budget.TtlMillis, _time.TimestampFrequency));
         _serviceSeries = new ServiceSeries(_identity);
         _sysctls = new ConntrackSysctls(options.ProcfsRoot, _log);
         _eventReader = new BackgroundLoop("conntrack events", ReadEvents, _log, PollInterval * 4);
@@ -85,13 +85,13 @@ public sealed partial class ConntrackCollector : ICollector, IHttpEndpoints
             _events = NetlinkSocket.Open(NetlinkSocket.NETLINK_NETFILTER);
             _events.JoinGroup(CtNetlink.NFNLGRP_CONNTRACK_NEW);
             _events.JoinGroup(CtNetlink.NFNLGRP_CONNTRACK_DESTROY);
-            int granted = _events.SetReceiveBuffer(_options.ConntrackReceiveBuffer);
+            int granted = _events.SetReceiveBuffer(_options.Conntrack.ReceiveBuffer);
             _events.ReceiveTimeout = PollInterval;
             _requests = NetlinkSocket.Open(NetlinkSocket.NETLINK_NETFILTER);
             _requests.ReceiveTimeout = RequestTimeout;
             // The first dump also loads nf_conntrack_netlink (and nf_conntrack) when they are modules.
             ResyncOnce(ResyncReason.Start);
-            _sysctls.Apply(_options.ConntrackEnableAccounting);
+            _sysctls.Apply(_options.Conntrack.EnableAccounting);
             LogReady(_table.FlowCount, granted);
         }
         catch (Exception e) when (e is SocketException or NetlinkErrorException)
@@ -174,7 +174,7 @@ public sealed partial class ConntrackCollector : ICollector, IHttpEndpoints
         WaitHandle[] handles = [stop.WaitHandle, _resyncNow];
         while (true)
         {
-            int signaled = WaitHandle.WaitAny(handles, _options.ConntrackResyncInterval);
+            int signaled = WaitHandle.WaitAny(handles, _options.Conntrack.ResyncInterval);
             if (signaled == 0) break;
             try
             {

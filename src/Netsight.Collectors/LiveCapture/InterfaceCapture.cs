@@ -50,8 +50,8 @@ internal sealed partial class InterfaceCapture : IDisposable
         {
             Mode = DeviceModes.None, // host traffic only: a node agent sees its pods' veths, promiscuity adds nothing
             ReadTimeout = ReadTimeoutMs,
-            Snaplen = options.Snaplen,
-            BufferSize = options.BufferSize,
+            Snaplen = options.Packets.Snaplen,
+            BufferSize = options.Packets.BufferSize,
             TimestampResolution = TimestampResolution.Nanosecond,
         };
         // SharpPcap reports a setting libpcap refused through this event, not an exception.
@@ -70,7 +70,7 @@ internal sealed partial class InterfaceCapture : IDisposable
             // return value is what makes the kernel copy only --snaplen bytes of each packet into the ring.
             // Without a filter the kernel copies whole packets (64 KiB GSO segments on veths) and the ring
             // holds a few hundred of them: an iperf3 run on a veth lost a third of its packets to ring drops.
-            device.Filter = options.Filter;
+            device.Filter = options.Packets.Filter;
         }
         catch (Exception e) when (e is PcapException or InvalidOperationException)
         {

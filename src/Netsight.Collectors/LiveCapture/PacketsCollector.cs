@@ -37,7 +37,7 @@ public sealed partial class PacketsCollector : ICollector
         _options = options;
         _time = context.Time;
         _log = context.Logs.CreateLogger("netsight.packets");
-        _matcher = new InterfaceMatcher(options.Interfaces, options.SysfsRoot);
+        _matcher = new InterfaceMatcher(options.Packets.Interfaces, options.SysfsRoot);
         _watcher = new BackgroundLoop("packets watcher", Watch, _log, Timeout.InfiniteTimeSpan);
         _peers = new PeerAggregator(context.Identity);
     }
@@ -79,7 +79,7 @@ public sealed partial class PacketsCollector : ICollector
 
     private void Watch(CancellationToken stop)
     {
-        while (!stop.WaitHandle.WaitOne(_options.InterfaceRescan))
+        while (!stop.WaitHandle.WaitOne(_options.Packets.InterfaceRescan))
         {
             try
             {
@@ -129,7 +129,7 @@ public sealed partial class PacketsCollector : ICollector
             _captures[name] = InterfaceCapture.Open(name, _options, entry.Analyzer, _log);
             _analyzers[name] = (entry.Analyzer, 0);
             _failed.Remove(name);
-            LogAttached(name, _options.Filter);
+            LogAttached(name, _options.Packets.Filter);
         }
         catch (CaptureOpenException e)
         {

@@ -52,8 +52,8 @@ public sealed partial class MetadataCollector : ICollector, IHttpEndpoints, IUse
         _identity = context.Identity.Service;
         _current = new NodeMetadata { Node = new NodeInfo { Name = node } };
         _refresher = new BackgroundLoop("metadata", RefreshLoop, _log, TimeSpan.FromSeconds(5));
-        if (options.HubUrl is { } hub)
-            _pusher = new HubPusher(hub, options.HubInterval, options.HubTokenFile, options.HubBacklog, MakeBatch, logs.CreateLogger("netsight.hub-push"));
+        if (options.Metadata.HubUrl is { } hub)
+            _pusher = new HubPusher(hub, options.Metadata.HubInterval, options.Metadata.HubTokenFile, options.Metadata.HubBacklog, MakeBatch, logs.CreateLogger("netsight.hub-push"));
     }
 
     public string Name => "metadata";
@@ -83,7 +83,7 @@ public sealed partial class MetadataCollector : ICollector, IHttpEndpoints, IUse
         while (!stop.WaitHandle.WaitOne(ChangeCheck))
         {
             long version = _identity?.Rebuilds ?? 0;
-            if (version == lastVersion && sinceRefresh.Elapsed < _options.MetadataInterval) continue;
+            if (version == lastVersion && sinceRefresh.Elapsed < _options.Metadata.Interval) continue;
             lastVersion = version;
             sinceRefresh.Restart();
             Refresh();

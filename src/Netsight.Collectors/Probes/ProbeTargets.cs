@@ -34,9 +34,9 @@ public sealed class ProbeTargets
         _options = options;
         _directory = context.Services;
         _podIp = context.PodIp;
-        DnsNames = options.ProbeDnsNames.Count > 0 ? options.ProbeDnsNames : [_directory is null ? StandaloneDnsName : ClusterDnsName];
-        _dnsService = SplitName(options.ProbeDnsService);
-        _agentService = SplitName(options.ProbeService ?? DefaultService(context.PodNamespace));
+        DnsNames = options.Probes.DnsNames.Count > 0 ? options.Probes.DnsNames : [_directory is null ? StandaloneDnsName : ClusterDnsName];
+        _dnsService = SplitName(options.Probes.DnsService);
+        _agentService = SplitName(options.Probes.Service ?? DefaultService(context.PodNamespace));
         _self = [.. context.OwnAddresses()];
         _ownPorts = ListenPorts(options.Listen);
     }
@@ -64,9 +64,9 @@ public sealed class ProbeTargets
             foreach (ServiceEndpoint e in _directory.Endpoints(ns, name))
                 if (e.Ready) Add(new DnsTarget(server, new IPEndPoint(e.Address, e.UdpPort != 0 ? e.UdpPort : DnsPort)));
         }
-        IEnumerable<IPEndPoint> configured = _options.ProbeDnsServers.Count > 0
-            ? _options.ProbeDnsServers.Select(ParseServer)
-            : ResolvConf(_options.ProbeResolvConf).Select(ip => new IPEndPoint(ip, DnsPort));
+        IEnumerable<IPEndPoint> configured = _options.Probes.DnsServers.Count > 0
+            ? _options.Probes.DnsServers.Select(ParseServer)
+            : ResolvConf(_options.Probes.ResolvConf).Select(ip => new IPEndPoint(ip, DnsPort));
         foreach (IPEndPoint ep in configured)
             if (!(ep.Port == DnsPort && serviceIps.Contains(ep.Address)))
                 Add(new DnsTarget(ep.Port == DnsPort ? ep.Address.ToString() : ep.ToString(), ep));
@@ -82,7 +82,7 @@ public sealed class ProbeTargets
     public IReadOnlyList<PeerTarget> Peers()
     {
         var peers = new SortedDictionary<string, PeerTarget>(StringComparer.Ordinal);
-        foreach (string text in _options.ProbePeers)
+        foreach (string text in _options.Probes.Peers)
         {
             if (!TryParseHostPort(text, out string host, out int port)) continue; // validated by the CLI
             IPAddress? ip = IPAddress.TryParse(host, out IPAddress? parsed) ? parsed : null;

@@ -56,14 +56,14 @@ public sealed partial class ProbesCollector : ICollector
 
     public void Start()
     {
-        LogStarted(_options.ProbeInterval.TotalSeconds, _options.ProbeFanout, _options.ProbeDns ? string.Join(",", _targets.DnsNames) : "(DNS probe off)", _clusterDiscovery);
+        LogStarted(_options.Probes.Interval.TotalSeconds, _options.Probes.Fanout, _options.Probes.Dns ? string.Join(",", _targets.DnsNames) : "(DNS probe off)", _clusterDiscovery);
         _loop.Start();
     }
 
     private void Run(CancellationToken stop)
     {
         // The first round within the first tenth of an interval: soon after start, not at the same instant everywhere.
-        TimeSpan wait = _options.ProbeInterval * (_random.NextDouble() * Jitter);
+        TimeSpan wait = _options.Probes.Interval * (_random.NextDouble() * Jitter);
         while (!stop.WaitHandle.WaitOne(wait))
         {
             long start = Stopwatch.GetTimestamp();
@@ -76,7 +76,7 @@ public sealed partial class ProbesCollector : ICollector
                 // A bug in one round must not end probing nor take the agent down.
                 LogRoundFailed(e.Message);
             }
-            TimeSpan next = _options.ProbeInterval * (1 - Jitter + 2 * Jitter * _random.NextDouble());
+            TimeSpan next = _options.Probes.Interval * (1 - Jitter + 2 * Jitter * _random.NextDouble());
             wait = next - Stopwatch.GetElapsedTime(start);
             if (wait < TimeSpan.Zero) wait = TimeSpan.Zero;
         }
@@ -85,10 +85,10 @@ public sealed partial class ProbesCollector : ICollector
     /// <summary>One round: starts every target whose previous probe has ended (DNS, then this round's peers) and returns at once.</summary>
     internal void StartRound()
     {
-        IReadOnlyList<DnsTarget> dnsTargets = _options.ProbeDns ? _targets.DnsTargets() : [];
+        IReadOnlyList<DnsTarget> dnsTargets = _options.Probes.Dns ? _targets.DnsTargets() : [];
         IReadOnlyList<PeerTarget> peers = _targets.Peers();
         var byKey = peers.ToDictionary(p => p.Key, StringComparer.Ordinal);
-        IReadOnlyList<string> chosen = _schedule.Next([.. byKey.Keys], _options.ProbeFanout);
+        IReadOnlyList<string> chosen = _schedule.Next([.. byKey.Keys], _options.Probes.Fanout);
         lock (_lock)
         {
             long now = _time.MonotonicMillis();
@@ -157,7 +157,7 @@ public sealed partial class ProbesCollector : ICollector
         TcpOutcome outcome;
         try
         {
-            outcome = await PeerProbe.DialAsync(peer, _options.ProbeTimeout, _loop.Token).ConfigureAwait(false);
+            outcome = await PeerProbe.DialAsync(peer, _options.Probes.Timeout, _loop.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -176,7 +176,7 @@ public sealed partial class ProbesCollector : ICollector
     private DnsProbe DnsProbeFor(DnsTarget target)
     {
         if (!_dnsProbes.TryGetValue(target, out DnsProbe? probe))
-            _dnsProbes.Add(target, probe = new DnsProbe(target, _options.ProbeDnsTimeout));
+            _dnsProbes.Add(target, probe = new DnsProbe(target, _options.Probes.DnsTimeout));
         return probe;
     }
 

@@ -47,7 +47,7 @@ public sealed partial class SocketsCollector : ICollector, IHttpEndpoints
         _options = options;
         _pods = context.Pods;
         _log = context.Logs.CreateLogger("netsight.sockets");
-        _table = new ConnectionTable(options.SocketsMaxConnections, ClosedRetention);
+        _table = new ConnectionTable(options.Sockets.MaxConnections, ClosedRetention);
         _owners = new SocketOwners(options.ProcfsRoot);
         _identity = context.Identity;
         _ownNamespace = NamespaceScanner.Current();
@@ -80,7 +80,7 @@ public sealed partial class SocketsCollector : ICollector, IHttpEndpoints
             throw new CollectorUnavailableException($"{why}: {e.Message} (errno {e.NativeErrorCode})", e);
         }
         PollOnceSafely();
-        LogReady(_namespaces.Count, _table.Count, _options.SocketsInterval.TotalSeconds);
+        LogReady(_namespaces.Count, _table.Count, _options.Sockets.Interval.TotalSeconds);
         _poller.Start();
         _destroyReader.Start();
     }
@@ -104,7 +104,7 @@ public sealed partial class SocketsCollector : ICollector, IHttpEndpoints
     {
         WaitHandle[] handles = [stop.WaitHandle, _pollNow];
         // WaitAny takes at most int.MaxValue milliseconds (24.8 days).
-        TimeSpan interval = _options.SocketsInterval < TimeSpan.FromDays(24) ? _options.SocketsInterval : TimeSpan.FromDays(24);
+        TimeSpan interval = _options.Sockets.Interval < TimeSpan.FromDays(24) ? _options.Sockets.Interval : TimeSpan.FromDays(24);
         while (WaitHandle.WaitAny(handles, interval) != 0)
             PollOnceSafely();
     }

@@ -46,7 +46,7 @@ public static partial class AgentHost
             }
             // --sockets.unix-socket: the same endpoints over HTTP on a Unix socket (the predecessor's tracer
             // was read that way: `curl --unix-socket PATH http://x/connections`). A stale file from a previous run is removed.
-            if (options.SocketsUnixSocket is { Length: > 0 } unixPath)
+            if (options.Sockets.UnixSocket is { Length: > 0 } unixPath)
             {
                 if (File.Exists(unixPath)) File.Delete(unixPath);
                 k.ListenUnixSocket(unixPath);
@@ -90,7 +90,7 @@ public static partial class AgentHost
             Services = kubernetes?.Services,
             PodIp = Environment.GetEnvironmentVariable("POD_IP"),
             PodNamespace = Environment.GetEnvironmentVariable("POD_NAMESPACE"),
-        });
+        }, CollectorRegistry.All.Where(c => options.EnabledCollectors.Contains(c.Name)).Select(c => (c.Name, c.Create)));
         long stopping;
         try
         {
@@ -116,12 +116,12 @@ public static partial class AgentHost
         }
         catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or UnauthorizedAccessException)
         {
-            string where = string.Join(", ", options.SocketsUnixSocket is { Length: > 0 } unix ? [.. options.Listen, unix] : options.Listen);
+            string where = string.Join(", ", options.Sockets.UnixSocket is { Length: > 0 } unix ? [.. options.Listen, unix] : options.Listen);
             Console.Error.WriteLine($"netsight: cannot listen on {where}: {e.Message}");
             return false;
         }
 
-        if (options.SocketsUnixSocket is { Length: > 0 } socketPath && !OperatingSystem.IsWindows())
+        if (options.Sockets.UnixSocket is { Length: > 0 } socketPath && !OperatingSystem.IsWindows())
         {
             // Owner and group may read and write: a sidecar in the agent's group reads /connections.
             File.SetUnixFileMode(socketPath, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite);

@@ -12,7 +12,7 @@ public sealed class ServiceIdentityTests
 {
     private static string Transactions(FlowIdentity? identity)
     {
-        var options = new AgentOptions { ConntrackServiceCidrs = ["198.18.200.0/28"] };
+        var options = new AgentOptions { Conntrack = new() { ServiceCidrs = ["198.18.200.0/28"] } };
         using var collector = new ConntrackCollector(new CollectorContext
         {
             Options = options,

@@ -30,7 +30,7 @@ public sealed class ServiceSeriesTests
                 service: web
             """);
         var identity = new FlowIdentity(new IdentityService(file), LabelPolicy.Parse("namespace,workload"), new SeriesBudget(100, ttl));
-        return new ConntrackCollector(new CollectorContext { Options = new AgentOptions { ConntrackServiceCidrs = ["198.18.200.0/28"] }, Identity = identity, Logs = NullLoggerFactory.Instance, Time = time ?? TimeProvider.System });
+        return new ConntrackCollector(new CollectorContext { Options = new AgentOptions { Conntrack = new() { ServiceCidrs = ["198.18.200.0/28"] } }, Identity = identity, Logs = NullLoggerFactory.Instance, Time = time ?? TimeProvider.System });
     }
 
     /// <summary>A DNAT'ed connection from a client port to the Service's <paramref name="port"/>, answered by the endpoint.</summary>

@@ -28,7 +28,7 @@ public sealed class ConnectionsJsonTests
     }
 
     private static SocketsCollector Collector() =>
-        new(CollectorContext.Standalone(new AgentOptions { SocketsInterval = TimeSpan.FromHours(1) }));
+        new(CollectorContext.Standalone(new AgentOptions { Sockets = new() { Interval = TimeSpan.FromHours(1) } }));
 
     [Fact]
     public void DestroyedConnectionAppearsWithFinalCountsAndPerClientDeltas()
