@@ -1,4 +1,4 @@
-// The one identity service every collector shares (DESIGN.md "Identity"): an IP (and a port, for
+// The one identity service every collector shares (docs/architecture.md "Data flow"): an IP (and a port, for
 // Services) to a Peer. Readers take the current snapshot with one volatile read and never lock; the
 // sources (the --identity-file, the Kubernetes reflectors) ask for a rebuild, which builds a complete
 // new snapshot off to the side and swaps it in. Standalone, with neither source, everything is World

@@ -1,7 +1,7 @@
 // --labels: which identity fields become src_* and dst_* labels. Every collector's flow families go
 // through one policy, so `sum by (dst_workload)` means the same in every family. A token names a
 // field for both sides (`namespace`, `workload`) or for one side (`dst_service`, `src_ip`).
-// Defaults (DESIGN.md "Series budget"): with an identity source (Kubernetes or --identity-file)
+// Defaults (docs/architecture.md "Data flow"): with an identity source (Kubernetes or --identity-file)
 // namespace,workload plus the destination's service; standalone the IPs, as the predecessor did.
 
 using Netsight.Addresses;

@@ -31,7 +31,7 @@ public enum PeerKind : byte
 
 public sealed class Peer
 {
-    /// <summary>Label value of every identity field of an address nothing knows (DESIGN.md: `world`).</summary>
+    /// <summary>Label value of every identity field of an address nothing knows (docs/architecture.md: `world`).</summary>
     public const string WorldName = "world";
 
     /// <summary>The one peer of every unknown address. Its Ip is empty: the ip label comes from the lookup key.</summary>

@@ -1,4 +1,4 @@
-// The series budget shared by every collector (DESIGN.md "Series budget"): one cap (--max-series) and
+// The series budget shared by every collector (docs/architecture.md "Data flow"): one cap (--max-series) and
 // one TTL (--series-ttl) for every flow family, one table per family, and the self-metrics that say
 // what the budget did: netsight_series{family} (live series) and netsight_series_overflow_total{family}
 // and netsight_series_expired_total{family}.

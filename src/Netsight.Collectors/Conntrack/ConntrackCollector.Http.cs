@@ -1,4 +1,4 @@
-// The predecessor's JSON endpoints, byte for byte in its field names (DESIGN.md "Compatibility formats"):
+// The predecessor's JSON endpoints, byte for byte in its field names (README, docs/architecture.md "Conventions"):
 //   GET /transactions  [{"serviceID":"ns/name","endpointCounter":{"10.0.0.4":3}}]  connections per Service
 //                      and endpoint since the agent started
 //   GET /flows         [{"uid":"src:port->dst:port#start","source":..,"destination":..,"value":bytes,

@@ -1,6 +1,6 @@
 // Writes the packet collector's families from a set of device analyzers: used by the agent at every
 // scrape and by `netsight analyze --output metrics`, so both print exactly the same families.
-// Names and meanings follow DESIGN.md (and README's mapping from the predecessor's metrics).
+// Names and meanings follow docs/architecture.md "Conventions" (and README's mapping from the predecessor's metrics).
 using Netsight.Identity;
 using Netsight.Metrics;
 using Netsight.Packets.Analysis;

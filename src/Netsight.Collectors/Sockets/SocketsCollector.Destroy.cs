@@ -7,6 +7,7 @@
 // at the next poll with the counters of the previous one.
 using System.Net.Sockets;
 using Netsight.Collectors.Linux;
+using Netsight.Threading;
 
 namespace Netsight.Collectors.Sockets;
 
@@ -85,8 +86,8 @@ public sealed partial class SocketsCollector
     /// <summary>Applies one datagram of destroy messages (also the seam the unit tests drive).</summary>
     internal void ApplyDestroyed(ulong netns, ReadOnlySpan<byte> datagram, ref SocketSample s)
     {
-        long nowNs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000;
-        long nowMs = Environment.TickCount64;
+        long nowNs = _time.GetUtcNow().ToUnixTimeMilliseconds() * 1_000_000;
+        long nowMs = _time.MonotonicMillis();
         var reader = new NetlinkMessageReader(datagram);
         lock (_lock)
         {

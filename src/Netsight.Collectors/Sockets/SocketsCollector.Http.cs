@@ -1,4 +1,4 @@
-// GET /connections in the predecessor's exact format (DESIGN.md "Compatibility formats"):
+// GET /connections in the predecessor's exact format (README, docs/architecture.md "Conventions"):
 //   {"connections":[{"pid":..,"type":0,"family":0,"net_ns":..,"source":..,"dest":..,"sport":..,"dport":..,
 //     "direction":2,"monotonic_sent_bytes":..,"last_sent_bytes":..,"monotonic_recv_bytes":..,
 //     "last_recv_bytes":..,"monotonic_retransmits":..,"last_retransmits":..,"last_update_epoch":ns}]}

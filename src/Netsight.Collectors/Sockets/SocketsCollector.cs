@@ -29,6 +29,7 @@ public sealed partial class SocketsCollector : ICollector, IHttpEndpoints
     private readonly SocketOwners _owners;
     private readonly FlowIdentity _identity;
     private readonly IPodDirectory? _pods;
+    private readonly TimeProvider _time;
     private readonly ScanErrors _errors = new();
     private readonly AutoResetEvent _pollNow = new(false);
     private readonly BackgroundLoop _poller;
@@ -46,6 +47,7 @@ public sealed partial class SocketsCollector : ICollector, IHttpEndpoints
         AgentOptions options = context.Options;
         _options = options;
         _pods = context.Pods;
+        _time = context.Time;
         _log = context.Logs.CreateLogger("netsight.sockets");
         _table = new ConnectionTable(options.Sockets.MaxConnections, ClosedRetention);
         _owners = new SocketOwners(options.ProcfsRoot);
