@@ -1,8 +1,8 @@
 // Everything `netsight agent` was told on its command line, after validation: what every collector
 // shares (listen addresses, series budget, flow cap, identity flags, procfs/sysfs roots) here, and each
 // collector's own options in a record beside it (ConntrackOptions, ...). Defaults live in these records
-// so the CLI help and the code agree. Services (identity,
-// directories, the clock) are not options: the host hands them over in a CollectorContext.
+// so the CLI help and the code agree. Services (identity, directories, the clock) are not options: the
+// host hands them over in a CollectorContext.
 using System.Globalization;
 using System.Net;
 using Netsight.Identity;
