@@ -2,6 +2,7 @@
 // every TCP segment of an established connection takes (dictionary lookup plus a move to the LRU tail).
 // Sizes from a small node to --max-flows territory, since the larger table no longer fits in cache.
 using BenchmarkDotNet.Attributes;
+using Netsight.Addresses;
 using Netsight.Packets.Decoding;
 using Netsight.Packets.Flows;
 

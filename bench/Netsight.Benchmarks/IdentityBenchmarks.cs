@@ -11,8 +11,8 @@
 // The retained size of the cache and snapshot (target < 50 MB) is printed by the setup and asserted by
 // Netsight.Kubernetes.Tests.
 using BenchmarkDotNet.Attributes;
-using Netsight.Collectors.Identity;
-using Netsight.Collectors.Packets;
+using Netsight.Addresses;
+using Netsight.Collectors.LiveCapture;
 using Netsight.Identity;
 using Netsight.Kubernetes.Cluster;
 using Netsight.Metrics;

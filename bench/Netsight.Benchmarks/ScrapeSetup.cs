@@ -7,8 +7,8 @@
 // Prometheus counts them.
 using System.Buffers.Binary;
 using System.Text;
-using Netsight.Collectors.Identity;
-using Netsight.Collectors.Packets;
+using Netsight.Collectors.LiveCapture;
+using Netsight.Identity;
 using Netsight.Metrics;
 using Netsight.Packets.Analysis;
 using Netsight.Packets.Decoding;

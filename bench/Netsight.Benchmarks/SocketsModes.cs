@@ -53,9 +53,9 @@ internal static class SocketsModes
 
     public static int Poll(int rounds)
     {
-        var options = new AgentOptions { SocketsInterval = TimeSpan.FromHours(1), EnabledCollectors = new HashSet<string> { "sockets" } };
+        var options = new AgentOptions { Sockets = new() { Interval = TimeSpan.FromHours(1) }, EnabledCollectors = new HashSet<string> { "sockets" } };
         var first = Stopwatch.StartNew();
-        using var collector = new SocketsCollector(options, NullLoggerFactory.Instance);
+        using var collector = new SocketsCollector(Netsight.Collectors.CollectorContext.Standalone(options));
         collector.Start(); // the first poll: opens every namespace's sockets, walks every process
         Console.WriteLine($"first poll: {first.Elapsed.TotalSeconds:0.000} s, {collector.Table.Count} connections");
         var walls = new List<double>();

@@ -2,7 +2,7 @@
 // has: netsight_collector_up and netsight_collector_scrape_duration_seconds.
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
-using Netsight.Collectors.Identity;
+using Netsight.Identity;
 using Netsight.Metrics;
 
 namespace Netsight.Collectors;
@@ -15,29 +15,28 @@ public sealed partial class CollectorHost : IDisposable
     private readonly Lock _scrapeLock = new();
     private readonly FlowIdentity _identity;
 
-    public CollectorHost(AgentOptions options, ILoggerFactory logs)
+    /// <param name="enabled">The collectors to run, in the registry's order: each one's name and factory.</param>
+    public CollectorHost(CollectorContext context, IEnumerable<(string Name, Func<CollectorContext, ICollector> Create)> enabled)
     {
-        _log = logs.CreateLogger("netsight.collectors");
+        _log = context.Logs.CreateLogger("netsight.collectors");
         // Every collector labels flows through the same identity, policy and budget.
-        _identity = options.Identity ?? FlowIdentity.Standalone(options.MaxSeries, options.SeriesTtl);
-        options = options with { Identity = _identity };
-        foreach (CollectorDescriptor descriptor in CollectorRegistry.All)
+        _identity = context.Identity;
+        foreach ((string name, Func<CollectorContext, ICollector> create) in enabled)
         {
-            if (!options.EnabledCollectors.Contains(descriptor.Name)) continue;
             ICollector? collector = null;
             try
             {
-                collector = descriptor.Create(options, logs);
+                collector = create(context);
                 collector.Start();
-                LogStarted(descriptor.Name);
+                LogStarted(name);
             }
             catch (CollectorUnavailableException e)
             {
-                LogUnavailable(descriptor.Name, e.Message);
+                LogUnavailable(name, e.Message);
                 collector?.Dispose();
                 collector = null;
             }
-            _collectors.Add((descriptor.Name, collector));
+            _collectors.Add((name, collector));
         }
         _durations = new double[_collectors.Count];
         // Collectors that gather the others' data (the push to the hub) see the running ones.

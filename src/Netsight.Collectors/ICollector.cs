@@ -1,4 +1,4 @@
-// The seam every collector plugs into (DESIGN.md "Collectors"): a name, start/stop, and writing its
+// The seam every collector plugs into (docs/architecture.md "Where new code goes"): a name, start/stop, and writing its
 // families at scrape time from its own tables. A collector that cannot run here throws
 // CollectorUnavailableException from Start: the host logs one line, exports
 // netsight_collector_up{collector}=0 and keeps the others running.

@@ -11,6 +11,7 @@ using Netsight.Identity;
 using Netsight.Kubernetes.Cluster;
 using Netsight.Kubernetes.Reflection;
 using Netsight.Metrics;
+using Netsight.Threading;
 
 namespace Netsight.Kubernetes;
 
@@ -24,7 +25,7 @@ public sealed partial class KubernetesSource : IDisposable
     private readonly (Resource Resource, ReflectorStatus Status, Func<CancellationToken, Task> Run)[] _reflectors;
     private readonly CancellationTokenSource _stop = new();
     private readonly AutoResetEvent _changed = new(false);
-    private readonly Thread _rebuilder;
+    private readonly BackgroundLoop _rebuilder;
     private readonly List<Task> _running = [];
 
     private KubernetesSource(IdentityService identity, k8s.Kubernetes? client, string? nodeName, ReflectorOptions options, ILoggerFactory logs)
@@ -35,7 +36,7 @@ public sealed partial class KubernetesSource : IDisposable
         NodeName = nodeName;
         _log = logs.CreateLogger("netsight.kubernetes");
         _cache = new ClusterCache(() => _changed.Set());
-        _rebuilder = new Thread(Rebuild) { IsBackground = true, Name = "kubernetes identity" };
+        _rebuilder = new BackgroundLoop("kubernetes identity", Rebuild, _log, TimeSpan.FromSeconds(5));
         _reflectors = client is null ? [] :
         [
             Make<V1Pod, V1PodList, PodRecord>(Resource.Pods, ClusterRecords.Pod, (c, rv, w, l, t, ct) =>
@@ -112,6 +113,7 @@ public sealed partial class KubernetesSource : IDisposable
     public void Dispose()
     {
         _stop.Cancel();
+        _rebuilder.Stop();
         _changed.Set();
         try
         {
@@ -121,7 +123,7 @@ public sealed partial class KubernetesSource : IDisposable
         {
             // stopping: errors of the reflectors no longer matter
         }
-        if (_rebuilder.IsAlive) _rebuilder.Join(TimeSpan.FromSeconds(5));
+        _rebuilder.Dispose();
         _client?.Dispose();
     }
 
@@ -136,12 +138,12 @@ public sealed partial class KubernetesSource : IDisposable
     }
 
     /// <summary>Coalesces bursts of changes (a list, a rollout) into one new snapshot per RebuildDelay.</summary>
-    private void Rebuild()
+    private void Rebuild(CancellationToken stop)
     {
-        while (!_stop.IsCancellationRequested)
+        while (!stop.IsCancellationRequested)
         {
             _changed.WaitOne();
-            if (_stop.IsCancellationRequested) break;
+            if (stop.IsCancellationRequested) break;
             Thread.Sleep(_options.RebuildDelay);
             try
             {

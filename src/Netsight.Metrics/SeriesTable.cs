@@ -1,5 +1,5 @@
 // A collector's table of live series: a Dictionary keyed by a label-set struct, with the time each
-// entry was last touched. It implements the two halves of the series budget (DESIGN.md) that depend on
+// entry was last touched. It implements the two halves of the series budget (docs/architecture.md) that depend on
 // the table itself: a cap (--max-series) beyond which new keys fold into a caller-given overflow key
 // (one for the whole table, or one per key class: DNS keeps the qtype of a folded series), and expiry of
 // entries idle longer than a TTL (--series-ttl). Both are counted for the self-metrics. The packet

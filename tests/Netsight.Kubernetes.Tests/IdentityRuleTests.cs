@@ -2,9 +2,9 @@
 using System.Text.Json.Nodes;
 using k8s;
 using k8s.Models;
+using Netsight.Addresses;
 using Netsight.Identity;
 using Netsight.Kubernetes.Cluster;
-using Netsight.Packets.Decoding;
 
 namespace Netsight.Kubernetes.Tests;
 

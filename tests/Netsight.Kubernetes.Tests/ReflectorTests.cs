@@ -1,8 +1,8 @@
 // The reflectors against the fake API server, through the real KubernetesClient: list then watch,
 // paging, bookmarks, 410 Gone, dropped connections, a server that is down, slow or failing.
 using Microsoft.Extensions.Logging.Abstractions;
+using Netsight.Addresses;
 using Netsight.Identity;
-using Netsight.Packets.Decoding;
 using static Netsight.Kubernetes.Tests.FakeApiServer;
 
 namespace Netsight.Kubernetes.Tests;

@@ -1,4 +1,4 @@
-// Builds a large, realistic scrape for the validator tests: the families DESIGN.md names, thousands of
+// Builds a large, realistic scrape for the validator tests: the families README names, thousands of
 // flow series with identity labels (some carrying quotes, backslashes, newlines and non-ASCII), several
 // histograms, special values and an empty family. Deterministic (fixed seed) so failures reproduce.
 namespace Netsight.Metrics.Tests;

@@ -3,6 +3,7 @@
 // SYNs, UDP), cut to a snap length like tcpdump -s. The benchmarks and the pcap generator build their
 // traffic from these, so the decoder sees exactly the layout it meets in real captures.
 using System.Buffers.Binary;
+using Netsight.Addresses;
 using Netsight.Packets.Decoding;
 
 namespace Netsight.Benchmarks.Traffic;

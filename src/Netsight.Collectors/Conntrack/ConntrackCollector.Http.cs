@@ -1,4 +1,4 @@
-// The predecessor's JSON endpoints, byte for byte in its field names (DESIGN.md "Compatibility formats"):
+// The predecessor's JSON endpoints, byte for byte in its field names (README, docs/architecture.md "Conventions"):
 //   GET /transactions  [{"serviceID":"ns/name","endpointCounter":{"10.0.0.4":3}}]  connections per Service
 //                      and endpoint since the agent started
 //   GET /flows         [{"uid":"src:port->dst:port#start","source":..,"destination":..,"value":bytes,
@@ -10,6 +10,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Netsight.Addresses;
 using Netsight.Packets.Decoding;
 
 namespace Netsight.Collectors.Conntrack;
@@ -42,7 +43,6 @@ public sealed partial class ConntrackCollector
 
     internal void WriteTransactions(Utf8JsonWriter json)
     {
-        FoldAndExpireServices(Environment.TickCount64);
         var byService = _table.Services
             .GroupBy(s => _identity.ServiceName(s.Key.VirtualIp, s.Key.Port), StringComparer.Ordinal)
             .OrderBy(g => g.Key, StringComparer.Ordinal);

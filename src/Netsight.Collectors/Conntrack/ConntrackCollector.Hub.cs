@@ -5,6 +5,7 @@
 // received, pid and net_ns 0, origin "conntrack". Only flows whose client is on this node are sent (in a
 // cluster: the client's identity names this node or a pod on it; standalone: every flow), so a pod-to-pod
 // flow that both nodes' conntrack see counts once.
+using Netsight.Addresses;
 using Netsight.Collectors.HubPush;
 using Netsight.Hub.Wire;
 using Netsight.Identity;
@@ -26,7 +27,6 @@ public sealed partial class ConntrackCollector : IHubRecordSource
         string node = _options.NodeName ?? "";
         lock (_lock)
         {
-            _table.ExpireServices(System.Diagnostics.Stopwatch.GetTimestamp());
             var current = new Dictionary<(string, string), long>();
             foreach (ServiceStats s in _table.Services)
             {
@@ -96,20 +96,12 @@ public sealed partial class ConntrackCollector : IHubRecordSource
 
     private static string Known(Peer peer, string value) => peer.IsWorld ? "" : value;
 
-    /// <summary>The addresses of the agent's network namespace (the node's, with hostNetwork).</summary>
-    private static HashSet<IpAddr> LocalAddresses()
+    /// <summary>The addresses of the agent's network namespace (the node's, with hostNetwork), IPv4-mapped ones as IPv4.</summary>
+    private HashSet<IpAddr> LocalAddresses()
     {
         var set = new HashSet<IpAddr>();
-        try
-        {
-            foreach (var nic in System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces())
-                foreach (var a in nic.GetIPProperties().UnicastAddresses)
-                    set.Add(IpAddr.FromIPAddress(a.Address.IsIPv4MappedToIPv6 ? a.Address.MapToIPv4() : a.Address));
-        }
-        catch (System.Net.NetworkInformation.NetworkInformationException)
-        {
-            // no interface list: every flow is reported from the client's side
-        }
+        foreach (System.Net.IPAddress a in _ownAddresses())
+            set.Add(IpAddr.FromIPAddress(a.IsIPv4MappedToIPv6 ? a.MapToIPv4() : a));
         return set;
     }
 }

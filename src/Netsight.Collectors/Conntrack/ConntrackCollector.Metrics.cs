@@ -2,8 +2,8 @@
 // protocol and state, the kernel's count and limit, events and overruns, the kernel's per-CPU statistics
 // as counters (one family per statistic the kernel reports), Service connections, bytes and durations
 // (folded into the series budget by ServiceSeries, so pairs with one name are one series), and the self-metrics that say what was not seen (parse errors, untracked flows, sysctls left off).
-using System.Diagnostics;
 using Netsight.Metrics;
+using Netsight.Threading;
 
 namespace Netsight.Collectors.Conntrack;
 
@@ -13,16 +13,30 @@ public sealed partial class ConntrackCollector
     {
         lock (_lock)
         {
-            long now = Environment.TickCount64;
-            FoldAndExpireServices(now);
+            FoldServices(_time.MonotonicMillis());
             WriteTableFamilies(writer);
-            _serviceSeries.Write(writer, now);
+            _serviceSeries.Write(writer);
             WriteSelfMetrics(writer);
         }
     }
 
-    /// <summary>Folds every Service pair's gains into its series, then forgets idle pairs (which therefore lose nothing). Under _lock.</summary>
-    private void FoldAndExpireServices(long nowMillis)
+    /// <summary>
+    /// The expiry timer (never a read): folds every Service pair's gains into its series, then forgets idle
+    /// series and idle pairs (which therefore lose nothing).
+    /// </summary>
+    private void ExpireServices()
+    {
+        lock (_lock)
+        {
+            long now = _time.MonotonicMillis();
+            FoldServices(now);
+            _serviceSeries.Expire(now);
+            _table.ExpireServices(_time.GetTimestamp());
+        }
+    }
+
+    /// <summary>Folds every Service pair's gains into its series. Under _lock. Idempotent: a read may run it.</summary>
+    private void FoldServices(long nowMillis)
     {
         // Bytes of live connections are added to those of finished ones, so a pair's total only grows.
         var live = new Dictionary<ServiceStats, (ulong Original, ulong Reply)>();
@@ -35,7 +49,6 @@ public sealed partial class ConntrackCollector
             live[flow.Service] = (sum.Original + flow.OriginalBytes, sum.Reply + flow.ReplyBytes);
         }
         _serviceSeries.Fold(_table.Services, live, nowMillis);
-        _table.ExpireServices(Stopwatch.GetTimestamp());
     }
 
     private void WriteTableFamilies(MetricWriter w)

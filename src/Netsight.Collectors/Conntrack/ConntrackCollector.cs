@@ -7,6 +7,7 @@ using System.Diagnostics;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Netsight.Collectors.Linux;
+using Netsight.Threading;
 
 namespace Netsight.Collectors.Conntrack;
 
@@ -23,36 +24,46 @@ public sealed partial class ConntrackCollector : ICollector, IHttpEndpoints
     private readonly ConntrackTable _table;
     private readonly ParseErrorCounts _errors = new();
     private readonly ConntrackSysctls _sysctls;
-    private readonly CancellationTokenSource _stop = new();
     private readonly AutoResetEvent _resyncNow = new(false);
-    private readonly Thread _eventReader;
-    private readonly Thread _resyncer;
+    private readonly BackgroundLoop _eventReader;
+    private readonly BackgroundLoop _resyncer;
+    private readonly TimeProvider _time;
+    private readonly Func<IReadOnlySet<System.Net.IPAddress>> _ownAddresses;
+    private readonly ITimer? _expiry;
     private NetlinkSocket? _events;
     private NetlinkSocket? _requests;
     private uint _sequence;
     private ConntrackRequests? _requester;
     private long _lostOverruns;
     private long _requestErrors;
-    private readonly long[] _resyncs = new long[3]; // start, interval, overrun
+    /// <summary>Why a full dump ran: the reason label of netsight_conntrack_resyncs_total (indexes ResyncReasons).</summary>
+    private enum ResyncReason { Start, Interval, Overrun }
     private static readonly string[] ResyncReasons = ["start", "interval", "overrun"];
+    private readonly long[] _resyncs = new long[ResyncReasons.Length];
 
     // Statistics of the last successful read (under _lock).
     private readonly long[] _cpuStats = new long[CtNetlink.CpuStatNames.Length];
     private readonly bool[] _cpuStatPresent = new bool[CtNetlink.CpuStatNames.Length];
     private long _kernelEntries = -1, _kernelLimit = -1;
 
-    public ConntrackCollector(AgentOptions options, ILoggerFactory logs)
+    public ConntrackCollector(CollectorContext context)
     {
+        AgentOptions options = context.Options;
         _options = options;
-        _log = logs.CreateLogger("netsight.conntrack");
+        _time = context.Time;
+        _ownAddresses = context.OwnAddresses;
+        _log = context.Logs.CreateLogger("netsight.conntrack");
         // Service names come from the identity shared by every collector: namespace/name when Kubernetes or
         // the identity file knows the virtual IP, ip:port otherwise (the predecessor's naming).
-        _identity = options.Identity ?? Identity.FlowIdentity.Standalone(options.MaxSeries, options.SeriesTtl);
-        _table = new ConntrackTable(new ServiceCidrs(options.ConntrackServiceCidrs), options.MaxFlows, options.MaxSeries, ServiceTtlTicks(_identity.Budget.TtlMillis));
+        _identity = context.Identity;
+        _table = new ConntrackTable(new ServiceCidrs(options.Conntrack.ServiceCidrs), options.MaxFlows, options.MaxSeries, ServiceTtlTicks(_identity.Budget.TtlMillis, _time.TimestampFrequency));
         _serviceSeries = new ServiceSeries(_identity);
         _sysctls = new ConntrackSysctls(options.ProcfsRoot, _log);
-        _eventReader = new Thread(ReadEvents) { IsBackground = true, Name = "conntrack events" };
-        _resyncer = new Thread(Resync) { IsBackground = true, Name = "conntrack resync" };
+        _eventReader = new BackgroundLoop("conntrack events", ReadEvents, _log, PollInterval * 4);
+        _resyncer = new BackgroundLoop("conntrack resync", Resync, _log, RequestTimeout);
+        // Idle Service pairs and series expire on this timer of the collector's clock, never in a read.
+        if (Clock.ExpiryPeriod(_identity.Budget.TtlMillis) is TimeSpan period)
+            _expiry = _time.CreateTimer(_ => ExpireServices(), null, period, period);
     }
 
     private readonly Identity.FlowIdentity _identity;
@@ -62,9 +73,9 @@ public sealed partial class ConntrackCollector : ICollector, IHttpEndpoints
 
     internal ConntrackTable Table => _table;
 
-    /// <summary>The series budget's TTL in Stopwatch ticks; 0 (never) where the budget never expires either.</summary>
-    private static long ServiceTtlTicks(long ttlMillis) =>
-        ttlMillis >= long.MaxValue / 2 ? 0 : (long)(ttlMillis / 1000.0 * Stopwatch.Frequency);
+    /// <summary>The series budget's TTL in ticks of the clock (TimeProvider); 0 (never) where the budget never expires either.</summary>
+    private static long ServiceTtlTicks(long ttlMillis, long frequency) =>
+        ttlMillis >= long.MaxValue / 2 ? 0 : (long)(ttlMillis / 1000.0 * frequency);
     internal ParseErrorCounts Errors => _errors;
 
     public void Start()
@@ -74,13 +85,13 @@ public sealed partial class ConntrackCollector : ICollector, IHttpEndpoints
             _events = NetlinkSocket.Open(NetlinkSocket.NETLINK_NETFILTER);
             _events.JoinGroup(CtNetlink.NFNLGRP_CONNTRACK_NEW);
             _events.JoinGroup(CtNetlink.NFNLGRP_CONNTRACK_DESTROY);
-            int granted = _events.SetReceiveBuffer(_options.ConntrackReceiveBuffer);
+            int granted = _events.SetReceiveBuffer(_options.Conntrack.ReceiveBuffer);
             _events.ReceiveTimeout = PollInterval;
             _requests = NetlinkSocket.Open(NetlinkSocket.NETLINK_NETFILTER);
             _requests.ReceiveTimeout = RequestTimeout;
             // The first dump also loads nf_conntrack_netlink (and nf_conntrack) when they are modules.
-            ResyncOnce(0);
-            _sysctls.Apply(_options.ConntrackEnableAccounting);
+            ResyncOnce(ResyncReason.Start);
+            _sysctls.Apply(_options.Conntrack.EnableAccounting);
             LogReady(_table.FlowCount, granted);
         }
         catch (Exception e) when (e is SocketException or NetlinkErrorException)
@@ -98,12 +109,12 @@ public sealed partial class ConntrackCollector : ICollector, IHttpEndpoints
         _resyncer.Start();
     }
 
-    private void ReadEvents()
+    private void ReadEvents(CancellationToken stop)
     {
         var buffer = GC.AllocateUninitializedArray<byte>(ReceiveBufferLength, pinned: true);
         var entry = new ConntrackEntry();
         NetlinkSocket socket = _events!;
-        while (!_stop.IsCancellationRequested)
+        while (!stop.IsCancellationRequested)
         {
             int received;
             try
@@ -124,17 +135,17 @@ public sealed partial class ConntrackCollector : ICollector, IHttpEndpoints
             {
                 break;
             }
-            catch (SocketException) when (_stop.IsCancellationRequested)
+            catch (SocketException) when (stop.IsCancellationRequested)
             {
                 break; // the socket was closed under Receive during shutdown
             }
             catch (Exception e)
             {
                 // Never let the reader thread take the agent down: count it as lost and resync from a dump.
-                _log.LogWarning("conntrack event read failed: {Reason}; resyncing", e.Message);
+                LogEventReadFailed(e.Message);
                 Interlocked.Increment(ref _lostOverruns);
                 _resyncNow.Set();
-                if (_stop.Token.WaitHandle.WaitOne(TimeSpan.FromSeconds(1))) break;
+                if (stop.WaitHandle.WaitOne(TimeSpan.FromSeconds(1))) break;
                 continue;
             }
             ApplyEvents(buffer.AsSpan(0, received), ref entry);
@@ -144,8 +155,8 @@ public sealed partial class ConntrackCollector : ICollector, IHttpEndpoints
     /// <summary>Parses one datagram of events and applies them (no allocation on this path).</summary>
     private void ApplyEvents(ReadOnlySpan<byte> datagram, ref ConntrackEntry entry)
     {
-        long now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        long tick = Stopwatch.GetTimestamp();
+        long now = _time.GetUtcNow().ToUnixTimeSeconds();
+        long tick = _time.GetTimestamp();
         var reader = new NetlinkMessageReader(datagram);
         lock (_lock)
         {
@@ -158,16 +169,16 @@ public sealed partial class ConntrackCollector : ICollector, IHttpEndpoints
         if (reader.Truncated) _errors.Add(ParseError.TruncatedMessage);
     }
 
-    private void Resync()
+    private void Resync(CancellationToken stop)
     {
-        WaitHandle[] handles = [_stop.Token.WaitHandle, _resyncNow];
+        WaitHandle[] handles = [stop.WaitHandle, _resyncNow];
         while (true)
         {
-            int signaled = WaitHandle.WaitAny(handles, _options.ConntrackResyncInterval);
+            int signaled = WaitHandle.WaitAny(handles, _options.Conntrack.ResyncInterval);
             if (signaled == 0) break;
             try
             {
-                ResyncOnce(signaled == 1 ? 2 : 1);
+                ResyncOnce(signaled == 1 ? ResyncReason.Overrun : ResyncReason.Interval);
             }
             catch (Exception e) when (e is SocketException or NetlinkErrorException or TimeoutException)
             {
@@ -181,11 +192,11 @@ public sealed partial class ConntrackCollector : ICollector, IHttpEndpoints
         }
     }
 
-    /// <summary>Dumps the table, then reads the statistics. <paramref name="reason"/> indexes ResyncReasons.</summary>
-    private void ResyncOnce(int reason)
+    /// <summary>Dumps the table, then reads the statistics.</summary>
+    private void ResyncOnce(ResyncReason reason)
     {
-        Interlocked.Increment(ref _resyncs[reason]);
-        _requester ??= new ConntrackRequests(_requests!, _errors, () => ++_sequence);
+        Interlocked.Increment(ref _resyncs[(int)reason]);
+        _requester ??= new ConntrackRequests(_requests!, _errors, () => ++_sequence, _time);
         ConntrackRequests dump = _requester;
         dump.DumpTable(_table, _lock);
         dump.ReadStatistics(_cpuStats, _cpuStatPresent, _lock, out long entries, out long limit);
@@ -202,13 +213,14 @@ public sealed partial class ConntrackCollector : ICollector, IHttpEndpoints
 
     public void Dispose()
     {
-        _stop.Cancel();
-        if (_eventReader.IsAlive) _eventReader.Join(PollInterval * 4);
-        if (_resyncer.IsAlive) _resyncer.Join(RequestTimeout);
+        _expiry?.Dispose();
+        _eventReader.Stop();
+        _resyncer.Stop();
+        _eventReader.Dispose();
+        _resyncer.Dispose();
         _events?.Dispose();
         _requests?.Dispose();
         _resyncNow.Dispose();
-        _stop.Dispose();
     }
 
     [LoggerMessage(EventId = 400, Level = LogLevel.Information, Message = "conntrack: {Flows} entries at start, event buffer {Buffer} bytes")]
@@ -216,4 +228,7 @@ public sealed partial class ConntrackCollector : ICollector, IHttpEndpoints
 
     [LoggerMessage(EventId = 403, Level = LogLevel.Warning, Message = "conntrack: resync failed: {Reason}")]
     private partial void LogResyncFailed(string reason);
+
+    [LoggerMessage(EventId = 404, Level = LogLevel.Warning, Message = "conntrack event read failed: {Reason}; resyncing")]
+    private partial void LogEventReadFailed(string reason);
 }

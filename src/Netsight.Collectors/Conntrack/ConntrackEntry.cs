@@ -1,5 +1,6 @@
 // One conntrack entry as the kernel describes it in a dump reply or an event, as plain values (no
 // references) so a parse fills a caller-owned struct and allocates nothing.
+using Netsight.Addresses;
 using Netsight.Packets.Decoding;
 
 namespace Netsight.Collectors.Conntrack;

@@ -3,6 +3,7 @@
 // counters, timestamps, mark, zone and id. Malformed or unknown parts are skipped and counted in
 // ParseErrorCounts; nothing throws and nothing allocates, so the reader thread can parse every event
 // of a storm. Nested attributes are followed only at the depths the schema has (at most three).
+using Netsight.Addresses;
 using Netsight.Collectors.Linux;
 using Netsight.Packets.Decoding;
 

@@ -7,24 +7,38 @@ using Netsight.Collectors.Linux;
 
 namespace Netsight.Collectors.Conntrack;
 
-/// <summary>The kernel answered a request with an error (errno).</summary>
-public sealed class NetlinkErrorException(int errno, string request)
-    : Exception($"{request}: kernel returned errno {errno}")
+internal sealed class ConntrackRequests(NetlinkSocket socket, ParseErrorCounts errors, Func<uint> nextSequence, TimeProvider? time = null)
 {
-    public int Errno { get; } = errno;
-}
+    /// <summary>The clock of the table's ticks and wall-clock seconds (the collector's); the reply deadline stays on Stopwatch.</summary>
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
 
-internal sealed class ConntrackRequests(NetlinkSocket socket, ParseErrorCounts errors, Func<uint> nextSequence)
-{
-    private enum Kind { Table, CpuStats, GlobalStats }
+    /// <summary>How long one exchange may take before it is given up (the kernel answers in milliseconds).</summary>
+    private const int ReplyDeadlineSeconds = 30;
 
     private readonly byte[] _buffer = GC.AllocateUninitializedArray<byte>(256 * 1024);
 
+    /// <summary>Dumps the table into <paramref name="table"/>; a dump the kernel flagged as interrupted is applied but not swept.</summary>
     public void DumpTable(ConntrackTable table, Lock tableLock)
     {
-        long start = Stopwatch.GetTimestamp();
+        const byte message = CtNetlink.IPCTNL_MSG_CT_GET;
+        long start = _time.GetTimestamp();
         lock (tableLock) table.BeginDump(start);
-        bool consistent = Exchange(CtNetlink.IPCTNL_MSG_CT_GET, Netlink.NLM_F_DUMP, Kind.Table, table, tableLock, null, null);
+        uint sequence = Send(message, Netlink.NLM_F_DUMP);
+        var entry = new ConntrackEntry();
+        long deadline = Deadline();
+        bool consistent = true, done = false;
+        while (!done)
+        {
+            NetlinkMessageReader reader = Receive(message, deadline);
+            long now = _time.GetUtcNow().ToUnixTimeSeconds();
+            long tick = _time.GetTimestamp();
+            lock (tableLock)
+            {
+                while (NextReply(ref reader, sequence, message, ref consistent, ref done, out NetlinkMessage m))
+                    if (ConntrackParser.TryParseEntry(m, ref entry, errors)) table.ApplyDumpEntry(entry, now, tick);
+            }
+            CountTruncated(in reader);
+        }
         lock (tableLock) table.EndDump(consistent);
     }
 
@@ -33,82 +47,100 @@ internal sealed class ConntrackRequests(NetlinkSocket socket, ParseErrorCounts e
     {
         var newSums = new long[sums.Length];
         var newPresent = new bool[present.Length];
-        Exchange(CtNetlink.IPCTNL_MSG_CT_GET_STATS_CPU, Netlink.NLM_F_DUMP, Kind.CpuStats, null, null, newSums, newPresent);
+        ReadCpuStatistics(newSums, newPresent);
         lock (statsLock)
         {
             newSums.CopyTo(sums, 0);
             newPresent.CopyTo(present, 0);
         }
-        _globalEntries = -1;
-        _globalLimit = -1;
+        entries = -1;
+        limit = -1;
         try
         {
-            Exchange(CtNetlink.IPCTNL_MSG_CT_GET_STATS, Netlink.NLM_F_ACK, Kind.GlobalStats, null, null, null, null);
+            ReadGlobalStatistics(ref entries, ref limit);
         }
         catch (NetlinkErrorException)
         {
             // Older kernels (before 4.x) have no global statistics message.
         }
-        entries = _globalEntries;
-        limit = _globalLimit;
     }
 
-    private long _globalEntries, _globalLimit;
+    /// <summary>IPCTNL_MSG_CT_GET_STATS_CPU: one reply per CPU, summed into <paramref name="sums"/>.</summary>
+    private void ReadCpuStatistics(long[] sums, bool[] present)
+    {
+        const byte message = CtNetlink.IPCTNL_MSG_CT_GET_STATS_CPU;
+        uint sequence = Send(message, Netlink.NLM_F_DUMP);
+        long deadline = Deadline();
+        bool consistent = true, done = false;
+        while (!done)
+        {
+            NetlinkMessageReader reader = Receive(message, deadline);
+            while (NextReply(ref reader, sequence, message, ref consistent, ref done, out NetlinkMessage m))
+                ConntrackStatsParser.AddCpu(m.Payload, sums, present, errors);
+            CountTruncated(in reader);
+        }
+    }
 
-    /// <summary>Sends one request and handles replies until DONE (dumps) or the acknowledgement; returns
-    /// false when the kernel flagged the dump as interrupted.</summary>
-    private bool Exchange(byte message, ushort flags, Kind kind, ConntrackTable? table, Lock? tableLock, long[]? sums, bool[]? present)
+    /// <summary>IPCTNL_MSG_CT_GET_STATS: the table's entry count and limit, then the acknowledgement.</summary>
+    private void ReadGlobalStatistics(ref long entries, ref long limit)
+    {
+        const byte message = CtNetlink.IPCTNL_MSG_CT_GET_STATS;
+        uint sequence = Send(message, Netlink.NLM_F_ACK);
+        long deadline = Deadline();
+        bool consistent = true, done = false;
+        while (!done)
+        {
+            NetlinkMessageReader reader = Receive(message, deadline);
+            while (NextReply(ref reader, sequence, message, ref consistent, ref done, out NetlinkMessage m))
+                ConntrackStatsParser.ParseGlobal(m.Payload, out entries, out limit, errors);
+            CountTruncated(in reader);
+        }
+    }
+
+    private uint Send(byte message, ushort flags)
     {
         uint sequence = nextSequence();
         Span<byte> request = stackalloc byte[Netlink.HeaderLength + CtNetlink.NfGenMsgLength];
         CtNetlink.WriteRequest(request, message, flags, sequence);
         socket.Send(request);
+        return sequence;
+    }
 
-        bool consistent = true;
-        var entry = new ConntrackEntry();
-        long deadline = Stopwatch.GetTimestamp() + Stopwatch.Frequency * 30;
-        while (true)
+    private static long Deadline() => Stopwatch.GetTimestamp() + Stopwatch.Frequency * ReplyDeadlineSeconds;
+
+    /// <summary>Receives the next datagram of replies; throws <see cref="TimeoutException"/> past the deadline.</summary>
+    private NetlinkMessageReader Receive(byte message, long deadline)
+    {
+        if (Stopwatch.GetTimestamp() > deadline) throw new TimeoutException($"no end of reply to ctnetlink message {message}");
+        int received = socket.Receive(_buffer);
+        return new NetlinkMessageReader(_buffer.AsSpan(0, received));
+    }
+
+    /// <summary>
+    /// The next reply of this exchange in the datagram: skips other sequences (leftovers of an abandoned
+    /// exchange), notes NLM_F_DUMP_INTR, and stops with <paramref name="done"/> at NLMSG_DONE or the
+    /// acknowledgement. Throws <see cref="NetlinkErrorException"/> for an error reply.
+    /// </summary>
+    private static bool NextReply(ref NetlinkMessageReader reader, uint sequence, byte message, ref bool consistent, ref bool done, out NetlinkMessage reply)
+    {
+        while (reader.TryRead(out reply))
         {
-            if (Stopwatch.GetTimestamp() > deadline) throw new TimeoutException($"no end of reply to ctnetlink message {message}");
-            int received = socket.Receive(_buffer);
-            long now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-            long tick = Stopwatch.GetTimestamp();
-            var reader = new NetlinkMessageReader(_buffer.AsSpan(0, received));
-            bool done = false;
-            if (tableLock is not null) tableLock.Enter();
-            try
+            if (reply.Sequence != sequence) continue;
+            if ((reply.Flags & Netlink.NLM_F_DUMP_INTR) != 0) consistent = false;
+            if (reply.Type == Netlink.NLMSG_ERROR && reply.Error != 0)
+                throw new NetlinkErrorException(reply.Error, $"ctnetlink message {message}");
+            if (reply.Type is Netlink.NLMSG_DONE or Netlink.NLMSG_ERROR) // the end of a dump, or the acknowledgement
             {
-                while (reader.TryRead(out NetlinkMessage m))
-                {
-                    if (m.Sequence != sequence) continue;
-                    if ((m.Flags & Netlink.NLM_F_DUMP_INTR) != 0) consistent = false;
-                    if (m.Type == Netlink.NLMSG_DONE) { done = true; break; }
-                    if (m.Type == Netlink.NLMSG_ERROR)
-                    {
-                        if (m.Error != 0) throw new NetlinkErrorException(m.Error, $"ctnetlink message {message}");
-                        done = true; // acknowledgement
-                        break;
-                    }
-                    switch (kind)
-                    {
-                        case Kind.Table:
-                            if (ConntrackParser.TryParseEntry(m, ref entry, errors)) table!.ApplyDumpEntry(entry, now, tick);
-                            break;
-                        case Kind.CpuStats:
-                            ConntrackStatsParser.AddCpu(m.Payload, sums, present, errors);
-                            break;
-                        case Kind.GlobalStats:
-                            ConntrackStatsParser.ParseGlobal(m.Payload, out _globalEntries, out _globalLimit, errors);
-                            break;
-                    }
-                }
+                done = true;
+                return false;
             }
-            finally
-            {
-                if (tableLock is not null) tableLock.Exit();
-            }
-            if (reader.Truncated) errors.Add(ParseError.TruncatedMessage);
-            if (done) return consistent;
+            return true;
         }
+        return false;
+    }
+
+    private void CountTruncated(in NetlinkMessageReader reader)
+    {
+        if (reader.Truncated) errors.Add(ParseError.TruncatedMessage);
     }
 }

@@ -12,8 +12,9 @@
 // whose DESTROY never came in that time counts as missed_destroy. Recent DESTROYs are remembered
 // (tombstones) so a dump that was already running cannot bring a destroyed entry back. A Service/endpoint pair with no live flow and no
 // activity for the series TTL is forgotten (its endpoint pod is gone, its IP may be reused), so its
-// series and its /transactions entry disappear as DESIGN.md's series budget asks.
+// series and its /transactions entry disappear as the series budget asks (docs/architecture.md).
 using System.Runtime.InteropServices;
+using Netsight.Addresses;
 using Netsight.Metrics;
 using Netsight.Packets.Decoding;
 

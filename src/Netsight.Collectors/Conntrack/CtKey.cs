@@ -2,6 +2,7 @@
 // zone. The id alone is a 32-bit hash (siphash of the entry's address on current kernels), so at
 // 100,000 entries about one pair collides per table (birthday bound n^2/2^33) and two connections would
 // merge; id plus tuple is unique for as long as the entry lives.
+using Netsight.Addresses;
 using Netsight.Packets.Decoding;
 
 namespace Netsight.Collectors.Conntrack;

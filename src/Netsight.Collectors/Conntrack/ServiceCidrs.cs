@@ -2,6 +2,7 @@
 // named by the shared identity (FlowIdentity.ServiceName: namespace/name, else ip:port).
 using System.Globalization;
 using System.Net;
+using Netsight.Addresses;
 using Netsight.Packets.Decoding;
 
 namespace Netsight.Collectors.Conntrack;

@@ -11,7 +11,7 @@
 // that changes Service keeps its old counts under the old name. A live pair keeps its series alive
 // (FamilySeriesTable.Keep) however long it goes without a new connection, as before; a series whose
 // pairs are all gone expires after --series-ttl like any other. Runs under the collector's lock.
-using Netsight.Collectors.Identity;
+using Netsight.Identity;
 using Netsight.Metrics;
 
 namespace Netsight.Collectors.Conntrack;
@@ -56,12 +56,17 @@ internal sealed class ServiceSeries
         }
     }
 
-    /// <summary>Expires idle series and writes the three families.</summary>
-    public void Write(MetricWriter w, long nowMillis)
+    /// <summary>Forgets series idle longer than the TTL (the collector's expiry timer, never a scrape).</summary>
+    public void Expire(long nowMillis)
     {
         _connections.Expire(nowMillis);
         _durations.Expire(nowMillis);
         _bytes.Expire(nowMillis);
+    }
+
+    /// <summary>Writes the three families.</summary>
+    public void Write(MetricWriter w)
+    {
         w.BeginFamily(ConnectionsFamily, "Connections to a Service virtual IP, by the endpoint DNAT chose.", MetricType.Counter);
         _connections.WriteCounters(w);
         w.BeginFamily(DurationFamily, "Duration of finished Service connections, from the conntrack start and stop timestamps.", MetricType.Histogram, "seconds");

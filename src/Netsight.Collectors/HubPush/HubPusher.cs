@@ -13,6 +13,7 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Netsight.Hub.Wire;
+using Netsight.Threading;
 
 namespace Netsight.Collectors.HubPush;
 
@@ -30,8 +31,7 @@ public sealed partial class HubPusher : IDisposable
     private readonly Func<long, HubBatch> _build;
     private readonly ILogger _log;
     private readonly HttpClient _http;
-    private readonly Thread _thread;
-    private readonly CancellationTokenSource _stop = new();
+    private readonly BackgroundLoop _loop;
     private readonly Queue<Pending> _backlog = new();
     private readonly Lock _backlogLock = new();
     private long _backlogBytes;
@@ -56,7 +56,7 @@ public sealed partial class HubPusher : IDisposable
         {
             Timeout = interval < TimeSpan.FromSeconds(30) ? TimeSpan.FromSeconds(30) : interval,
         };
-        _thread = new Thread(Loop) { IsBackground = true, Name = "hub push" };
+        _loop = new BackgroundLoop("hub push", Loop, log, TimeSpan.FromSeconds(5));
     }
 
     internal PushMetrics Metrics { get; } = new();
@@ -66,18 +66,18 @@ public sealed partial class HubPusher : IDisposable
     public void Start()
     {
         LogStarted(_log, _ingest, _interval.TotalSeconds, _backlogLimit);
-        _thread.Start();
+        _loop.Start();
     }
 
-    private void Loop()
+    private void Loop(CancellationToken stop)
     {
         var clock = Stopwatch.StartNew();
         TimeSpan nextBuild = FirstBatch, nextSend = TimeSpan.Zero, backoff = MinBackoff;
-        while (!_stop.IsCancellationRequested)
+        while (!stop.IsCancellationRequested)
         {
             TimeSpan now = clock.Elapsed;
             TimeSpan wake = _backlog.Count > 0 && nextSend < nextBuild ? nextSend : nextBuild;
-            if (wake > now && _stop.Token.WaitHandle.WaitOne(wake - now)) return;
+            if (wake > now && stop.WaitHandle.WaitOne(wake - now)) return;
             now = clock.Elapsed;
             if (now >= nextBuild)
             {
@@ -163,7 +163,7 @@ public sealed partial class HubPusher : IDisposable
             content.Headers.ContentEncoding.Add("gzip");
             using var request = new HttpRequestMessage(HttpMethod.Post, _ingest) { Content = content };
             if (Token() is { } token) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-            using HttpResponseMessage response = _http.Send(request, _stop.Token);
+            using HttpResponseMessage response = _http.Send(request, _loop.Token);
             string? outcome = response.StatusCode switch
             {
                 HttpStatusCode.OK => "sent",
@@ -186,7 +186,7 @@ public sealed partial class HubPusher : IDisposable
             Fail("network", e.Message);
             return null;
         }
-        catch (TaskCanceledException) when (!_stop.IsCancellationRequested)
+        catch (TaskCanceledException) when (!_loop.StopRequested)
         {
             Fail("timeout", $"no answer within {_http.Timeout.TotalSeconds} s");
             return null;
@@ -244,10 +244,8 @@ public sealed partial class HubPusher : IDisposable
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-        _stop.Cancel();
-        if (_thread.IsAlive) _thread.Join(TimeSpan.FromSeconds(5));
+        _loop.Dispose();
         _http.Dispose();
-        _stop.Dispose();
     }
 
     [LoggerMessage(EventId = 160, Level = LogLevel.Information, Message = "hub push: to {Url} every {Interval} s, backlog of {Backlog} batches")]

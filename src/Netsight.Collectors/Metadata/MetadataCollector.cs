@@ -15,6 +15,7 @@ using Netsight.Collectors.HubPush;
 using Netsight.Hub.Wire;
 using Netsight.Identity;
 using Netsight.Metrics;
+using Netsight.Threading;
 
 namespace Netsight.Collectors.Metadata;
 
@@ -29,8 +30,7 @@ public sealed partial class MetadataCollector : ICollector, IHttpEndpoints, IUse
     private readonly ILogger _log;
     private readonly NodeMetadataBuilder _builder;
     private readonly IdentityService? _identity;
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Thread _refresher;
+    private readonly BackgroundLoop _refresher;
     private readonly HubPusher? _pusher;
     private volatile NodeMetadata _current;
     private byte[] _fingerprint = [];
@@ -41,17 +41,19 @@ public sealed partial class MetadataCollector : ICollector, IHttpEndpoints, IUse
     private long _metadataSentAt = -1;
     private long _metadataSentTick;
 
-    public MetadataCollector(AgentOptions options, ILoggerFactory logs)
+    public MetadataCollector(CollectorContext context)
     {
+        AgentOptions options = context.Options;
+        ILoggerFactory logs = context.Logs;
         _options = options;
         _log = logs.CreateLogger("netsight.metadata");
         string node = options.NodeName is { Length: > 0 } n ? n : Environment.MachineName;
-        _builder = new NodeMetadataBuilder(node, options.Pods as INodeDirectory, options.ProcfsRoot);
-        _identity = options.Identity?.Service;
+        _builder = new NodeMetadataBuilder(node, context.Nodes, options.ProcfsRoot);
+        _identity = context.Identity.Service;
         _current = new NodeMetadata { Node = new NodeInfo { Name = node } };
-        _refresher = new Thread(RefreshLoop) { IsBackground = true, Name = "metadata" };
-        if (options.HubUrl is { } hub)
-            _pusher = new HubPusher(hub, options.HubInterval, options.HubTokenFile, options.HubBacklog, MakeBatch, logs.CreateLogger("netsight.hub-push"));
+        _refresher = new BackgroundLoop("metadata", RefreshLoop, _log, TimeSpan.FromSeconds(5));
+        if (options.Metadata.HubUrl is { } hub)
+            _pusher = new HubPusher(hub, options.Metadata.HubInterval, options.Metadata.HubTokenFile, options.Metadata.HubBacklog, MakeBatch, logs.CreateLogger("netsight.hub-push"));
     }
 
     public string Name => "metadata";
@@ -74,14 +76,14 @@ public sealed partial class MetadataCollector : ICollector, IHttpEndpoints, IUse
         _pusher?.Start();
     }
 
-    private void RefreshLoop()
+    private void RefreshLoop(CancellationToken stop)
     {
         long lastVersion = _identity?.Rebuilds ?? 0;
         var sinceRefresh = Stopwatch.StartNew();
-        while (!_stop.Token.WaitHandle.WaitOne(ChangeCheck))
+        while (!stop.WaitHandle.WaitOne(ChangeCheck))
         {
             long version = _identity?.Rebuilds ?? 0;
-            if (version == lastVersion && sinceRefresh.Elapsed < _options.MetadataInterval) continue;
+            if (version == lastVersion && sinceRefresh.Elapsed < _options.Metadata.Interval) continue;
             lastVersion = version;
             sinceRefresh.Restart();
             Refresh();
@@ -158,10 +160,9 @@ public sealed partial class MetadataCollector : ICollector, IHttpEndpoints, IUse
 
     public void Dispose()
     {
-        _stop.Cancel();
+        _refresher.Stop();
         _pusher?.Dispose();
-        if (_refresher.IsAlive) _refresher.Join(TimeSpan.FromSeconds(5));
-        _stop.Dispose();
+        _refresher.Dispose();
     }
 
     [LoggerMessage(EventId = 170, Level = LogLevel.Warning, Message = "metadata: rebuild failed: {Reason}")]

@@ -5,7 +5,7 @@
 // skipped, and the rounds. Each probe applies its own outcome when it ends (its series and
 // netsight_probe_probes_total together), so any scrape sees every finished probe counted exactly once
 // and none half-applied; everything here is read and written under the collector's lock.
-using Netsight.Collectors.Identity;
+using Netsight.Identity;
 using Netsight.Metrics;
 
 namespace Netsight.Collectors.Probes;
@@ -28,7 +28,7 @@ internal sealed class ProbeTables
 
     private readonly FamilySeriesTable _dnsDurations, _dnsErrors, _tcpDurations, _tcpErrors;
     private readonly long _ttlMillis;
-    // (probe, target) -> (unix seconds of the last success, last touched in TickCount64 ms)
+    // (probe, target) -> (unix seconds of the last success, last touched in the clock's monotonic ms)
     private readonly SortedDictionary<(string Probe, string Target), (double Epoch, long Touched)> _lastSuccess = new();
     // peer key -> state (pending: not dialled yet, up, down)
     private readonly Dictionary<string, string> _peerStates = new(StringComparer.Ordinal);

@@ -25,24 +25,27 @@ public sealed class ProbeTargets
     private readonly (string Namespace, string Name)? _dnsService;
     private readonly (string Namespace, string Name)? _agentService;
     private readonly HashSet<IPAddress> _self;
+    private readonly string? _podIp;
     private readonly List<int> _ownPorts;
 
-    public ProbeTargets(AgentOptions options)
+    public ProbeTargets(CollectorContext context)
     {
+        AgentOptions options = context.Options;
         _options = options;
-        _directory = options.ServiceDirectory;
-        DnsNames = options.ProbeDnsNames.Count > 0 ? options.ProbeDnsNames : [_directory is null ? StandaloneDnsName : ClusterDnsName];
-        _dnsService = SplitName(options.ProbeDnsService);
-        _agentService = SplitName(options.ProbeService ?? DefaultService());
-        _self = SelfAddresses();
+        _directory = context.Services;
+        _podIp = context.PodIp;
+        DnsNames = options.Probes.DnsNames.Count > 0 ? options.Probes.DnsNames : [_directory is null ? StandaloneDnsName : ClusterDnsName];
+        _dnsService = SplitName(options.Probes.DnsService);
+        _agentService = SplitName(options.Probes.Service ?? DefaultService(context.PodNamespace));
+        _self = [.. context.OwnAddresses()];
         _ownPorts = ListenPorts(options.Listen);
     }
 
     public IReadOnlyList<string> DnsNames { get; }
 
     /// <summary>The agents' own Service when none is given: `$POD_NAMESPACE/netsight` (`netsight/netsight` outside a pod).</summary>
-    public static string DefaultService() =>
-        (Environment.GetEnvironmentVariable("POD_NAMESPACE") is { Length: > 0 } ns ? ns : "netsight") + "/netsight";
+    public static string DefaultService(string? podNamespace) =>
+        (podNamespace is { Length: > 0 } ns ? ns : "netsight") + "/netsight";
 
     /// <summary>This round's DNS endpoints, in a stable order, without duplicates.</summary>
     public IReadOnlyList<DnsTarget> DnsTargets()
@@ -61,9 +64,9 @@ public sealed class ProbeTargets
             foreach (ServiceEndpoint e in _directory.Endpoints(ns, name))
                 if (e.Ready) Add(new DnsTarget(server, new IPEndPoint(e.Address, e.UdpPort != 0 ? e.UdpPort : DnsPort)));
         }
-        IEnumerable<IPEndPoint> configured = _options.ProbeDnsServers.Count > 0
-            ? _options.ProbeDnsServers.Select(ParseServer)
-            : ResolvConf(_options.ProbeResolvConf).Select(ip => new IPEndPoint(ip, DnsPort));
+        IEnumerable<IPEndPoint> configured = _options.Probes.DnsServers.Count > 0
+            ? _options.Probes.DnsServers.Select(ParseServer)
+            : ResolvConf(_options.Probes.ResolvConf).Select(ip => new IPEndPoint(ip, DnsPort));
         foreach (IPEndPoint ep in configured)
             if (!(ep.Port == DnsPort && serviceIps.Contains(ep.Address)))
                 Add(new DnsTarget(ep.Port == DnsPort ? ep.Address.ToString() : ep.ToString(), ep));
@@ -79,7 +82,7 @@ public sealed class ProbeTargets
     public IReadOnlyList<PeerTarget> Peers()
     {
         var peers = new SortedDictionary<string, PeerTarget>(StringComparer.Ordinal);
-        foreach (string text in _options.ProbePeers)
+        foreach (string text in _options.Probes.Peers)
         {
             if (!TryParseHostPort(text, out string host, out int port)) continue; // validated by the CLI
             IPAddress? ip = IPAddress.TryParse(host, out IPAddress? parsed) ? parsed : null;
@@ -89,7 +92,7 @@ public sealed class ProbeTargets
         }
         if (_directory is not null && _agentService is var (ns, name))
         {
-            string? podIp = Environment.GetEnvironmentVariable("POD_IP");
+            string? podIp = _podIp;
             foreach (ServiceEndpoint e in _directory.Endpoints(ns, name))
             {
                 if (!e.Ready || _self.Contains(e.Address) || e.Address.ToString() == podIp) continue;
@@ -176,21 +179,5 @@ public sealed class ProbeTargets
         foreach (string l in listen)
             if (AgentOptions.TryParseListen(l, out IPEndPoint ep) && ep.Port != 0 && !ports.Contains(ep.Port)) ports.Add(ep.Port);
         return ports;
-    }
-
-    private static HashSet<IPAddress> SelfAddresses()
-    {
-        var set = new HashSet<IPAddress>();
-        try
-        {
-            foreach (NetworkInterface nic in NetworkInterface.GetAllNetworkInterfaces())
-                foreach (UnicastIPAddressInformation a in nic.GetIPProperties().UnicastAddresses)
-                    set.Add(a.Address);
-        }
-        catch (NetworkInformationException)
-        {
-            // without the list, only $POD_IP identifies this agent
-        }
-        return set;
     }
 }

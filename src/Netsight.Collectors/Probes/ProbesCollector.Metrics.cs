@@ -1,5 +1,6 @@
 // The probes' families at scrape: a copy-free write of ProbeTables under the collector's lock. The probe
-// thread takes the same lock only to apply a finished round, so a scrape waits at most for that.
+// thread takes the same lock only to apply a finished round, so a scrape waits at most for that. A scrape
+// changes nothing: idle series expire on the probe thread, at every round and every recorded probe.
 using Netsight.Metrics;
 
 namespace Netsight.Collectors.Probes;
@@ -13,7 +14,6 @@ public sealed partial class ProbesCollector
     {
         lock (_lock)
         {
-            _tables.Expire(Environment.TickCount64);
             _tables.Write(writer);
         }
     }

@@ -14,7 +14,8 @@
 using System.Diagnostics;
 using DnsClient;
 using Microsoft.Extensions.Logging;
-using Netsight.Collectors.Identity;
+using Netsight.Identity;
+using Netsight.Threading;
 
 namespace Netsight.Collectors.Probes;
 
@@ -28,39 +29,42 @@ public sealed partial class ProbesCollector : ICollector
     private readonly ILogger _log;
     private readonly ProbeTargets _targets;
     private readonly PeerSchedule _schedule;
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Thread _thread;
+    private readonly BackgroundLoop _loop;
     private readonly Dictionary<DnsTarget, DnsProbe> _dnsProbes = [];
     // Targets whose probe is waiting (under _lock): a target's next turn is skipped until it ends.
     private readonly HashSet<DnsProbeKey> _dnsInFlight = [];
     private readonly HashSet<string> _peersInFlight = new(StringComparer.Ordinal);
     private readonly Random _random = new();
+    private readonly TimeProvider _time;
+    private readonly bool _clusterDiscovery;
 
-    public ProbesCollector(AgentOptions options, ILoggerFactory logs)
+    public ProbesCollector(CollectorContext context)
     {
+        AgentOptions options = context.Options;
         _options = options;
-        _log = logs.CreateLogger("netsight.probes");
-        _targets = new ProbeTargets(options);
+        _time = context.Time;
+        _clusterDiscovery = context.Services is not null;
+        _log = context.Logs.CreateLogger("netsight.probes");
+        _targets = new ProbeTargets(context);
         // Start the ring after this agent's own place, so agents spread their first rounds over the ring.
-        _schedule = new PeerSchedule(Environment.GetEnvironmentVariable("POD_IP") ?? options.NodeName ?? Environment.MachineName);
-        FlowIdentity identity = options.Identity ?? FlowIdentity.Standalone(options.MaxSeries, options.SeriesTtl);
-        _tables = new ProbeTables(identity.Budget);
-        _thread = new Thread(Run) { IsBackground = true, Name = "probes" };
+        _schedule = new PeerSchedule(context.PodIp ?? options.NodeName ?? Environment.MachineName);
+        _tables = new ProbeTables(context.Identity.Budget);
+        _loop = new BackgroundLoop("probes", Run, _log, TimeSpan.FromSeconds(5));
     }
 
     public string Name => "probes";
 
     public void Start()
     {
-        LogStarted(_options.ProbeInterval.TotalSeconds, _options.ProbeFanout, _options.ProbeDns ? string.Join(",", _targets.DnsNames) : "(DNS probe off)", _options.ServiceDirectory is not null);
-        _thread.Start();
+        LogStarted(_options.Probes.Interval.TotalSeconds, _options.Probes.Fanout, _options.Probes.Dns ? string.Join(",", _targets.DnsNames) : "(DNS probe off)", _clusterDiscovery);
+        _loop.Start();
     }
 
-    private void Run()
+    private void Run(CancellationToken stop)
     {
         // The first round within the first tenth of an interval: soon after start, not at the same instant everywhere.
-        TimeSpan wait = _options.ProbeInterval * (_random.NextDouble() * Jitter);
-        while (!_stop.Token.WaitHandle.WaitOne(wait))
+        TimeSpan wait = _options.Probes.Interval * (_random.NextDouble() * Jitter);
+        while (!stop.WaitHandle.WaitOne(wait))
         {
             long start = Stopwatch.GetTimestamp();
             try
@@ -72,7 +76,7 @@ public sealed partial class ProbesCollector : ICollector
                 // A bug in one round must not end probing nor take the agent down.
                 LogRoundFailed(e.Message);
             }
-            TimeSpan next = _options.ProbeInterval * (1 - Jitter + 2 * Jitter * _random.NextDouble());
+            TimeSpan next = _options.Probes.Interval * (1 - Jitter + 2 * Jitter * _random.NextDouble());
             wait = next - Stopwatch.GetElapsedTime(start);
             if (wait < TimeSpan.Zero) wait = TimeSpan.Zero;
         }
@@ -81,13 +85,13 @@ public sealed partial class ProbesCollector : ICollector
     /// <summary>One round: starts every target whose previous probe has ended (DNS, then this round's peers) and returns at once.</summary>
     internal void StartRound()
     {
-        IReadOnlyList<DnsTarget> dnsTargets = _options.ProbeDns ? _targets.DnsTargets() : [];
+        IReadOnlyList<DnsTarget> dnsTargets = _options.Probes.Dns ? _targets.DnsTargets() : [];
         IReadOnlyList<PeerTarget> peers = _targets.Peers();
         var byKey = peers.ToDictionary(p => p.Key, StringComparer.Ordinal);
-        IReadOnlyList<string> chosen = _schedule.Next([.. byKey.Keys], _options.ProbeFanout);
+        IReadOnlyList<string> chosen = _schedule.Next([.. byKey.Keys], _options.Probes.Fanout);
         lock (_lock)
         {
-            long now = Environment.TickCount64;
+            long now = _time.MonotonicMillis();
             _tables.SetPeers(peers, now);
             _tables.StartRound(now);
         }
@@ -129,7 +133,7 @@ public sealed partial class ProbesCollector : ICollector
         DnsOutcome outcome;
         try
         {
-            outcome = await probe.RunAsync(key.Name, key.Type, key.Tcp, _stop.Token).ConfigureAwait(false);
+            outcome = await probe.RunAsync(key.Name, key.Type, key.Tcp, _loop.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -142,9 +146,9 @@ public sealed partial class ProbesCollector : ICollector
             _dnsInFlight.Remove(key);
             _tables.DnsInFlight--;
             // A probe cancelled because the agent stops has no outcome.
-            if (_stop.IsCancellationRequested) return;
+            if (_loop.StopRequested) return;
             _tables.RecordDns(key.Target, key.Tcp ? "tcp" : "udp", key.Name, key.Type == QueryType.A ? "A" : "AAAA", outcome,
-                Environment.TickCount64, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0);
+                _time.MonotonicMillis(), _time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0);
         }
     }
 
@@ -153,7 +157,7 @@ public sealed partial class ProbesCollector : ICollector
         TcpOutcome outcome;
         try
         {
-            outcome = await PeerProbe.DialAsync(peer, _options.ProbeTimeout, _stop.Token).ConfigureAwait(false);
+            outcome = await PeerProbe.DialAsync(peer, _options.Probes.Timeout, _loop.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -164,15 +168,15 @@ public sealed partial class ProbesCollector : ICollector
         {
             _peersInFlight.Remove(peer.Key);
             _tables.PeerInFlight--;
-            if (_stop.IsCancellationRequested) return;
-            _tables.RecordPeer(peer, outcome, Environment.TickCount64, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0);
+            if (_loop.StopRequested) return;
+            _tables.RecordPeer(peer, outcome, _time.MonotonicMillis(), _time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0);
         }
     }
 
     private DnsProbe DnsProbeFor(DnsTarget target)
     {
         if (!_dnsProbes.TryGetValue(target, out DnsProbe? probe))
-            _dnsProbes.Add(target, probe = new DnsProbe(target, _options.ProbeDnsTimeout));
+            _dnsProbes.Add(target, probe = new DnsProbe(target, _options.Probes.DnsTimeout));
         return probe;
     }
 
@@ -186,9 +190,7 @@ public sealed partial class ProbesCollector : ICollector
 
     public void Dispose()
     {
-        _stop.Cancel();
-        if (_thread.IsAlive) _thread.Join(TimeSpan.FromSeconds(5));
-        _stop.Dispose();
+        _loop.Dispose();
     }
 
     [LoggerMessage(EventId = 600, Level = LogLevel.Information, Message = "probes: every {Interval} s, fanout {Fanout}, DNS names {Names}, cluster discovery {Cluster}")]

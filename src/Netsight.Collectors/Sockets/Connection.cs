@@ -2,6 +2,7 @@
 // (source = local), its owner, direction, and monotonic counters from tcp_info. Keyed by network
 // namespace and the kernel's socket cookie, which is unique for the socket's whole life (the inode is 0
 // once the process closed the socket, e.g. in the destroy message, so it cannot be the key).
+using Netsight.Addresses;
 using Netsight.Metrics;
 using Netsight.Packets.Decoding;
 

@@ -2,6 +2,7 @@
 // attributes) into a SocketSample. Pure and span-based: no allocation per socket, no I/O, so dumps of
 // ten thousand sockets cost only the copying of a few fields each, and crafted bytes test it.
 using System.Buffers.Binary;
+using Netsight.Addresses;
 using Netsight.Collectors.Linux;
 using Netsight.Packets.Decoding;
 

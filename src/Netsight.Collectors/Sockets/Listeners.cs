@@ -2,6 +2,7 @@
 // direction (incoming when its local port has a LISTEN socket in the same namespace on its address or
 // on the wildcard address; outgoing otherwise), and their owners stand in for the owner of an accepted
 // connection that was opened and closed between two polls (its inode is gone when the kernel reports it).
+using Netsight.Addresses;
 using Netsight.Packets.Decoding;
 
 namespace Netsight.Collectors.Sockets;

@@ -7,18 +7,19 @@
 // at the next poll with the counters of the previous one.
 using System.Net.Sockets;
 using Netsight.Collectors.Linux;
+using Netsight.Threading;
 
 namespace Netsight.Collectors.Sockets;
 
 public sealed partial class SocketsCollector
 {
-    private void ReadDestroyEvents()
+    private void ReadDestroyEvents(CancellationToken stop)
     {
         var buffer = GC.AllocateUninitializedArray<byte>(ReceiveBufferLength, pinned: true);
         var sample = new SocketSample();
         var readable = new List<Socket>();
         var byHandle = new Dictionary<Socket, NamespaceSockets>();
-        while (!_stop.IsCancellationRequested)
+        while (!stop.IsCancellationRequested)
         {
             try
             {
@@ -37,23 +38,23 @@ public sealed partial class SocketsCollector
                 }
                 if (readable.Count == 0)
                 {
-                    _stop.Token.WaitHandle.WaitOne(DestroyWait);
+                    stop.WaitHandle.WaitOne(DestroyWait);
                     continue;
                 }
                 Socket.Select(readable, null, null, (int)DestroyWait.TotalMicroseconds);
                 foreach (Socket socket in readable)
                     Drain(byHandle[socket], buffer, ref sample);
             }
-            catch (ObjectDisposedException) when (_stop.IsCancellationRequested)
+            catch (ObjectDisposedException) when (stop.IsCancellationRequested)
             {
                 break;
             }
             catch (Exception e)
             {
                 // A namespace's socket closed under Select, or anything unexpected: log, wait, go on.
-                if (_stop.IsCancellationRequested) break;
+                if (stop.IsCancellationRequested) break;
                 if (e is not ObjectDisposedException) LogDestroyFailed(e.Message);
-                _stop.Token.WaitHandle.WaitOne(DestroyWait);
+                stop.WaitHandle.WaitOne(DestroyWait);
             }
         }
     }
@@ -85,8 +86,8 @@ public sealed partial class SocketsCollector
     /// <summary>Applies one datagram of destroy messages (also the seam the unit tests drive).</summary>
     internal void ApplyDestroyed(ulong netns, ReadOnlySpan<byte> datagram, ref SocketSample s)
     {
-        long nowNs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000;
-        long nowMs = Environment.TickCount64;
+        long nowNs = _time.GetUtcNow().ToUnixTimeMilliseconds() * 1_000_000;
+        long nowMs = _time.MonotonicMillis();
         var reader = new NetlinkMessageReader(datagram);
         lock (_lock)
         {

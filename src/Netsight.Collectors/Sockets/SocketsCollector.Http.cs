@@ -1,4 +1,4 @@
-// GET /connections in the predecessor's exact format (DESIGN.md "Compatibility formats"):
+// GET /connections in the predecessor's exact format (README, docs/architecture.md "Conventions"):
 //   {"connections":[{"pid":..,"type":0,"family":0,"net_ns":..,"source":..,"dest":..,"sport":..,"dport":..,
 //     "direction":2,"monotonic_sent_bytes":..,"last_sent_bytes":..,"monotonic_recv_bytes":..,
 //     "last_recv_bytes":..,"monotonic_retransmits":..,"last_retransmits":..,"last_update_epoch":ns}]}
@@ -45,7 +45,7 @@ public sealed partial class SocketsCollector
     /// <summary>The pod of an owner from the Kubernetes source, memoised per request; null standalone or unknown.</summary>
     private PodIdentity? Pod(CgroupIdentity owner, Dictionary<CgroupIdentity, PodIdentity?> memo)
     {
-        if (owner.PodUid.Length == 0 || _options.Pods is not { } directory) return null;
+        if (owner.PodUid.Length == 0 || _pods is not { } directory) return null;
         if (!memo.TryGetValue(owner, out PodIdentity? pod))
             memo[owner] = pod = directory.TryFindPod(owner.PodUid, owner.ContainerId, out PodIdentity found) ? found : null;
         return pod;

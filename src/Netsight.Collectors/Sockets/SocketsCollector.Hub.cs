@@ -7,6 +7,7 @@
 using Netsight.Collectors.HubPush;
 using Netsight.Hub.Wire;
 using Netsight.Identity;
+using Netsight.Threading;
 
 namespace Netsight.Collectors.Sockets;
 
@@ -16,14 +17,14 @@ public sealed partial class SocketsCollector : IHubRecordSource
     internal const string HubClientId = "netsight-hub";
     /// <summary>An unchanged open connection is sent again after this long.</summary>
     private static readonly TimeSpan RefreshAfter = TimeSpan.FromSeconds(60);
-    /// <summary>When each connection was last put in a batch (Environment.TickCount64), under _lock.</summary>
+    /// <summary>When each connection was last put in a batch (the collector's clock, monotonic ms), under _lock.</summary>
     private Dictionary<ConnectionKey, long> _hubReported = [];
 
     public void AddToBatch(HubBatchContent batch)
     {
         batch.HasSocketRecords = true;
         IdentitySnapshot snapshot = _identity.Service.Current;
-        long now = Environment.TickCount64;
+        long now = _time.MonotonicMillis();
         lock (_lock)
         {
             ClientCursors.Client client = _clients.Get(HubClientId, out int reused);

@@ -1,13 +1,13 @@
 // The socket families, folded from the connection table at the end of every poll (counters only grow:
 // each connection adds the change since its previous fold to the series its identity pair resolves to
-// now, as PeerAggregator does for packets) and written at scrape from the series budget's tables:
+// now, as PeerAggregator does for packets; idle series expire there too) and written at scrape from the
+// series budget's tables, which a scrape only reads:
 //   netsight_socket_sent_bytes_total, _received_bytes_total, _retransmits_total {src_*, dst_*, direction}
 //     src is the client (the SYN sender), dst the server; direction says which side's socket counted:
 //     outgoing = the client's socket (sent = client to server), incoming = the server's (sent = server to client)
 //   netsight_socket_rtt_seconds {src_*, dst_*, direction}: smoothed RTT of each established connection, once per poll
 //   netsight_sockets {protocol, state}: sockets of the last poll
 // plus the self-metrics: namespaces, connections held, poll duration, destroy events and scan errors.
-using Netsight.Collectors.Identity;
 using Netsight.Identity;
 using Netsight.Metrics;
 
@@ -92,12 +92,10 @@ public sealed partial class SocketsCollector
     {
         lock (_lock)
         {
-            long now = _lastPollMillis;
-            WriteFlowFamily(w, SentFamily, "Bytes the socket sent that the peer acknowledged (tcp_info bytes_acked), by client (src) and server (dst); direction says whose socket: outgoing = the client's, incoming = the server's.", now);
-            WriteFlowFamily(w, ReceivedFamily, "Bytes the socket received (tcp_info bytes_received), by client (src) and server (dst) and whose socket (direction).", now);
-            WriteFlowFamily(w, RetransmitsFamily, "Segments the socket retransmitted (tcp_info total_retrans), by client (src) and server (dst) and whose socket (direction).", now);
+            WriteFlowFamily(w, SentFamily, "Bytes the socket sent that the peer acknowledged (tcp_info bytes_acked), by client (src) and server (dst); direction says whose socket: outgoing = the client's, incoming = the server's.");
+            WriteFlowFamily(w, ReceivedFamily, "Bytes the socket received (tcp_info bytes_received), by client (src) and server (dst) and whose socket (direction).");
+            WriteFlowFamily(w, RetransmitsFamily, "Segments the socket retransmitted (tcp_info total_retrans), by client (src) and server (dst) and whose socket (direction).");
             FamilySeriesTable rtt = _identity.Budget.Table(RttFamily);
-            rtt.Expire(now);
             w.BeginFamily(RttFamily, "Smoothed round-trip time of established TCP connections (tcp_info rtt), observed once per connection per poll.", MetricType.Histogram, "seconds");
             rtt.WriteHistograms(w, RttBuckets);
 
@@ -111,10 +109,16 @@ public sealed partial class SocketsCollector
         }
     }
 
-    private void WriteFlowFamily(MetricWriter w, string family, string help, long now)
+    /// <summary>Forgets series idle longer than the TTL: at the end of every poll (the owner's thread), never at a scrape.</summary>
+    private void ExpireFamilies(long nowMs)
+    {
+        foreach (string family in (ReadOnlySpan<string>)[SentFamily, ReceivedFamily, RetransmitsFamily, RttFamily])
+            _identity.Budget.Table(family).Expire(nowMs);
+    }
+
+    private void WriteFlowFamily(MetricWriter w, string family, string help)
     {
         FamilySeriesTable table = _identity.Budget.Table(family);
-        table.Expire(now);
         w.BeginFamily(family, help, MetricType.Counter);
         table.WriteCounters(w);
     }

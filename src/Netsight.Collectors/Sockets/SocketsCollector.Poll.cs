@@ -7,6 +7,7 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using Netsight.Collectors.Linux;
+using Netsight.Threading;
 
 namespace Netsight.Collectors.Sockets;
 
@@ -49,8 +50,8 @@ public sealed partial class SocketsCollector
             if (ok) complete.Add(ns.Inode);
         }
 
-        long nowNs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000;
-        long nowMs = Environment.TickCount64;
+        long nowNs = _time.GetUtcNow().ToUnixTimeMilliseconds() * 1_000_000;
+        long nowMs = _time.MonotonicMillis();
 
         // Owners of sockets not seen before, from /proc, outside the lock (/connections and scrapes go on
         // meanwhile); a new connection is published with its owner already known.
@@ -107,6 +108,7 @@ public sealed partial class SocketsCollector
             _lastPollMillis = nowMs;
             FoldFamilies(nowMs);
             _table.Sweep(_clients.ActiveMask, nowMs, FoldRemoved);
+            ExpireFamilies(nowMs); // after every fold of this poll, as a scrape after the poll used to
             _lastPollSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
         }
         _owners.Retain(liveInodes);

@@ -8,8 +8,9 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
-using Netsight.Collectors.Identity;
 using Netsight.Collectors.Linux;
+using Netsight.Identity;
+using Netsight.Threading;
 
 namespace Netsight.Collectors.Sockets;
 
@@ -27,11 +28,12 @@ public sealed partial class SocketsCollector : ICollector, IHttpEndpoints
     private readonly Listeners _listeners = new();
     private readonly SocketOwners _owners;
     private readonly FlowIdentity _identity;
+    private readonly IPodDirectory? _pods;
+    private readonly TimeProvider _time;
     private readonly ScanErrors _errors = new();
-    private readonly CancellationTokenSource _stop = new();
     private readonly AutoResetEvent _pollNow = new(false);
-    private readonly Thread _poller;
-    private readonly Thread _destroyReader;
+    private readonly BackgroundLoop _poller;
+    private readonly BackgroundLoop _destroyReader;
     // Namespaces and their sockets: the poller adds and retires, the destroy reader reads (under _nsLock).
     private readonly Lock _nsLock = new();
     private readonly Dictionary<ulong, NamespaceSockets> _namespaces = [];
@@ -40,16 +42,19 @@ public sealed partial class SocketsCollector : ICollector, IHttpEndpoints
     private long _polls;
     private long _pollsStarted;
 
-    public SocketsCollector(AgentOptions options, ILoggerFactory logs)
+    public SocketsCollector(CollectorContext context)
     {
+        AgentOptions options = context.Options;
         _options = options;
-        _log = logs.CreateLogger("netsight.sockets");
-        _table = new ConnectionTable(options.SocketsMaxConnections, ClosedRetention);
+        _pods = context.Pods;
+        _time = context.Time;
+        _log = context.Logs.CreateLogger("netsight.sockets");
+        _table = new ConnectionTable(options.Sockets.MaxConnections, ClosedRetention);
         _owners = new SocketOwners(options.ProcfsRoot);
-        _identity = options.Identity ?? FlowIdentity.Standalone(options.MaxSeries, options.SeriesTtl);
+        _identity = context.Identity;
         _ownNamespace = NamespaceScanner.Current();
-        _poller = new Thread(PollLoop) { IsBackground = true, Name = "sockets poll" };
-        _destroyReader = new Thread(ReadDestroyEvents) { IsBackground = true, Name = "sockets destroy" };
+        _poller = new BackgroundLoop("sockets poll", PollLoop, _log, TimeSpan.FromSeconds(10));
+        _destroyReader = new BackgroundLoop("sockets destroy", ReadDestroyEvents, _log, DestroyWait * 4);
     }
 
     public string Name => "sockets";
@@ -77,7 +82,7 @@ public sealed partial class SocketsCollector : ICollector, IHttpEndpoints
             throw new CollectorUnavailableException($"{why}: {e.Message} (errno {e.NativeErrorCode})", e);
         }
         PollOnceSafely();
-        LogReady(_namespaces.Count, _table.Count, _options.SocketsInterval.TotalSeconds);
+        LogReady(_namespaces.Count, _table.Count, _options.Sockets.Interval.TotalSeconds);
         _poller.Start();
         _destroyReader.Start();
     }
@@ -97,11 +102,11 @@ public sealed partial class SocketsCollector : ICollector, IHttpEndpoints
         return true;
     }
 
-    private void PollLoop()
+    private void PollLoop(CancellationToken stop)
     {
-        WaitHandle[] handles = [_stop.Token.WaitHandle, _pollNow];
+        WaitHandle[] handles = [stop.WaitHandle, _pollNow];
         // WaitAny takes at most int.MaxValue milliseconds (24.8 days).
-        TimeSpan interval = _options.SocketsInterval < TimeSpan.FromDays(24) ? _options.SocketsInterval : TimeSpan.FromDays(24);
+        TimeSpan interval = _options.Sockets.Interval < TimeSpan.FromDays(24) ? _options.Sockets.Interval : TimeSpan.FromDays(24);
         while (WaitHandle.WaitAny(handles, interval) != 0)
             PollOnceSafely();
     }
@@ -113,7 +118,7 @@ public sealed partial class SocketsCollector : ICollector, IHttpEndpoints
         {
             PollOnce();
         }
-        catch (ObjectDisposedException) when (_stop.IsCancellationRequested)
+        catch (ObjectDisposedException) when (_poller.StopRequested)
         {
         }
         catch (Exception e)
@@ -127,9 +132,10 @@ public sealed partial class SocketsCollector : ICollector, IHttpEndpoints
 
     public void Dispose()
     {
-        _stop.Cancel();
-        if (_poller.IsAlive) _poller.Join(TimeSpan.FromSeconds(10));
-        if (_destroyReader.IsAlive) _destroyReader.Join(DestroyWait * 4);
+        _poller.Stop();
+        _destroyReader.Stop();
+        _poller.Dispose();
+        _destroyReader.Dispose();
         lock (_nsLock)
         {
             foreach (NamespaceSockets ns in _namespaces.Values) ns.Dispose();
@@ -138,7 +144,6 @@ public sealed partial class SocketsCollector : ICollector, IHttpEndpoints
             _retired.Clear();
         }
         _pollNow.Dispose();
-        _stop.Dispose();
     }
 
     [LoggerMessage(EventId = 700, Level = LogLevel.Information, Message = "sockets: {Namespaces} network namespaces, {Connections} connections at start, polling every {Interval} s")]

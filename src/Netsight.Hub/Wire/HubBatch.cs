@@ -28,7 +28,7 @@ public sealed record HubBatch
 }
 
 /// <summary>
-/// One connection as the node saw it: DESIGN.md's /connections record (same names and meanings; last_*
+/// One connection as the node saw it: README's /connections record (same names and meanings; last_*
 /// are the change since the previous batch of this agent) plus who both ends are.
 /// </summary>
 public sealed record ConnectionRecord

@@ -1,5 +1,5 @@
 // What the reflectors know about the cluster, as compact records keyed by namespace/name, and the rules
-// that turn it into identity entries (DESIGN.md "Identity"):
+// that turn it into identity entries (docs/architecture.md "Data flow"):
 //  - a pod IP (every podIPs entry, IPv4 and IPv6) names the pod, its workload (owner chain: ReplicaSet
 //    -> Deployment, Job -> CronJob, or the StatefulSet/DaemonSet/... that owns it) and its node; finished
 //    pods are skipped (their IP is free) and when two live pods claim one IP the newer wins, so a reused
@@ -10,8 +10,8 @@
 //  - ClusterIPs name their Service, and answer conntrack's `namespace/name` for every port; external and
 //    load-balancer IPs answer it for the Service's ports;
 //  - node addresses (InternalIP, ExternalIP) name the node.
+using Netsight.Addresses;
 using Netsight.Identity;
-using Netsight.Packets.Decoding;
 
 namespace Netsight.Kubernetes.Cluster;
 

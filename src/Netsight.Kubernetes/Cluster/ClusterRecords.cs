@@ -4,7 +4,7 @@
 // throw on missing fields: an object without what a rule needs simply does not match that rule.
 using System.Net;
 using k8s.Models;
-using Netsight.Packets.Decoding;
+using Netsight.Addresses;
 
 namespace Netsight.Kubernetes.Cluster;
 

@@ -3,7 +3,7 @@
 // then does what Wireshark's dissect_tcp does after it in the same order: the SYN bookkeeping, the initial
 // RTT, is_first_ack, the window-scale option and verify_tcp_window_scaling. Counts each flagged event per
 // peer pair (src = sender of the packet), per device and per connection, and follows the lifecycle for
-// resets, handshake RTT and connection-attempt outcomes (TcpConnectionOutcome.cs).
+// resets, handshake RTT and connection-attempt outcomes (PacketAnalyzer.Outcome.cs).
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using Netsight.Packets.Decoding;

@@ -1,6 +1,7 @@
 // Counters and histograms for one (source IP, destination IP) pair on one device: the series behind
 // every flow-labelled packet family. One instance per live pair, created when the pair is first seen
 // (not per packet) in the analyzer's SeriesTable, and dropped when idle beyond the series TTL.
+using Netsight.Addresses;
 using Netsight.Metrics;
 using Netsight.Packets.Decoding;
 

@@ -5,6 +5,7 @@
 // of 0 (TSO), is what Wireshark 4.0 analyzes with the bytes the frame holds: so do we, and the anomaly is
 // reported in PacketHeaders.LengthAnomaly. A total length below the header is malformed.
 using System.Buffers.Binary;
+using Netsight.Addresses;
 
 namespace Netsight.Packets.Decoding;
 

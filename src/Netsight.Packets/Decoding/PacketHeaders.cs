@@ -3,6 +3,7 @@
 // frame span the caller still holds, lengths come from the headers (not the capture), so a packet cut
 // by the snaplen still reports its true sizes.
 using System.Runtime.CompilerServices;
+using Netsight.Addresses;
 
 namespace Netsight.Packets.Decoding;
 

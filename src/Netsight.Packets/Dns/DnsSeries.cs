@@ -3,6 +3,7 @@
 // it fold into client/server "other", qtype kept: at most 12 more series) and removed when idle beyond
 // the series TTL. Created when a triple is first seen, never per packet. Single writer (the capture
 // thread); scrapes read copies taken under the analyzer's lock.
+using Netsight.Addresses;
 using Netsight.Metrics;
 using Netsight.Packets.Decoding;
 

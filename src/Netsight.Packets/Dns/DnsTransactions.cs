@@ -13,6 +13,7 @@
 // again. Allocation-free in steady state: a struct-keyed Dictionary that keeps its capacity.
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using Netsight.Addresses;
 using Netsight.Packets.Decoding;
 
 namespace Netsight.Packets.Dns;

@@ -1,6 +1,7 @@
 // One tracked TCP connection: who the client is, its lifecycle, and per-direction sequence state.
 // A mutable struct stored in the flow table's array and always handled by ref, so updating it per
 // packet neither allocates nor copies.
+using Netsight.Addresses;
 using Netsight.Packets.Decoding;
 
 namespace Netsight.Packets.Flows;

@@ -2,6 +2,7 @@
 // then lower port, first), so the two directions of a connection find the same flow-table entry.
 // VLAN ids are not part of the key, as in Wireshark's conversation table (identical 5-tuples on
 // different VLANs merge), which keeps our connection counts equal to tshark's.
+using Netsight.Addresses;
 using Netsight.Packets.Decoding;
 
 namespace Netsight.Packets.Flows;

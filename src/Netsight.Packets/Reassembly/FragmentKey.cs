@@ -3,6 +3,7 @@
 // shows the first header of the fragmentable part as its "protocol", which differs from the first fragment's
 // upper-layer protocol whenever a Destination Options header follows the Fragment header.
 using System.Runtime.CompilerServices;
+using Netsight.Addresses;
 using Netsight.Packets.Decoding;
 
 namespace Netsight.Packets.Reassembly;

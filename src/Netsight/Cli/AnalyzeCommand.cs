@@ -3,8 +3,8 @@
 // is one line on stderr and exit 1; a damaged one is analyzed up to the damage with a warning.
 using System.CommandLine;
 using Netsight.Analyze;
-using Netsight.Collectors.Identity;
-using Netsight.Collectors.Packets;
+using Netsight.Collectors.LiveCapture;
+using Netsight.Identity;
 using Netsight.Metrics;
 using Netsight.Packets.Analysis;
 using Netsight.Packets.Capture;

@@ -13,7 +13,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Netsight.Cli;
 using Netsight.Collectors;
-using Netsight.Collectors.Identity;
+using Netsight.Identity;
 using Netsight.Kubernetes;
 
 namespace Netsight.Hosting;
@@ -22,6 +22,9 @@ public static partial class AgentHost
 {
     public static int Run(AgentOptions options)
     {
+        // The downward API's variables are read here and nowhere else (collectors get them in their context).
+        if (options.NodeName is not { Length: > 0 } && Environment.GetEnvironmentVariable("NODE_NAME") is { Length: > 0 } nodeName)
+            options = options with { NodeName = nodeName };
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o =>
@@ -43,7 +46,7 @@ public static partial class AgentHost
             }
             // --sockets.unix-socket: the same endpoints over HTTP on a Unix socket (the predecessor's tracer
             // was read that way: `curl --unix-socket PATH http://x/connections`). A stale file from a previous run is removed.
-            if (options.SocketsUnixSocket is { Length: > 0 } unixPath)
+            if (options.Sockets.UnixSocket is { Length: > 0 } unixPath)
             {
                 if (File.Exists(unixPath)) File.Delete(unixPath);
                 k.ListenUnixSocket(unixPath);
@@ -76,7 +79,18 @@ public static partial class AgentHost
             return 1;
         }
         kubernetes?.Start();
-        var collectors = new CollectorHost(options with { Identity = identity, Pods = kubernetes, ServiceDirectory = kubernetes?.Services }, logs);
+        var collectors = new CollectorHost(new CollectorContext
+        {
+            Options = options,
+            Identity = identity,
+            Logs = logs,
+            Time = TimeProvider.System,
+            Pods = kubernetes,
+            Nodes = kubernetes,
+            Services = kubernetes?.Services,
+            PodIp = Environment.GetEnvironmentVariable("POD_IP"),
+            PodNamespace = Environment.GetEnvironmentVariable("POD_NAMESPACE"),
+        }, CollectorRegistry.All.Where(c => options.EnabledCollectors.Contains(c.Name)).Select(c => (c.Name, c.Create)));
         long stopping;
         try
         {
@@ -102,12 +116,12 @@ public static partial class AgentHost
         }
         catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or UnauthorizedAccessException)
         {
-            string where = string.Join(", ", options.SocketsUnixSocket is { Length: > 0 } unix ? [.. options.Listen, unix] : options.Listen);
+            string where = string.Join(", ", options.Sockets.UnixSocket is { Length: > 0 } unix ? [.. options.Listen, unix] : options.Listen);
             Console.Error.WriteLine($"netsight: cannot listen on {where}: {e.Message}");
             return false;
         }
 
-        if (options.SocketsUnixSocket is { Length: > 0 } socketPath && !OperatingSystem.IsWindows())
+        if (options.Sockets.UnixSocket is { Length: > 0 } socketPath && !OperatingSystem.IsWindows())
         {
             // Owner and group may read and write: a sidecar in the agent's group reads /connections.
             File.SetUnixFileMode(socketPath, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite);

@@ -3,13 +3,12 @@
 // policy (--labels, or the default for what is available) and the series budget.
 using Microsoft.Extensions.Logging;
 using Netsight.Collectors;
-using Netsight.Collectors.Identity;
 using Netsight.Identity;
 using Netsight.Kubernetes;
 
 namespace Netsight.Hosting;
 
-public static class IdentitySetup
+public static partial class IdentitySetup
 {
     /// <summary>Throws <see cref="FormatException"/> for an unreadable or invalid identity file or label spec.</summary>
     public static (FlowIdentity Identity, KubernetesSource? Kubernetes) Create(AgentOptions options, ILoggerFactory logs)
@@ -22,8 +21,7 @@ public static class IdentitySetup
             : null;
         LabelPolicy policy = Policy(options.Labels, hasIdentitySource: file is not null || kubernetes is not null);
         var identity = new FlowIdentity(service, policy, new SeriesBudget(options.MaxSeries, options.SeriesTtl), kubernetes is null ? null : kubernetes.WriteMetrics);
-        logs.CreateLogger("netsight.identity").LogInformation(
-            "identity: labels {Labels}; sources: {Sources}", policy, string.Join(", ", new[] { file is null ? null : "identity file", kubernetes is null ? null : "kubernetes" }.Where(s => s is not null).DefaultIfEmpty("none (IP labels)")));
+        LogIdentity(logs.CreateLogger("netsight.identity"), policy, string.Join(", ", new[] { file is null ? null : "identity file", kubernetes is null ? null : "kubernetes" }.Where(s => s is not null).DefaultIfEmpty("none (IP labels)")));
         return (identity, kubernetes);
     }
 
@@ -45,4 +43,7 @@ public static class IdentitySetup
     /// <summary>--labels, or the default for what names peers (LabelPolicy.Default).</summary>
     private static LabelPolicy Policy(string? labels, bool hasIdentitySource) =>
         labels is { Length: > 0 } spec ? LabelPolicy.Parse(spec) : LabelPolicy.Default(hasIdentitySource);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Information, Message = "identity: labels {Labels}; sources: {Sources}")]
+    private static partial void LogIdentity(ILogger logger, LabelPolicy labels, string sources);
 }

@@ -2,6 +2,7 @@
 // transaction of that Service to the endpoint; DESTROY adds final bytes and the duration; a complete
 // dump sweeps entries whose DESTROY was lost, an interrupted one does not; a dump cannot resurrect a
 // destroyed entry; the table is capped and counts what it could not follow.
+using Netsight.Addresses;
 using Netsight.Collectors.Conntrack;
 using Netsight.Packets.Decoding;
 
@@ -24,7 +25,7 @@ public sealed class ConntrackTableTests
         var table = NewTable(100, "198.18.200.0/28");
         foreach (var m in Recorded.Messages("events-new.bin")) table.ApplyEvent(Parse(m), 1000, 1);
         ServiceStats service = Assert.Single(table.Services);
-        Assert.Equal("198.18.200.10:80", Netsight.Collectors.Identity.FlowIdentity.Standalone(100, TimeSpan.FromMinutes(5)).ServiceName(service.Key.VirtualIp, service.Key.Port));
+        Assert.Equal("198.18.200.10:80", Netsight.Identity.FlowIdentity.Standalone(100, TimeSpan.FromMinutes(5)).ServiceName(service.Key.VirtualIp, service.Key.Port));
         Assert.Equal("198.18.200.1", service.Key.Endpoint.ToString());
         Assert.Equal(1, service.Connections);
         Assert.Equal(6, table.NewEvents);

@@ -4,7 +4,6 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using Netsight.Collectors.Conntrack;
-using Netsight.Collectors.Identity;
 using Netsight.Identity;
 
 namespace Netsight.Collectors.Tests.Conntrack;
@@ -13,8 +12,13 @@ public sealed class ServiceIdentityTests
 {
     private static string Transactions(FlowIdentity? identity)
     {
-        var options = new AgentOptions { ConntrackServiceCidrs = ["198.18.200.0/28"], Identity = identity };
-        using var collector = new ConntrackCollector(options, NullLoggerFactory.Instance);
+        var options = new AgentOptions { Conntrack = new() { ServiceCidrs = ["198.18.200.0/28"] } };
+        using var collector = new ConntrackCollector(new CollectorContext
+        {
+            Options = options,
+            Identity = identity ?? FlowIdentity.Standalone(options.MaxSeries, options.SeriesTtl),
+            Logs = NullLoggerFactory.Instance,
+        });
         foreach (var m in Recorded.Messages("events-new.bin"))
         {
             var entry = new ConntrackEntry();

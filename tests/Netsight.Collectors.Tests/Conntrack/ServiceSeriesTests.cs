@@ -5,8 +5,9 @@
 // down when one of the pairs under a series expires while another lives on.
 using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+using Netsight.Addresses;
 using Netsight.Collectors.Conntrack;
-using Netsight.Collectors.Identity;
 using Netsight.Identity;
 using Netsight.Metrics;
 using Netsight.Packets.Decoding;
@@ -20,7 +21,7 @@ public sealed class ServiceSeriesTests
     private const string Connections = "netsight_conntrack_service_connections_total", Bytes = "netsight_conntrack_service_bytes_total",
         Durations = "netsight_conntrack_service_connection_duration_seconds";
 
-    private static ConntrackCollector Collector(TimeSpan ttl)
+    private static ConntrackCollector Collector(TimeSpan ttl, TimeProvider? time = null)
     {
         IdentityFile file = IdentityFile.Parse($"""
             peers:
@@ -29,7 +30,7 @@ public sealed class ServiceSeriesTests
                 service: web
             """);
         var identity = new FlowIdentity(new IdentityService(file), LabelPolicy.Parse("namespace,workload"), new SeriesBudget(100, ttl));
-        return new ConntrackCollector(new AgentOptions { ConntrackServiceCidrs = ["198.18.200.0/28"], Identity = identity }, NullLoggerFactory.Instance);
+        return new ConntrackCollector(new CollectorContext { Options = new AgentOptions { Conntrack = new() { ServiceCidrs = ["198.18.200.0/28"] } }, Identity = identity, Logs = NullLoggerFactory.Instance, Time = time ?? TimeProvider.System });
     }
 
     /// <summary>A DNAT'ed connection from a client port to the Service's <paramref name="port"/>, answered by the endpoint.</summary>
@@ -101,16 +102,19 @@ public sealed class ServiceSeriesTests
     [Fact]
     public void APairThatExpires_DoesNotTakeItsCountsOutOfTheSharedSeries()
     {
-        // A TTL of 1 ms: the port-8080 pair, without live connections, is forgotten at the next scrape;
-        // the port-80 pair has a live connection and keeps the series alive.
-        using ConntrackCollector collector = Collector(TimeSpan.FromMilliseconds(1));
+        // A TTL of 1 ms: the port-8080 pair, without live connections, is forgotten at the next expiry (the
+        // collector's timer, driven here by a fake clock); the port-80 pair has a live connection and keeps
+        // the series alive. Scrapes alone forget nothing.
+        var time = new FakeTimeProvider();
+        using ConntrackCollector collector = Collector(TimeSpan.FromMilliseconds(1), time);
         collector.Table.ApplyEvent(Connection(1, CtEventType.New, 80), 1000, 1);
         collector.Table.ApplyEvent(Connection(2, CtEventType.New, 8080), 1000, 1);
-        collector.Table.ApplyEvent(Connection(2, CtEventType.Destroy, 8080), 1000, System.Diagnostics.Stopwatch.GetTimestamp());
+        collector.Table.ApplyEvent(Connection(2, CtEventType.Destroy, 8080), 1000, time.GetTimestamp());
         const string series = "netsight_conntrack_service_connections_total{service=\"shop/web\",endpoint=\"10.0.0.5\",protocol=\"tcp\"}";
         Assert.Equal([series + " 2"], Lines(Scrape(collector), Connections));
+        Assert.Equal(2, collector.Table.Services.Count());
 
-        Thread.Sleep(20); // well past the 1 ms TTL: the idle pair goes at this scrape
+        time.Advance(TimeSpan.FromSeconds(1)); // well past the 1 ms TTL and the 100 ms expiry period
         string text = Scrape(collector);
         Assert.Single(collector.Table.Services);
         Assert.Equal([series + " 2"], Lines(text, Connections));

@@ -2,8 +2,8 @@
 // forgotten at once in netsight_probe_peers and its series expire after the TTL, and --max-series folds
 // new peers into `other`. Time is passed in, never read.
 using System.Net;
-using Netsight.Collectors.Identity;
 using Netsight.Collectors.Probes;
+using Netsight.Identity;
 using Netsight.Metrics;
 
 namespace Netsight.Collectors.Tests.Probes;

@@ -99,7 +99,7 @@ public sealed class ProbeTargetsTests
                     new(IPAddress.Parse("10.0.0.4"), "node-d", "netsight-d", 9090, 0, false),     // not ready
                 ]),
             });
-            var targets = new ProbeTargets(new AgentOptions { ServiceDirectory = dir, ProbeResolvConf = resolv, ProbeService = "monitoring/netsight", Listen = ["9191"] });
+            var targets = new ProbeTargets(CollectorContext.Standalone(new AgentOptions { Probes = new() { ResolvConf = resolv, Service = "monitoring/netsight" }, Listen = ["9191"] }) with { Services = dir });
             Assert.Equal([ProbeTargets.ClusterDnsName], targets.DnsNames);
             Assert.Equal(
                 ["kube-system/kube-dns 10.96.0.10", "kube-system/kube-dns 10.244.1.3", "kube-system/kube-dns 10.244.0.2:5353", "192.0.2.53 192.0.2.53"],
@@ -115,11 +115,14 @@ public sealed class ProbeTargetsTests
     [Fact]
     public void Standalone_DnsServerFlagReplacesResolvConf_StaticPeersSorted()
     {
-        var targets = new ProbeTargets(new AgentOptions
+        var targets = new ProbeTargets(CollectorContext.Standalone(new AgentOptions
         {
-            ProbeResolvConf = "/nonexistent", ProbeDnsServers = ["192.0.2.1", "192.0.2.2:5353"],
-            ProbePeers = ["b.example:9090", "10.0.0.9:9090", "a.example:9090"],
-        });
+            Probes = new()
+            {
+                ResolvConf = "/nonexistent", DnsServers = ["192.0.2.1", "192.0.2.2:5353"],
+                Peers = ["b.example:9090", "10.0.0.9:9090", "a.example:9090"],
+            },
+        }));
         Assert.Equal([ProbeTargets.StandaloneDnsName], targets.DnsNames);
         Assert.Equal(["192.0.2.1 192.0.2.1", "192.0.2.2:5353 192.0.2.2:5353"], targets.DnsTargets().Select(t => $"{t.Server} {t.EndpointLabel}"));
         Assert.Equal(["10.0.0.9:9090", "a.example:9090", "b.example:9090"], targets.Peers().Select(p => p.Key));

@@ -28,7 +28,7 @@ public sealed class ConnectionsJsonTests
     }
 
     private static SocketsCollector Collector() =>
-        new(new AgentOptions { SocketsInterval = TimeSpan.FromHours(1) }, NullLoggerFactory.Instance);
+        new(CollectorContext.Standalone(new AgentOptions { Sockets = new() { Interval = TimeSpan.FromHours(1) } }));
 
     [Fact]
     public void DestroyedConnectionAppearsWithFinalCountsAndPerClientDeltas()

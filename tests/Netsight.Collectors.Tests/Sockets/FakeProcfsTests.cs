@@ -51,7 +51,7 @@ public sealed class FakeProcfsTests : IDisposable
         Directory.CreateDirectory(Path.Combine(_root, "4244")); // exited: no links left
         Directory.CreateDirectory(Path.Combine(_root, "sys")); // not a process
 
-        using var collector = new SocketsCollector(new AgentOptions { ProcfsRoot = _root, SocketsInterval = TimeSpan.FromHours(1), Pods = new OnePod() }, NullLoggerFactory.Instance);
+        using var collector = new SocketsCollector(CollectorContext.Standalone(new AgentOptions { ProcfsRoot = _root, Sockets = new() { Interval = TimeSpan.FromHours(1) } }) with { Pods = new OnePod() });
         collector.Start();
 
         Assert.Equal(1, collector.NamespaceCount);

@@ -1,6 +1,7 @@
 // Test helper: builds the frames of one TCP conversation between a fixed client (10.0.0.1:40000) and
 // server (192.168.1.2:443) in either direction and feeds them to a PacketAnalyzer with explicit
 // timestamps, so each flow-state test reads as the packet sequence it describes.
+using Netsight.Addresses;
 using Netsight.Packets.Analysis;
 using Netsight.Packets.Decoding;
 using Netsight.Packets.Tests.Decoding;

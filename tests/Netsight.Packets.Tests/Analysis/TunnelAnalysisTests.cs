@@ -1,6 +1,7 @@
 // Decapsulation through the whole analyzer: the inner packets of a tunnel are a pseudo-device `DEVICE/KIND`
 // with their own connections and inner-address peer pairs, sharing the device's lock; the outer packets stay
 // on the device; --decap=false leaves only them; and the steady state allocates nothing.
+using Netsight.Addresses;
 using Netsight.Packets.Analysis;
 using Netsight.Packets.Decoding;
 using Netsight.Tests;

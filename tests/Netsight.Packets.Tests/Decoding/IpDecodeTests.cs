@@ -1,6 +1,7 @@
 // Network-layer decoding: IPv4 fields, options and fragment bits; IPv6 fixed header, every extension header
 // kind, the fragment header, jumbograms; lengths taken from the IP header (Ethernet padding, snaplen cuts);
 // and each malformed reason the IP layer can give.
+using Netsight.Addresses;
 using Netsight.Packets.Decoding;
 using static Netsight.Packets.Tests.Decoding.PacketBuilder;
 

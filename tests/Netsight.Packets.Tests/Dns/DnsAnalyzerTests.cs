@@ -2,6 +2,7 @@
 // (retransmissions keep the original time, a second response is unsolicited), the timeout and end of
 // capture make unanswered queries, the pending table is bounded, DNS over TCP with one or several messages
 // per segment, a message spanning segments, the snaplen, malformed messages counted.
+using Netsight.Addresses;
 using Netsight.Packets.Analysis;
 using Netsight.Packets.Decoding;
 using Netsight.Packets.Dns;

@@ -3,6 +3,7 @@
 // (no quick JIT, Netsight.Packets.Tests.csproj), so these methods are compiled fully optimized at their
 // first call, as in the agent: on .NET 10 x64 with 512-bit vectors the JIT dropped the zeroing of
 // `flow = default` followed by a copy of the key (FlowTable.Clear), and port reuse kept the old state.
+using Netsight.Addresses;
 using Netsight.Packets.Analysis;
 using Netsight.Packets.Decoding;
 using Netsight.Packets.Flows;

@@ -6,18 +6,21 @@ namespace Netsight.Cli.Flags;
 
 internal sealed class ConntrackFlags(AgentOptions defaults) : ICollectorFlags
 {
-    private readonly Option<TimeSpan> _resync = new("--conntrack.resync-interval") { Description = "Full conntrack table dump between events (also repairs lost events).", CustomParser = OptionParsers.Duration, DefaultValueFactory = _ => defaults.ConntrackResyncInterval };
-    private readonly Option<bool> _accounting = new("--conntrack.enable-accounting") { Description = "Switch nf_conntrack_acct and nf_conntrack_timestamp on when off (byte counts, durations).", DefaultValueFactory = _ => defaults.ConntrackEnableAccounting };
+    private readonly Option<TimeSpan> _resync = new("--conntrack.resync-interval") { Description = "Full conntrack table dump between events (also repairs lost events).", CustomParser = OptionParsers.Duration, DefaultValueFactory = _ => defaults.Conntrack.ResyncInterval };
+    private readonly Option<bool> _accounting = new("--conntrack.enable-accounting") { Description = "Switch nf_conntrack_acct and nf_conntrack_timestamp on when off (byte counts, durations).", DefaultValueFactory = _ => defaults.Conntrack.EnableAccounting };
     private readonly Option<string[]> _serviceCidr = new("--conntrack.service-cidr") { Description = "Service virtual-IP range, e.g. 10.96.0.0/12 (repeatable): DNAT'ed connections to it are Service transactions.", Arity = ArgumentArity.OneOrMore, AllowMultipleArgumentsPerToken = false, CustomParser = OptionParsers.Cidrs };
-    private readonly Option<int> _rcvbuf = new("--conntrack.rcvbuf") { Description = "Receive buffer of the conntrack event socket, in bytes (SO_RCVBUFFORCE).", CustomParser = OptionParsers.IntInRange(65_536, int.MaxValue), DefaultValueFactory = _ => defaults.ConntrackReceiveBuffer };
+    private readonly Option<int> _rcvbuf = new("--conntrack.rcvbuf") { Description = "Receive buffer of the conntrack event socket, in bytes (SO_RCVBUFFORCE).", CustomParser = OptionParsers.IntInRange(65_536, int.MaxValue), DefaultValueFactory = _ => defaults.Conntrack.ReceiveBuffer };
 
     public IEnumerable<Option> Options => [_resync, _accounting, _serviceCidr, _rcvbuf];
 
     public AgentOptions Apply(ParseResult parse, AgentOptions options) => options with
     {
-        ConntrackResyncInterval = parse.GetValue(_resync),
-        ConntrackEnableAccounting = parse.GetValue(_accounting),
-        ConntrackServiceCidrs = parse.GetValue(_serviceCidr) ?? [],
-        ConntrackReceiveBuffer = parse.GetValue(_rcvbuf),
+        Conntrack = options.Conntrack with
+        {
+            ResyncInterval = parse.GetValue(_resync),
+            EnableAccounting = parse.GetValue(_accounting),
+            ServiceCidrs = parse.GetValue(_serviceCidr) ?? [],
+            ReceiveBuffer = parse.GetValue(_rcvbuf),
+        },
     };
 }

@@ -26,9 +26,9 @@ internal sealed class HubFlags : ICollectorFlags
 
     public HubFlags(AgentOptions defaults)
     {
-        _interval = new("--hub.interval") { Description = "A batch for the hub every this long.", CustomParser = OptionParsers.Duration, DefaultValueFactory = _ => defaults.HubInterval };
-        _backlog = new("--hub.backlog") { Description = "Batches kept while the hub does not answer; beyond it the oldest is dropped (counted).", CustomParser = OptionParsers.IntInRange(1, 100_000), DefaultValueFactory = _ => defaults.HubBacklog };
-        _metadataInterval = new("--metadata.interval") { Description = "How often /metadata is rebuilt (also within a second of a Kubernetes change).", CustomParser = OptionParsers.Duration, DefaultValueFactory = _ => defaults.MetadataInterval };
+        _interval = new("--hub.interval") { Description = "A batch for the hub every this long.", CustomParser = OptionParsers.Duration, DefaultValueFactory = _ => defaults.Metadata.HubInterval };
+        _backlog = new("--hub.backlog") { Description = "Batches kept while the hub does not answer; beyond it the oldest is dropped (counted).", CustomParser = OptionParsers.IntInRange(1, 100_000), DefaultValueFactory = _ => defaults.Metadata.HubBacklog };
+        _metadataInterval = new("--metadata.interval") { Description = "How often /metadata is rebuilt (also within a second of a Kubernetes change).", CustomParser = OptionParsers.Duration, DefaultValueFactory = _ => defaults.Metadata.Interval };
         _tokenFile.Validators.Add(result =>
         {
             string? path = result.GetValueOrDefault<string>();
@@ -48,10 +48,13 @@ internal sealed class HubFlags : ICollectorFlags
 
     public AgentOptions Apply(ParseResult parse, AgentOptions options) => options with
     {
-        HubUrl = parse.GetValue(_hub),
-        HubInterval = parse.GetValue(_interval),
-        HubTokenFile = parse.GetValue(_tokenFile),
-        HubBacklog = parse.GetValue(_backlog),
-        MetadataInterval = parse.GetValue(_metadataInterval),
+        Metadata = options.Metadata with
+        {
+            HubUrl = parse.GetValue(_hub),
+            HubInterval = parse.GetValue(_interval),
+            HubTokenFile = parse.GetValue(_tokenFile),
+            HubBacklog = parse.GetValue(_backlog),
+            Interval = parse.GetValue(_metadataInterval),
+        },
     };
 }

@@ -1,6 +1,7 @@
 // The flags of one collector, kept beside each other in one small file per collector (node_exporter's
 // convention of per-collector flags beside the collector): the options it adds to `netsight agent` and
-// how their values land in AgentOptions. AgentCommand holds the list and knows none of them.
+// how their values land in the collector's options record. The registry entry (Cli/CollectorRegistry.cs)
+// names them; AgentCommand adds every entry's flags and knows none of them.
 using System.CommandLine;
 using Netsight.Collectors;
 

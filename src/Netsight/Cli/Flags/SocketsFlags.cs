@@ -17,8 +17,8 @@ internal sealed class SocketsFlags : ICollectorFlags
 
     public SocketsFlags(AgentOptions defaults)
     {
-        _interval = new("--sockets.interval") { Description = "How often the sockets collector dumps the sockets of every network namespace (closes between polls still come from the destroy groups).", CustomParser = OptionParsers.Duration, DefaultValueFactory = _ => defaults.SocketsInterval };
-        _maxConnections = new("--sockets.max-connections") { Description = "Connections held for /connections, open and closed; beyond it new ones are dropped (counted).", CustomParser = OptionParsers.IntInRange(1, 10_000_000), DefaultValueFactory = _ => defaults.SocketsMaxConnections };
+        _interval = new("--sockets.interval") { Description = "How often the sockets collector dumps the sockets of every network namespace (closes between polls still come from the destroy groups).", CustomParser = OptionParsers.Duration, DefaultValueFactory = _ => defaults.Sockets.Interval };
+        _maxConnections = new("--sockets.max-connections") { Description = "Connections held for /connections, open and closed; beyond it new ones are dropped (counted).", CustomParser = OptionParsers.IntInRange(1, 10_000_000), DefaultValueFactory = _ => defaults.Sockets.MaxConnections };
         _unixSocket.Validators.Add(result =>
         {
             string path = result.GetValueOrDefault<string>() ?? "";
@@ -30,9 +30,12 @@ internal sealed class SocketsFlags : ICollectorFlags
 
     public AgentOptions Apply(ParseResult parse, AgentOptions options) => options with
     {
-        SocketsInterval = parse.GetValue(_interval),
-        SocketsUnixSocket = parse.GetValue(_unixSocket) is { Length: > 0 } path ? path : null,
-        SocketsMaxConnections = parse.GetValue(_maxConnections),
+        Sockets = options.Sockets with
+        {
+            Interval = parse.GetValue(_interval),
+            UnixSocket = parse.GetValue(_unixSocket) is { Length: > 0 } path ? path : null,
+            MaxConnections = parse.GetValue(_maxConnections),
+        },
     };
 
     private static string? UnixSocketError(string path)

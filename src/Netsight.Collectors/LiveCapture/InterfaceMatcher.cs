@@ -1,0 +1,68 @@
+// Decides which network interfaces the packets collector captures: names or globs given with
+// --interface (eth0, veth*, cali*), or by default every interface that is up and not a loopback.
+// Reads /sys/class/net (root injectable for tests), which is cheap enough to rescan every few seconds.
+using System.IO.Enumeration;
+
+namespace Netsight.Collectors.LiveCapture;
+
+public sealed class InterfaceMatcher(IReadOnlyList<string> patterns, string sysfsRoot)
+{
+    /// <summary>From linux/if.h: IFF_UP and IFF_LOOPBACK bits of /sys/class/net/NAME/flags.</summary>
+    private const int IffUp = 0x1;
+    private const int IffLoopback = 0x8;
+
+    /// <summary>libpcap's pseudo-device that captures every interface with Linux cooked headers.</summary>
+    public const string AnyDevice = "any";
+
+    public IReadOnlyList<string> Patterns { get; } = patterns;
+
+    public bool Matches(string name)
+    {
+        foreach (string pattern in Patterns)
+            if (FileSystemName.MatchesSimpleExpression(pattern, name, ignoreCase: false))
+                return true;
+        return false;
+    }
+
+    /// <summary>The interfaces to capture now, sorted by name.</summary>
+    public SortedSet<string> Scan()
+    {
+        var result = new SortedSet<string>(StringComparer.Ordinal);
+        if (Patterns.Contains(AnyDevice)) result.Add(AnyDevice);
+        string classNet = Path.Combine(sysfsRoot, "class", "net");
+        string[] names;
+        try
+        {
+            names = Directory.GetDirectories(classNet).Select(Path.GetFileName).OfType<string>().ToArray();
+            // /sys/class/net entries are symlinks to directories; GetDirectories follows them.
+            if (names.Length == 0) names = Directory.GetFileSystemEntries(classNet).Select(Path.GetFileName).OfType<string>().ToArray();
+        }
+        catch (IOException) { return result; }
+        catch (UnauthorizedAccessException) { return result; }
+
+        foreach (string name in names)
+        {
+            if (Patterns.Count > 0)
+            {
+                if (Matches(name)) result.Add(name);
+                continue;
+            }
+            int flags = ReadFlags(Path.Combine(classNet, name, "flags"));
+            if ((flags & IffUp) != 0 && (flags & IffLoopback) == 0) result.Add(name);
+        }
+        return result;
+    }
+
+    private static int ReadFlags(string path)
+    {
+        try
+        {
+            string text = File.ReadAllText(path).Trim();
+            return Convert.ToInt32(text, 16); // sysfs prints flags as 0x1003
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+        {
+            return 0; // vanished between listing and reading: treat as down
+        }
+    }
+}

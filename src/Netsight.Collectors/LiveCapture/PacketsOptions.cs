@@ -1,0 +1,20 @@
+// The packets collector's options (--interface, --filter, --snaplen, --buffer-size, --decap; Cli/Flags/
+// PacketsFlags.cs), beside the collector. The flow cap (--max-flows) and the series budget are common.
+namespace Netsight.Collectors.LiveCapture;
+
+public sealed record PacketsOptions
+{
+    /// <summary>--interface/-i patterns (names or globs); empty means every up, non-loopback interface.</summary>
+    public IReadOnlyList<string> Interfaces { get; init; } = [];
+    /// <summary>--filter/-f BPF expression, empty for none.</summary>
+    public string Filter { get; init; } = "";
+    /// <summary>--snaplen: bytes captured per packet. Headers of Ethernet + IPv6 with extension headers +
+    /// TCP with full options fit in 256; payload is never needed.</summary>
+    public int Snaplen { get; init; } = 256;
+    /// <summary>--buffer-size: the kernel ring per interface, in bytes.</summary>
+    public int BufferSize { get; init; } = 8 * 1024 * 1024;
+    /// <summary>--decap: analyze tunnels' inner packets on DEVICE/KIND pseudo-devices (Netsight.Packets.Analysis.AnalyzerOptions.Decapsulate).</summary>
+    public bool Decapsulate { get; init; } = true;
+    /// <summary>How often the interface list is re-read to attach new and detach removed interfaces.</summary>
+    public TimeSpan InterfaceRescan { get; init; } = TimeSpan.FromSeconds(2);
+}

@@ -1,0 +1,48 @@
+// --interface, --filter, --snaplen, --buffer-size, --decap: the packets collector's flags (see README
+// "netsight agent"). They keep the predecessor's names (`-i eni-123123 -f tcp` works as written), so
+// they have no `packets.` prefix. A BPF filter that does not compile is one line and exit 2 at parse time.
+using System.CommandLine;
+using Netsight.Collectors;
+using Netsight.Collectors.LiveCapture;
+
+namespace Netsight.Cli.Flags;
+
+internal sealed class PacketsFlags : ICollectorFlags
+{
+    private readonly Option<string[]> _interfaces = new("--interface", "-i")
+    {
+        Description = "Interface name or glob to capture (repeatable: eth0, 'veth*', 'cali*', any). Default: every up, non-loopback interface; interfaces that appear later are attached.",
+        Arity = ArgumentArity.ZeroOrMore,
+    };
+    private readonly Option<string> _filter = new("--filter", "-f") { Description = "BPF filter applied to every capture (e.g. tcp).", DefaultValueFactory = _ => "" };
+    private readonly Option<int> _snaplen;
+    private readonly Option<int> _bufferSize;
+    private readonly Option<bool> _decap;
+
+    public PacketsFlags(AgentOptions defaults)
+    {
+        _filter.Validators.Add(result =>
+        {
+            string text = result.GetValueOrDefault<string>() ?? "";
+            if (PacketsCollector.FilterError(text) is string error) result.AddError($"invalid BPF filter '{text}' for --filter: {error}");
+        });
+        _snaplen = new("--snaplen") { Description = "Bytes captured per packet (headers only are needed).", CustomParser = OptionParsers.IntInRange(64, 262_144), DefaultValueFactory = _ => defaults.Packets.Snaplen };
+        _bufferSize = new("--buffer-size") { Description = "Kernel capture buffer per interface, in bytes.", CustomParser = OptionParsers.IntInRange(65_536, int.MaxValue), DefaultValueFactory = _ => defaults.Packets.BufferSize };
+        _decap = new("--decap") { Description = "Analyze the inner packets of VXLAN (UDP 4789, 8472), Geneve (6081), IP-in-IP and GRE tunnels as their own flows on a DEVICE/KIND pseudo-device (eth0/vxlan); --decap=false counts only the outer packets.", DefaultValueFactory = _ => defaults.Packets.Decapsulate };
+    }
+
+    /// <summary>--interface and --filter first, as before: the predecessor's flags lead --help.</summary>
+    public IEnumerable<Option> Options => [_interfaces, _filter, _snaplen, _bufferSize, _decap];
+
+    public AgentOptions Apply(ParseResult parse, AgentOptions options) => options with
+    {
+        Packets = options.Packets with
+        {
+            Interfaces = parse.GetValue(_interfaces) ?? [],
+            Filter = parse.GetValue(_filter) ?? "",
+            Snaplen = parse.GetValue(_snaplen),
+            BufferSize = parse.GetValue(_bufferSize),
+            Decapsulate = parse.GetValue(_decap),
+        },
+    };
+}
