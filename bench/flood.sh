@@ -27,7 +27,7 @@ CAP=$OUT/synflood-$PACKETS.pcap
 [[ -f $CAP ]] || python3 "$ROOT/bench/synflood.py" "$CAP" "$PACKETS"
 if [[ -z $DLL ]]; then
   DLL=$ROOT/artifacts/netsight/netsight.dll
-  dotnet build "$ROOT/src/Netsight" -c Release -o "$ROOT/artifacts/netsight" -v q -nologo >/dev/null
+  dotnet publish "$ROOT/src/Netsight" -c Release --use-current-runtime --self-contained false -o "$ROOT/artifacts/netsight" -v q -nologo >/dev/null
 fi
 TMP=$(mktemp -d /tmp/netsight-flood.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT

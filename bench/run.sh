@@ -143,7 +143,7 @@ if [[ $RECORD -eq 1 || ! -s $CAP ]]; then record_capture; else log "reusing $CAP
 
 # ---------------------------------------------------------------- builds
 log "building netsight (Release) and the benchmarks"
-dotnet build "$ROOT/src/Netsight" -c Release -o "$NETSIGHT_DIR" -v q -nologo >"$TMP/build.log" 2>&1 || { cat "$TMP/build.log"; exit 1; }
+dotnet publish "$ROOT/src/Netsight" -c Release --use-current-runtime --self-contained false -o "$NETSIGHT_DIR" -v q -nologo >"$TMP/build.log" 2>&1 || { cat "$TMP/build.log"; exit 1; }
 dotnet build "$ROOT/bench/Netsight.Benchmarks" -c Release -v q -nologo >"$TMP/build-bench.log" 2>&1 || { cat "$TMP/build-bench.log"; exit 1; }
 NETSIGHT=(dotnet "$NETSIGHT_DIR/netsight.dll")
 

@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh runtime
-dotnet build src/Netsight -c Release -o artifacts/netsight --nologo -v quiet -clp:ErrorsOnly
+dotnet publish src/Netsight -c Release --use-current-runtime --self-contained false -o artifacts/netsight --nologo -v quiet -clp:ErrorsOnly
 hub_port=${HUB_PORT:-9091}
 hub_store=${HUB_STORE:-sqlite:artifacts/netsight-hub.db}
 # Standalone as root the agent sees every process, so the sockets collector (off by default because a

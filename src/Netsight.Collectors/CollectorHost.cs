@@ -36,6 +36,13 @@ public sealed partial class CollectorHost : IDisposable
                 collector?.Dispose();
                 collector = null;
             }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // A collector that fails in an unforeseen way is down (up 0, one line), not the agent.
+                LogFailed(name, e.GetType().Name, e.Message);
+                try { collector?.Dispose(); } catch (Exception) { /* its failure is logged above; a second one adds nothing */ }
+                collector = null;
+            }
             _collectors.Add((name, collector));
         }
         _durations = new double[_collectors.Count];
@@ -89,4 +96,7 @@ public sealed partial class CollectorHost : IDisposable
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "collector {Name} is not available here: {Reason}")]
     private partial void LogUnavailable(string name, string reason);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Error, Message = "collector {Name} failed to start ({Kind}): {Reason}")]
+    private partial void LogFailed(string name, string kind, string reason);
 }

@@ -44,8 +44,18 @@ internal sealed partial class InterfaceCapture : IDisposable
     /// <summary>Opens the interface; throws <see cref="CaptureOpenException"/> with the reason when it cannot.</summary>
     public static InterfaceCapture Open(string name, AgentOptions options, PacketAnalyzer analyzer, ILogger log)
     {
-        LibPcapLiveDevice device = LibPcapLiveDeviceList.New()[name]
-            ?? throw new CaptureOpenException(CaptureOpenException.NoSuchDevice, $"no such interface {name}");
+        LibPcapLiveDevice? device;
+        try
+        {
+            device = LibPcapLiveDeviceList.New()[name];
+        }
+        catch (Exception e) when (e is IndexOutOfRangeException or ArgumentException or InvalidOperationException or PcapException)
+        {
+            // SharpPcap lists every interface to find one and throws (IndexOutOfRangeException) when an
+            // interface disappears while it lists them: pods' veths come and go all the time on a node.
+            throw new CaptureOpenException(CaptureOpenException.NoSuchDevice, $"interface {name} vanished while the interfaces were listed: {e.Message}", e);
+        }
+        if (device is null) throw new CaptureOpenException(CaptureOpenException.NoSuchDevice, $"no such interface {name}");
         var configuration = new DeviceConfiguration
         {
             Mode = DeviceModes.None, // host traffic only: a node agent sees its pods' veths, promiscuity adds nothing

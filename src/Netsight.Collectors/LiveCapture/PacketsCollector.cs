@@ -55,7 +55,16 @@ public sealed partial class PacketsCollector : ICollector
             throw new CollectorUnavailableException("libpcap could not be loaded (install libpcap0.8): " + e.Message, e);
         }
         if (PacketSocketAccess.Denied() is string denied) throw new CollectorUnavailableException(denied);
-        Rescan();
+        try
+        {
+            Rescan();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // As in the watcher: a first scan that fails (interfaces changing under it) is retried at the
+            // next rescan instead of stopping the agent.
+            LogRescanFailed(e.Message);
+        }
         _watcher.Start();
     }
 
