@@ -3,7 +3,7 @@
 // keep-alive ACK, zero-window-probe ACK, duplicate ACK, ACKed unseen segment, spurious / fast / out-of-order
 // / plain retransmission) in Wireshark's evaluation order and precedence, then the per-direction
 // bookkeeping. Ported from epan/dissectors/packet-tcp.c of the 4.0 branch (Debian bookworm's tshark 4.0.17
-// is the oracle); ../shared/reference/tcp-analysis-rules.md summarizes it. Deliberately literal: the
+// is the oracle; docs/architecture.md says how it is tested against tshark). Deliberately literal: the
 // sentinels (0 = unset), the unsigned time deltas (a negative delta is huge, so neither fast retransmission
 // nor out-of-order applies) and the order of updates are part of what makes counts equal tshark's.
 // Pure and allocation-free; the driver (PacketAnalyzer.Tcp.cs) does the counting.
