@@ -15,6 +15,7 @@ using Netsight.IntegrationTests.Sockets;
 
 namespace Netsight.IntegrationTests.Hub;
 
+[Collection(SocketsLab.Collection)]
 public sealed class HubLabTests
 {
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(60);

@@ -13,12 +13,22 @@ using Netsight.IntegrationTests.Lab;
 
 namespace Netsight.IntegrationTests.Sockets;
 
+/// <summary>
+/// The tests that build a SocketsLab run one at a time: every lab has the same addresses and ports, and an
+/// agent with the sockets collector sees the connections of every namespace on the host, so two labs at
+/// once would show each other's connections (HubLabTests counted the other lab's in its edge).
+/// </summary>
+[CollectionDefinition(SocketsLab.Collection)]
+public sealed class SocketsLabCollection;
+
 /// <summary>One socket as `ss -tinpe` prints it (missing counters are 0: ss omits zero fields).</summary>
 public sealed record SsSocket(string State, IPEndPoint Local, IPEndPoint Peer, int Pid, ulong Inode,
     ulong BytesAcked, ulong BytesReceived, ulong TotalRetrans, double RttMs);
 
 public sealed partial class SocketsLab : IDisposable
 {
+    public const string Collection = "sockets lab";
+
     public static readonly IPAddress ClientIp = IPAddress.Parse("198.19.253.1");
     public static readonly IPAddress ServerIp = IPAddress.Parse("198.19.253.2");
     public static readonly IPAddress ClientIp6 = IPAddress.Parse("fd00:6e73:fd::1");

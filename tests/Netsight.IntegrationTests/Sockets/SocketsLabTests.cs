@@ -20,6 +20,7 @@ using Netsight.IntegrationTests.Lab;
 
 namespace Netsight.IntegrationTests.Sockets;
 
+[Collection(SocketsLab.Collection)]
 public sealed class SocketsLabTests
 {
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(20);
