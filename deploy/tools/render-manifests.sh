@@ -2,6 +2,8 @@
 # Regenerates the plain manifests from the charts with helm-render (what `helm template` prints):
 #   deploy/manifests/netsight.yaml     deploy/helm/netsight, defaults, release netsight, namespace netsight
 #                                      (created, labelled for Pod Security Admission's privileged level)
+#   deploy/manifests/netsight-hub.yaml the same with the hub on (hub.enabled=true: SQLite in an emptyDir,
+#                                      the agents pushing to it)
 #   deploy/monitoring/monitoring.yaml  deploy/monitoring/chart: Prometheus and Grafana in namespace monitoring
 # A test (tests/Netsight.Deploy.Tests) renders the same and fails when a file differs: after changing a
 # chart, run this and commit the result.
@@ -15,10 +17,14 @@ header() {
   header deploy/helm/netsight "netsight deploy/helm/netsight -n netsight --set createNamespace=true"
   "$render" netsight "$root/deploy/helm/netsight" -n netsight --set createNamespace=true
 } > "$root/deploy/manifests/netsight.yaml"
+{
+  header deploy/helm/netsight "netsight deploy/helm/netsight -n netsight --set createNamespace=true --set hub.enabled=true"
+  "$render" netsight "$root/deploy/helm/netsight" -n netsight --set createNamespace=true --set hub.enabled=true
+} > "$root/deploy/manifests/netsight-hub.yaml"
 if [ -d "$root/deploy/monitoring/chart" ]; then
   {
     header deploy/monitoring/chart "monitoring deploy/monitoring/chart -n monitoring"
     "$render" monitoring "$root/deploy/monitoring/chart" -n monitoring
   } > "$root/deploy/monitoring/monitoring.yaml"
 fi
-echo "rendered deploy/manifests/netsight.yaml$( [ -d "$root/deploy/monitoring/chart" ] && echo " and deploy/monitoring/monitoring.yaml")"
+echo "rendered deploy/manifests/netsight.yaml, netsight-hub.yaml$( [ -d "$root/deploy/monitoring/chart" ] && echo " and deploy/monitoring/monitoring.yaml")"

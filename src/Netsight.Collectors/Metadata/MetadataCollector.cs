@@ -71,8 +71,9 @@ public sealed partial class MetadataCollector : ICollector, IHttpEndpoints, IUse
     /// <summary>Called once every collector has started: the push begins with all of them as sources.</summary>
     public void Bind(IReadOnlyList<ICollector> running)
     {
-        // Sockets first: conntrack adds flows only where no socket records came.
-        _sources = [.. running.OfType<IHubRecordSource>().OrderBy(s => s is Sockets.SocketsCollector ? 0 : 1)];
+        // Sockets first: conntrack adds flows only where no socket records came; packets last: they add to
+        // conntrack's records what only the capture sees.
+        _sources = [.. running.OfType<IHubRecordSource>().OrderBy(s => s switch { Sockets.SocketsCollector => 0, Conntrack.ConntrackCollector => 1, _ => 2 })];
         _pusher?.Start();
     }
 

@@ -135,6 +135,16 @@ public sealed partial class FlowTable
         return removed;
     }
 
+    /// <summary>Visits every flow in the table, least recently seen first, without changing it (the agent's
+    /// push to the hub reads each connection's counts once per batch).</summary>
+    public void ForEach(FlowVisitor visit)
+    {
+        for (int slot = _lruHead; slot != None; slot = At(slot).Next)
+            visit(ref At(slot));
+    }
+
+    public delegate void FlowVisitor(ref Flow flow);
+
     /// <summary>Reports every flow still in the table as removed (end of a capture file); they stay in the table.</summary>
     public void ReportAll(IFlowEndHandler handler)
     {

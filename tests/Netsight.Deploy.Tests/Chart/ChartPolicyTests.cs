@@ -73,7 +73,7 @@ public sealed class ChartPolicyTests
                 Check(c.Env?.Any(e => e.Name == name && e.ValueFrom?.FieldRef?.FieldPath == field) == true, $"{name} is not from {field}");
 
             // The probes find their peers through the headless Service the chart makes.
-            var svc = r.OfKind("Service").Select(m => (V1Service)m.Typed!).SingleOrDefault();
+            var svc = r.OfKind("Service").Select(m => (V1Service)m.Typed!).SingleOrDefault(s => s.Metadata.Labels["app.kubernetes.io/component"] == "agent");
             if (svc is not null)
             {
                 Check(svc.Spec.ClusterIP == "None", "Service is not headless");

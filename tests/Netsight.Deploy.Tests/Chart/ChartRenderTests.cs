@@ -21,7 +21,7 @@ public sealed class ChartRenderTests
         Assert.True(failures.Count == 0, $"{failures.Count} invalid objects:\n" + string.Join('\n', failures));
         // Every render produced the agent, and the optional kinds were validated where switched on.
         Assert.Equal(inputs.Count, objects.Count(o => o.EndsWith(" apps/v1 DaemonSet netsight", StringComparison.Ordinal) || o.Contains("DaemonSet ns-agent", StringComparison.Ordinal)));
-        foreach (string kind in new[] { "ServiceMonitor", "PodMonitor", "PrometheusRule", "NetworkPolicy", "Namespace", "ConfigMap", "ClusterRole", "ClusterRoleBinding", "ServiceAccount", "Service" })
+        foreach (string kind in new[] { "ServiceMonitor", "PodMonitor", "PrometheusRule", "NetworkPolicy", "Namespace", "ConfigMap", "ClusterRole", "ClusterRoleBinding", "ServiceAccount", "Service", "Deployment", "PersistentVolumeClaim" })
             Assert.Contains(objects, o => o.Contains($" {kind} ", StringComparison.Ordinal));
     }
 
@@ -60,6 +60,9 @@ public sealed class ChartRenderTests
             ("collectors.probes.service=netsight", "collectors.probes.service"),
             ("extraCapabilities[0]=net_raw", "extraCapabilities.0"),
             ("agent.identity[0].namespace=x", "ip is required"),
+            ("hub.store.type=mysql", "hub.store.type"),
+            ("hub.persistence.size=lots", "hub.persistence.size"),
+            ("hub.retention=a day", "hub.retention"),
         ];
         var failures = new List<string>();
         foreach (var (set, expected) in cases)

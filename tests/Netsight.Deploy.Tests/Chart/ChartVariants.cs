@@ -1,5 +1,5 @@
 // The value sets the chart is rendered with in tests: the defaults, every combination of collectors, and
-// every optional part switched on (monitors, rules, NetworkPolicy, identity, Unix socket, overrides).
+// every optional part switched on (monitors, rules, NetworkPolicy, identity, Unix socket, overrides, the hub).
 // One definition shared by the schema-validation and policy tests, so both look at the same renders.
 namespace Netsight.Deploy.Tests.Chart;
 
@@ -32,6 +32,11 @@ public static class ChartVariants
         ("namespace created", ["--set", "createNamespace=true"]),
         ("overrides", ["--set", "fullnameOverride=ns-agent", "--set", "namespaceOverride=observability", "--set", "image.registry=registry.example.com",
             "--set", "image.digest=sha256:" + new string('a', 64), "--set", "serviceAccount.name=agent-sa"]),
+        // The hub with SQLite on a claim, a token, its monitor and policy; the agents push to its Service.
+        ("hub sqlite", ["--set", "hub.enabled=true", "--set", "hub.tokenSecret.name=netsight-hub-token", "--set", "hub.persistence.enabled=true",
+            "--set", "hub.persistence.storageClass=-", "--set", "prometheus.monitor.enabled=true", "--set", "networkPolicy.enabled=true"]),
+        // The hub of deploy/manifests/netsight-hub.yaml: SQLite in an emptyDir, no token.
+        ("hub defaults", ["--set", "hub.enabled=true"]),
         ("minimal", ["--set", "rbac.create=false", "--set", "serviceAccount.create=false", "--set", "service.enabled=false", "--set", "dashboards.enabled=false",
             "--set", "priorityClassName=", "--set", "resources=null"]),
     ];

@@ -5,7 +5,8 @@
 // chart's capabilities for all four collectors) every feature works in the (trimmed) image: capture,
 // conntrack, sockets and /connections' JSON, DNS and peer probes, the Kubernetes client's list/watch JSON
 // and the kubeconfig's YAML against the fake API server, the identity file, OpenMetrics and gzip; and
-// it stops with exit code 0 on SIGTERM.
+// it stops with exit code 0 on SIGTERM. The hub runs from the same image as the chart's Deployment runs it
+// (uid 65534, no capabilities, read-only root, SQLite on a volume): ready, it stores a batch with the token.
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
@@ -144,6 +145,100 @@ public sealed class ImageTests(ImageBuild image) : IClassFixture<ImageBuild>
             Cmd.Run(Repo.Tool("runc"), "delete", "--force", id);
         }
         Assert.Equal(0, container.Stop());
+    }
+
+    [Fact]
+    public async Task TheHub_RunWithRunc_AsTheChartsDeploymentRunsIt_StoresABatch()
+    {
+        image.AssertBuilt();
+        Requirements.Root();
+        string dir = System.IO.Directory.CreateTempSubdirectory("netsight-image-hub-").FullName;
+        string bundle = Path.Combine(dir, "bundle"), data = Path.Combine(dir, "data"), token = Path.Combine(dir, "token");
+        System.IO.Directory.CreateDirectory(data);
+        System.IO.Directory.CreateDirectory(token);
+        File.WriteAllText(Path.Combine(token, "token"), "image-test-token\n");
+        // What fsGroup does to the volume in a pod: the hub's uid may write the SQLite file there.
+        Repo.Check(["chown", "65534:65534", data]);
+        Repo.Check([Repo.Tool("umoci"), "unpack", "--image", $"{image.Layout}:{image.Tag}", bundle], TimeSpan.FromMinutes(3));
+
+        // The chart's hub arguments (SQLite, a token), its uid, and its mounts at their paths.
+        var deployment = HelmRender.Chart("--set", "hub.enabled=true", "--set", "hub.tokenSecret.name=t").Single<k8s.Models.V1Deployment>("Deployment");
+        var hub = deployment.Spec.Template.Spec.Containers[0];
+        int port = FreePort();
+        string[] args = ["/usr/bin/netsight", .. hub.Args.Select(a => a.StartsWith("--listen=", StringComparison.Ordinal) ? $"--listen=127.0.0.1:{port}" : a)];
+        string dataPath = hub.VolumeMounts.Single(m => m.Name == "data").MountPath, tokenPath = hub.VolumeMounts.Single(m => m.Name == "hub-token").MountPath;
+        ConfigureAsHubDeployment(Path.Combine(bundle, "config.json"), args, (int)hub.SecurityContext.RunAsUser!.Value, [(dataPath, data, false), (tokenPath, token, true)]);
+
+        string id = $"netsight-hub-test-{Environment.ProcessId}";
+        using var container = new BackgroundProcess([Repo.Tool("runc"), "run", "--bundle", bundle, id]);
+        try
+        {
+            NetnsLab.WaitUntil(() => container.Stdout.Contains($"hub listening on http://127.0.0.1:{port}", StringComparison.Ordinal) || container.HasExited,
+                TimeSpan.FromSeconds(60), "the hub in the container never printed its listening line");
+            Assert.False(container.HasExited, $"runc exited: {container.Stdout}\n{container.Stderr}");
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(20) };
+            Assert.Equal("ok\n", await http.GetStringAsync("/readyz"));
+
+            long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            string batch = $$$"""
+                {"version":1,"node":"node-a","instance":"image","seq":1,"sent_at_ms":{{{now}}},
+                 "connections":[{"pid":1,"type":0,"family":0,"net_ns":1,"source":"10.0.0.1","dest":"10.0.1.1","sport":40000,"dport":8080,"direction":2,
+                   "monotonic_sent_bytes":100,"last_sent_bytes":100,"monotonic_recv_bytes":50,"last_recv_bytes":50,"last_update_epoch":1,"opened":true,
+                   "namespace":"shop","workload":"web","dest_namespace":"shop","dest_workload":"api"}],
+                 "transactions":[],
+                 "metadata":{"node":{"name":"node-a","addresses":["192.0.2.1"]},"pods":[],"processes":[],"updated_at_ms":{{{now}}}}}
+                """;
+            async Task<HttpStatusCode> Push(string? bearer)
+            {
+                using var body = new MemoryStream();
+                using (var gz = new System.IO.Compression.GZipStream(body, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+                    gz.Write(System.Text.Encoding.UTF8.GetBytes(batch));
+                using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/ingest") { Content = new ByteArrayContent(body.ToArray()) };
+                request.Content.Headers.ContentType = new("application/json");
+                request.Content.Headers.ContentEncoding.Add("gzip");
+                if (bearer is not null) request.Headers.Authorization = new("Bearer", bearer);
+                using var response = await http.SendAsync(request);
+                return response.StatusCode;
+            }
+            Assert.Equal(HttpStatusCode.Unauthorized, await Push(null));
+            Assert.Equal(HttpStatusCode.OK, await Push("image-test-token"));
+            using var connections = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync("/api/v1/connections?since=1h"));
+            Assert.Contains(connections.RootElement.GetProperty("connections").EnumerateArray(),
+                c => c.GetProperty("workload").GetString() == "web" && c.GetProperty("node").GetString() == "node-a");
+            // The store is the volume's file, written as the hub's uid.
+            var db = new FileInfo(Path.Combine(data, "hub.db"));
+            Assert.True(db.Exists, "no hub.db on the data volume");
+            Assert.Equal("65534", Repo.Check(["stat", "-c", "%u", db.FullName]).Stdout.Trim());
+        }
+        finally
+        {
+            Cmd.Run(Repo.Tool("runc"), "kill", id, "TERM");
+            NetnsLab.WaitUntil(() => container.HasExited, TimeSpan.FromSeconds(30), "the hub container did not stop on SIGTERM");
+            Cmd.Run(Repo.Tool("runc"), "delete", "--force", id);
+            System.IO.Directory.Delete(dir, recursive: true);
+        }
+        Assert.Equal(0, container.Stop());
+    }
+
+    /// <summary>The hub pod's runtime settings: the chart's uid and gid, no capabilities, no new privileges,
+    /// read-only root, tmpfs /tmp, the volumes bound (the host network stands in for the pod's, to reach it).</summary>
+    private static void ConfigureAsHubDeployment(string path, string[] args, int uid, IReadOnlyList<(string Destination, string Source, bool ReadOnly)> volumes)
+    {
+        var c = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        var process = c["process"]!.AsObject();
+        process["terminal"] = false;
+        process["args"] = new JsonArray([.. args.Select(a => (JsonNode)JsonValue.Create(a)!)]);
+        process["user"] = new JsonObject { ["uid"] = uid, ["gid"] = uid };
+        process["capabilities"] = new JsonObject { ["bounding"] = new JsonArray(), ["effective"] = new JsonArray(), ["permitted"] = new JsonArray(), ["inheritable"] = new JsonArray(), ["ambient"] = new JsonArray() };
+        process["noNewPrivileges"] = true;
+        c["root"] = new JsonObject { ["path"] = "rootfs", ["readonly"] = true };
+        var mounts = c["mounts"]!.AsArray();
+        mounts.Add(new JsonObject { ["destination"] = "/tmp", ["type"] = "tmpfs", ["source"] = "tmpfs", ["options"] = new JsonArray("nosuid", "nodev", "size=16m", "mode=1777") });
+        foreach (var (destination, source, ro) in volumes)
+            mounts.Add(new JsonObject { ["destination"] = destination, ["type"] = "bind", ["source"] = source, ["options"] = new JsonArray("rbind", ro ? "ro" : "rw") });
+        var namespaces = c["linux"]!["namespaces"]!.AsArray();
+        foreach (var ns in namespaces.Where(n => (string?)n!["type"] == "network").ToList()) namespaces.Remove(ns);
+        File.WriteAllText(path, c.ToJsonString());
     }
 
     /// <summary>The pod's runtime settings: host network and PID namespace, read-only root, tmpfs /tmp, the

@@ -1,5 +1,6 @@
 // deploy/manifests/netsight.yaml is the chart rendered with its defaults (release netsight, namespace
-// netsight, created): the test renders it again and the file must be identical, so `kubectl apply -f`
+// netsight, created), netsight-hub.yaml the same with the hub on: the test renders them again and each
+// file must be identical, so `kubectl apply -f`
 // installs exactly what `helm upgrade -i netsight deploy/helm/netsight -n netsight` does. Every object in
 // it is valid against the Kubernetes 1.34 schemas.
 using Netsight.Deploy.Tests.Tools;
@@ -11,6 +12,7 @@ public sealed class PlainManifestsTests
     public static TheoryData<string, string[]> Files => new()
     {
         { "deploy/manifests/netsight.yaml", ["netsight", "deploy/helm/netsight", "-n", "netsight", "--set", "createNamespace=true"] },
+        { "deploy/manifests/netsight-hub.yaml", ["netsight", "deploy/helm/netsight", "-n", "netsight", "--set", "createNamespace=true", "--set", "hub.enabled=true"] },
         { "deploy/monitoring/monitoring.yaml", ["monitoring", "deploy/monitoring/chart", "-n", "monitoring"] },
     };
 

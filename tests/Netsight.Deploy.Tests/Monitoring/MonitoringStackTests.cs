@@ -65,6 +65,12 @@ public sealed class MonitoringStackTests
         Assert.Equal(["netsight"], job["kubernetes_sd_configs"]![0]!["namespaces"]!["names"]!.AsArray().Select(x => (string)x!));
         Assert.Contains(job["relabel_configs"]!.AsArray(), c => (string?)c!["target_label"] == "node" && (string?)c["source_labels"]![0] == "__meta_kubernetes_pod_node_name");
         Assert.Contains(config["scrape_configs"]!.AsArray(), j => (string?)j!["job_name"] == "kube-proxy");
+        // The hub's job keeps the hub's pods and port as the chart names them (its alerts use job netsight-hub).
+        var hubJob = config["scrape_configs"]!.AsArray().Single(j => (string?)j!["job_name"] == "netsight-hub")!;
+        var hubKeep = hubJob["relabel_configs"]!.AsArray().Single(c => (string?)c!["action"] == "keep")!;
+        var hub = HelmRender.Chart("--set", "hub.enabled=true").OfKind("Deployment").Select(m => (V1Deployment)m.Typed!).Single();
+        Assert.Equal($"{hub.Spec.Template.Metadata.Labels["app.kubernetes.io/name"]};{hub.Spec.Template.Spec.Containers[0].Ports[0].Name}", (string?)hubKeep["regex"]);
+        Assert.Equal("netsight-hub", hub.Spec.Template.Metadata.Labels["app.kubernetes.io/name"]);
 
         var services = r.OfKind("Service").Select(m => (V1Service)m.Typed!).ToDictionary(s => s.Metadata.Name);
         Assert.Equal(30090, services["prometheus"].Spec.Ports.Single().NodePort);

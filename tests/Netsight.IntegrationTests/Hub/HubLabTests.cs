@@ -5,6 +5,8 @@
 // `conntrack -L`. (2) The sockets lab: the agent in the root namespace with the sockets collector sees both
 // ends of connections between two lab namespaces; the hub's records equal `ss -tinpe`, its edge takes the
 // client side's bytes (not both ends'), and the service map in chromium draws that edge from this data.
+// (3) Conntrack and the capture together (sockets off): the edge keeps conntrack's bytes and connections
+// and gains the capture's retransmissions and resets (equal to the agent's own counters) and an RTT.
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
@@ -86,6 +88,90 @@ public sealed class HubLabTests
         }
         finally
         {
+            foreach (Socket c in clients) c.Dispose();
+            foreach (TcpListener l in listeners) l.Stop();
+        }
+    }
+
+    [Fact]
+    public void PacketFlowsAddRetransmitsResetsAndRttToTheConntrackRecords()
+    {
+        const int N = 8;
+        using var lab = ConntrackLab.Create();
+        string identity = IdentityFile(lab.Client.TempDir, $"""
+            peers:
+              - ip: {ConntrackLab.ClientAddress}
+                namespace: lab
+                workload: client
+              - ip: {ConntrackLab.ServiceIp}
+                namespace: lab
+                service: web
+            """ + string.Concat(ConntrackLab.BackendAddresses.Select(a => $"\n  - ip: {a}\n    namespace: lab\n    workload: web\n")));
+        // The capture on the client's link to the backends (after the DNAT: the server is the backend), beside conntrack.
+        string link = lab.Client.Name + "s";
+        using var hub = HubProcess.StartOn($"{lab.Client.Main.RootV4}:0", "--store", "sqlite:" + Path.Combine(lab.Client.TempDir, "hub.db"));
+        using var agent = AgentProcess.StartInNamespace(lab.Client.Name, lab.Client.Main.PeerV4, ["--no-collector.probes", "--collector.packets", "-i", link,
+            "--conntrack.service-cidr", ConntrackLab.ServiceCidr, "--conntrack.resync-interval", "1s",
+            "--identity-file", identity, "--node-name", "lab-node", "--hub", hub.BaseUri.ToString(), "--hub.interval", "1s"]);
+        agent.WaitForMetrics(x => x.Sum("netsight_capture_interfaces", l => l["state"] == "capturing") == 1, "the capture on " + link);
+
+        var listeners = lab.InBackends(() => ConntrackLab.BackendAddresses.Select(a => { var l = new TcpListener(a, ConntrackLab.ServicePort); l.Start(); return l; }).ToArray());
+        foreach (var l in listeners) _ = Task.Run(() => Serve(l));
+        // 30 % of the TCP packets entering the client namespace are dropped: the backends retransmit.
+        lab.Client.AddLoss(300);
+        var clients = lab.InClient(() => Enumerable.Range(0, N).Select(_ => new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { LingerState = new LingerOption(true, 0) }).ToArray());
+        try
+        {
+            for (int i = 0; i < N; i++)
+            {
+                clients[i].Connect(new IPEndPoint(ConntrackLab.ServiceIp, ConntrackLab.ServicePort));
+                clients[i].Send(new byte[100 + i]);
+                var buffer = new byte[5000];
+                int got = 0;
+                while (got < 2000 + i) got += clients[i].Receive(buffer, got, buffer.Length - got, SocketFlags.None);
+            }
+            Thread.Sleep(1000); // last ACKs and retransmissions
+            lab.Client.RemoveLoss();
+            foreach (Socket c in clients) c.Close(); // linger 0: one RST each
+            Thread.Sleep(500);
+            var listed = lab.ListEntries("-d", ConntrackLab.ServiceIp.ToString());
+            Assert.Equal(N, listed.Count);
+            ulong original = (ulong)listed.Values.Sum(v => (long)v.Original), reply = (ulong)listed.Values.Sum(v => (long)v.Reply);
+
+            // The oracle for retransmits and resets: the agent's own counters on that link (only these connections cross it).
+            double retransmits = 0, resets = 0;
+            string graph = "";
+            bool Matched()
+            {
+                var e = agent.Metrics();
+                retransmits = e.Sum("netsight_tcp_retransmissions_total", l => l["device"] == link);
+                resets = e.Sum("netsight_tcp_resets_total", l => l["device"] == link);
+                graph = hub.Get("/api/v1/graph?namespace=lab");
+                using var g = JsonDocument.Parse(graph);
+                return resets >= N && g.RootElement.GetProperty("edges").EnumerateArray().Any(x => x.GetProperty("id").GetString() == "lab/client->lab/web"
+                    && x.GetProperty("detail__bytes_to_server").GetUInt64() == original && x.GetProperty("detail__bytes_to_client").GetUInt64() == reply
+                    && x.GetProperty("detail__connections").GetInt64() == N
+                    && x.GetProperty("detail__retransmits").GetInt64() == (long)retransmits && x.GetProperty("detail__resets").GetInt64() == (long)resets);
+            }
+            var deadline = DateTime.UtcNow + Settle;
+            bool matched;
+            while (!(matched = Matched()) && DateTime.UtcNow < deadline) Thread.Sleep(500);
+            Assert.True(matched, $"the hub's edge never matched conntrack -L (original {original}, reply {reply} bytes) and the capture ({retransmits} retransmissions, {resets} resets on {link})\ngraph {graph}\n{agent.Describe()}\n{hub.Output}");
+            Assert.True(retransmits > 0, "the loss caused no retransmission");
+            using (JsonDocument g = JsonDocument.Parse(graph))
+            {
+                var edge = g.RootElement.GetProperty("edges").EnumerateArray().Single(x => x.GetProperty("id").GetString() == "lab/client->lab/web");
+                Assert.True(edge.GetProperty("detail__rtt_avg_ms").GetDouble() > 0, "no RTT on the edge: " + edge);
+            }
+            // Still conntrack's records (bytes and connections), one per connection, none of the capture's own.
+            using JsonDocument records = hub.Json("/api/v1/connections?node=lab-node");
+            JsonElement[] list = [.. records.RootElement.GetProperty("connections").EnumerateArray()];
+            Assert.Equal(N, list.Length);
+            Assert.All(list, r => Assert.Equal("conntrack", r.GetProperty("origin").GetString()));
+        }
+        finally
+        {
+            lab.Client.RemoveLoss();
             foreach (Socket c in clients) c.Dispose();
             foreach (TcpListener l in listeners) l.Stop();
         }

@@ -51,6 +51,22 @@ public class FlowTableTests
     }
 
     [Fact]
+    public void ForEachVisitsEveryLiveFlowOnce_AndChangesNothing()
+    {
+        // The hub push reads each connection's counts this way once per batch.
+        var table = new FlowTable(4);
+        var handler = new NoHandler();
+        var keys = Enumerable.Range(0, 6).Select(i => FlowKey.Create(IpAddr.Parse("10.0.0.1"), (ushort)(41000 + i), IpAddr.Parse("10.0.0.2"), 80, out _)).ToList();
+        for (int i = 0; i < keys.Count; i++) table.GetOrAdd(keys[i], 10 + i, handler, out _).Retransmissions = i; // the first two are evicted
+        var seen = new List<(FlowKey, int)>();
+        table.ForEach((ref Flow f) => seen.Add((f.Key, f.Retransmissions)));
+        Assert.Equal(keys.Skip(2).Select((k, i) => (k, i + 2)), seen);
+        Assert.Equal(4, table.Count);
+        Assert.Equal(5, table.GetOrAdd(keys[5], 20, handler, out bool created).Retransmissions);
+        Assert.False(created);
+    }
+
+    [Fact]
     public void RandomAddsEvictionsAndExpiriesAgreeWithAModel()
     {
         // The index (open addressing, backward-shift removal) against a model: every live key is found in

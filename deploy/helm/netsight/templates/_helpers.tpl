@@ -146,7 +146,7 @@ real agent under setpriv (tests/Netsight.Deploy.Tests/Chart/CapabilityLabTests.c
 {{- if $c.metadata.enabled }}
 {{- include "netsight.flag" (list "--metadata.interval" $c.metadata.interval) }}
 {{- end }}
-{{- with .Values.hub.url }}
+{{- with include "netsight.hubUrl" . }}
 - {{ printf "--hub=%s" . | quote }}
 {{- include "netsight.flag" (list "--hub.interval" $.Values.hub.interval) }}
 {{- include "netsight.flag" (list "--hub.backlog" $.Values.hub.backlog) }}
@@ -180,5 +180,76 @@ relabelings:
 {{- with .monitor.metricRelabelings }}
 metricRelabelings:
   {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end }}
+
+{{/*
+The hub (templates/hub-*.yaml). Its pods are named app.kubernetes.io/name=NAME-hub so that neither the
+agents' DaemonSet and headless Service (selector NAME + instance) nor the probes' peer list take them in,
+without touching the agents' immutable selector.
+*/}}
+{{- define "netsight.hub.fullname" -}}
+{{- printf "%s-hub" (include "netsight.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "netsight.hub.selectorLabels" -}}
+app.kubernetes.io/name: {{ printf "%s-hub" (include "netsight.name" .) | trunc 63 | trimSuffix "-" }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "netsight.hub.labels" -}}
+helm.sh/chart: {{ include "netsight.chart" . }}
+{{ include "netsight.hub.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/component: hub
+app.kubernetes.io/part-of: netsight
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{- define "netsight.hub.serviceAccountName" -}}
+{{- if .Values.hub.serviceAccount.create }}
+{{- default (include "netsight.hub.fullname" .) .Values.hub.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.hub.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/* Where the agents push: hub.url, else this release's hub Service when hub.enabled, else nothing. */}}
+{{- define "netsight.hubUrl" -}}
+{{- if .Values.hub.url }}
+{{- .Values.hub.url }}
+{{- else if .Values.hub.enabled }}
+{{- printf "http://%s.%s.svc:%d" (include "netsight.hub.fullname" .) (include "netsight.namespace" .) (int64 .Values.hub.port) }}
+{{- end }}
+{{- end }}
+
+{{/* The hub's --store: the SQLite file on its volume, or the Secret's URI through $(HUB_STORE), which
+Kubernetes expands from the container's environment (the URI never appears in the pod spec). */}}
+{{- define "netsight.hub.store" -}}
+{{- if eq .Values.hub.store.type "postgres" }}
+{{- if not .Values.hub.store.postgres.existingSecret }}
+{{- fail "hub.store.postgres.existingSecret: the Secret holding the postgres:// URI is required with hub.store.type postgres" }}
+{{- end }}
+{{- "$(HUB_STORE)" }}
+{{- else }}
+{{- "sqlite:/var/lib/netsight-hub/hub.db" }}
+{{- end }}
+{{- end }}
+
+{{- define "netsight.hub.args" -}}
+{{- $h := .Values.hub }}
+- hub
+- {{ printf "--listen=:%d" (int64 $h.port) | quote }}
+- {{ printf "--store=%s" (include "netsight.hub.store" .) | quote }}
+{{- include "netsight.flag" (list "--retention" $h.retention) }}
+{{- include "netsight.flag" (list "--max-batch-bytes" $h.maxBatchBytes) }}
+{{- if $h.tokenSecret.name }}
+- "--token-file=/etc/netsight-hub/token"
+{{- end }}
+{{- range $h.extraArgs }}
+- {{ . | quote }}
 {{- end }}
 {{- end }}
