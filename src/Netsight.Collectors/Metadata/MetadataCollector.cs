@@ -51,7 +51,7 @@ public sealed partial class MetadataCollector : ICollector, IHttpEndpoints, IUse
         _current = new NodeMetadata { Node = new NodeInfo { Name = node } };
         _refresher = new Thread(RefreshLoop) { IsBackground = true, Name = "metadata" };
         if (options.HubUrl is { } hub)
-            _pusher = new HubPusher(hub, options.HubInterval, options.HubTokenFile, options.HubBacklog, MakeBatch, logs.CreateLogger("netsight.hub-push"));
+            _pusher = new HubPusher(hub, options.HubInterval, options.HubTokenFile, options.HubBacklog, MakeBatch, logs.CreateLogger("netsight.hub-push"), options.HubCaFile);
     }
 
     public string Name => "metadata";

@@ -18,6 +18,8 @@ public sealed record HubOptions
     public string? TokenFile { get; init; }
     /// <summary>--max-batch-bytes: the largest compressed batch accepted (413 above it).</summary>
     public long MaxBatchBytes { get; init; } = 16 * 1024 * 1024;
+    /// <summary>--web.config.file and the HTTP limits.</summary>
+    public Netsight.Web.WebOptions Web { get; init; } = new();
     /// <summary>How often expired rows are deleted.</summary>
     public TimeSpan PruneInterval { get; init; } = TimeSpan.FromMinutes(1);
     /// <summary>How often the store is pinged (readiness), nodes are read (lag metric) and the pod-by-IP map is refreshed.</summary>

@@ -15,13 +15,25 @@ using Netsight.Cli;
 using Netsight.Collectors;
 using Netsight.Collectors.Identity;
 using Netsight.Kubernetes;
+using Netsight.Web;
 
 namespace Netsight.Hosting;
 
 public static partial class AgentHost
 {
-    public static int Run(AgentOptions options)
+    public static int Run(AgentOptions options, WebOptions web)
     {
+        WebSecurity? security;
+        try
+        {
+            security = web.ConfigFile is { } file ? WebSecurity.Load(file) : null;
+        }
+        catch (WebConfigException e)
+        {
+            Console.Error.WriteLine($"netsight: invalid --web.config.file {e.Message}");
+            return 1;
+        }
+        using var _ = security;
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o =>
@@ -39,10 +51,11 @@ public static partial class AgentHost
             foreach (string listen in options.Listen)
             {
                 AgentOptions.TryParseListen(listen, out IPEndPoint endpoint);
-                k.Listen(endpoint);
+                k.Listen(endpoint, l => security?.ConfigureListen(l));
             }
             // --sockets.unix-socket: the same endpoints over HTTP on a Unix socket (the predecessor's tracer
             // was read that way: `curl --unix-socket PATH http://x/connections`). A stale file from a previous run is removed.
+            // Never TLS (the file's mode guards it), but basic auth and the headers apply there too.
             if (options.SocketsUnixSocket is { Length: > 0 } unixPath)
             {
                 if (File.Exists(unixPath)) File.Delete(unixPath);
@@ -64,6 +77,11 @@ public static partial class AgentHost
 
         ILoggerFactory logs = app.Services.GetRequiredService<ILoggerFactory>();
         ILogger log = logs.CreateLogger("netsight.agent");
+        if (security is not null)
+        {
+            security.Start(logs.CreateLogger("netsight.web"));
+            app.Use(security.Handle);
+        }
         FlowIdentity identity;
         KubernetesSource? kubernetes;
         try
@@ -80,7 +98,7 @@ public static partial class AgentHost
         long stopping;
         try
         {
-            if (!Serve(app, options, collectors, log, out stopping)) return 1;
+            if (!Serve(app, options, collectors, security, log, out stopping)) return 1;
         }
         finally
         {
@@ -92,10 +110,10 @@ public static partial class AgentHost
     }
 
     /// <summary>Serves until SIGTERM or Ctrl-C, then stops the server; false when it could not listen.</summary>
-    private static bool Serve(WebApplication app, AgentOptions options, CollectorHost collectors, ILogger log, out long stopping)
+    private static bool Serve(WebApplication app, AgentOptions options, CollectorHost collectors, WebSecurity? security, ILogger log, out long stopping)
     {
         stopping = Stopwatch.GetTimestamp();
-        Endpoints.Map(app, collectors);
+        Endpoints.Map(app, collectors, security);
         try
         {
             app.StartAsync().GetAwaiter().GetResult();

@@ -217,6 +217,6 @@ public sealed partial class AgentProcess : IDisposable
         _http.Dispose();
     }
 
-    [GeneratedRegex(@"listening on (http://[^\s/]+)")]
+    [GeneratedRegex(@"listening on (https?://[^\s/]+)")]
     private static partial Regex ListeningLine();
 }
