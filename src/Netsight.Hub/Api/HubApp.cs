@@ -23,13 +23,13 @@ public sealed class HubApp : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
-    private readonly WebSecurity? _security;
+    private readonly WebServer _server;
 
-    private HubApp(WebApplication app, HubService hub, WebSecurity? security)
+    private HubApp(WebApplication app, HubService hub, WebServer server)
     {
         _app = app;
         Hub = hub;
-        _security = security;
+        _server = server;
     }
 
     public HubService Hub { get; }
@@ -47,10 +47,10 @@ public sealed class HubApp : IAsyncDisposable
         // Agents push with the --token-file bearer token: with one set, a POST to the ingest endpoint that
         // carries a bearer token is judged by that token alone, not by basic_auth_users.
         bool hasToken = options.TokenFile is not null;
-        WebSecurity? security;
+        WebServer server;
         try
         {
-            security = options.Web.ConfigFile is { } file ? WebSecurity.Load(file, IngestWithToken(hasToken)) : null;
+            server = WebServer.Create(options.Web, IngestWithToken(hasToken));
         }
         catch (WebConfigException e)
         {
@@ -60,19 +60,17 @@ public sealed class HubApp : IAsyncDisposable
         builder.Logging.ClearProviders();
         logging(builder.Logging);
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        WebServer.ConfigureLogging(builder.Logging);
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         builder.Host.ConfigureHostOptions(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
         builder.WebHost.ConfigureKestrel(k =>
         {
-            foreach (IPEndPoint endpoint in options.Listen) k.Listen(endpoint, l => security?.ConfigureListen(l));
+            server.ConfigureKestrel(k);
+            foreach (IPEndPoint endpoint in options.Listen) k.Listen(endpoint, server.ConfigureListen);
         });
         WebApplication app = builder.Build();
         ILoggerFactory logs = app.Services.GetRequiredService<ILoggerFactory>();
-        if (security is not null)
-        {
-            security.Start(logs.CreateLogger("netsight.web"));
-            app.Use(security.Handle);
-        }
+        server.Attach(app, logs.CreateLogger("netsight.web"));
 
         HubStore store = HubStore.Open(options.Store);
         HubService hub;
@@ -85,11 +83,11 @@ public sealed class HubApp : IAsyncDisposable
         {
             await store.DisposeAsync().ConfigureAwait(false);
             await app.DisposeAsync().ConfigureAwait(false);
-            security?.Dispose();
+            server.Dispose();
             throw new HubStartException($"cannot use store {options.Store.Display}: {e.Message.Split('\n')[0].Trim()}", e);
         }
 
-        Map(app, hub, security);
+        Map(app, hub, server);
         try
         {
             await app.StartAsync(ct).ConfigureAwait(false);
@@ -99,10 +97,10 @@ public sealed class HubApp : IAsyncDisposable
             await hub.DisposeAsync().ConfigureAwait(false);
             await store.DisposeAsync().ConfigureAwait(false);
             await app.DisposeAsync().ConfigureAwait(false);
-            security?.Dispose();
+            server.Dispose();
             throw new HubStartException($"cannot listen on {string.Join(", ", options.Listen)}: {e.Message}", e);
         }
-        return new HubApp(app, hub, security);
+        return new HubApp(app, hub, server);
     }
 
     /// <summary>The ingest endpoint with a bearer token, when the hub has --token-file (that endpoint checks it).</summary>
@@ -110,7 +108,7 @@ public sealed class HubApp : IAsyncDisposable
         HttpMethods.IsPost(c.Request.Method) && c.Request.Path.Equals("/api/v1/ingest", StringComparison.Ordinal)
         && c.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase);
 
-    private static void Map(WebApplication app, HubService hub, WebSecurity? security)
+    private static void Map(WebApplication app, HubService hub, WebServer server)
     {
         app.MapPost("/api/v1/ingest", (HttpContext c) => IngestEndpoint.HandleAsync(c, hub));
         app.MapGet("/api/v1/graph", (HttpContext c) => QueryEndpoints.GraphAsync(c, hub));
@@ -119,11 +117,11 @@ public sealed class HubApp : IAsyncDisposable
         app.MapGet("/api/v1/metadata", (HttpContext c) => QueryEndpoints.MetadataAsync(c, hub));
         app.MapGet("/healthz", () => Results.Text("ok\n"));
         app.MapGet("/readyz", () => hub.Ready ? Results.Text("ok\n") : Results.Text("store unreachable\n", statusCode: StatusCodes.Status503ServiceUnavailable));
-        app.MapGet("/metrics", (HttpContext c) => WriteMetrics(c, hub, security));
+        app.MapGet("/metrics", (HttpContext c) => WriteMetrics(c, hub, server));
         UiAssets.Map(app);
     }
 
-    private static async Task WriteMetrics(HttpContext context, HubService hub, WebSecurity? security)
+    private static async Task WriteMetrics(HttpContext context, HubService hub, WebServer server)
     {
         ExpositionFormat format = Exposition.Negotiate(context.Request.Headers.Accept.ToString());
         context.Response.ContentType = Exposition.ContentType(format);
@@ -131,7 +129,7 @@ public sealed class HubApp : IAsyncDisposable
         using (var writer = new MetricWriter(body, format))
         {
             hub.Metrics.Write(writer, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
-            security?.WriteMetrics(writer);
+            server.WriteMetrics(writer);
             writer.Finish();
         }
         body.Position = 0;
@@ -156,7 +154,7 @@ public sealed class HubApp : IAsyncDisposable
         await Hub.DisposeAsync().ConfigureAwait(false);
         await Hub.Store.DisposeAsync().ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
-        _security?.Dispose();
+        _server.Dispose();
     }
 }
 

@@ -23,17 +23,17 @@ public static partial class AgentHost
 {
     public static int Run(AgentOptions options, WebOptions web)
     {
-        WebSecurity? security;
+        WebServer server;
         try
         {
-            security = web.ConfigFile is { } file ? WebSecurity.Load(file) : null;
+            server = WebServer.Create(web);
         }
         catch (WebConfigException e)
         {
             Console.Error.WriteLine($"netsight: invalid --web.config.file {e.Message}");
             return 1;
         }
-        using var _ = security;
+        using var _ = server;
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o =>
@@ -43,15 +43,17 @@ public static partial class AgentHost
             o.UseUtcTimestamp = true;
         });
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        WebServer.ConfigureLogging(builder.Logging);
         // "Hosting failed to start" (a listen address in use or not permitted) is reported below as one line.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         builder.Host.ConfigureHostOptions(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
         builder.WebHost.ConfigureKestrel(k =>
         {
+            server.ConfigureKestrel(k);
             foreach (string listen in options.Listen)
             {
                 AgentOptions.TryParseListen(listen, out IPEndPoint endpoint);
-                k.Listen(endpoint, l => security?.ConfigureListen(l));
+                k.Listen(endpoint, server.ConfigureListen);
             }
             // --sockets.unix-socket: the same endpoints over HTTP on a Unix socket (the predecessor's tracer
             // was read that way: `curl --unix-socket PATH http://x/connections`). A stale file from a previous run is removed.
@@ -77,11 +79,7 @@ public static partial class AgentHost
 
         ILoggerFactory logs = app.Services.GetRequiredService<ILoggerFactory>();
         ILogger log = logs.CreateLogger("netsight.agent");
-        if (security is not null)
-        {
-            security.Start(logs.CreateLogger("netsight.web"));
-            app.Use(security.Handle);
-        }
+        server.Attach(app, logs.CreateLogger("netsight.web"));
         FlowIdentity identity;
         KubernetesSource? kubernetes;
         try
@@ -98,7 +96,7 @@ public static partial class AgentHost
         long stopping;
         try
         {
-            if (!Serve(app, options, collectors, security, log, out stopping)) return 1;
+            if (!Serve(app, options, collectors, server, log, out stopping)) return 1;
         }
         finally
         {
@@ -110,10 +108,10 @@ public static partial class AgentHost
     }
 
     /// <summary>Serves until SIGTERM or Ctrl-C, then stops the server; false when it could not listen.</summary>
-    private static bool Serve(WebApplication app, AgentOptions options, CollectorHost collectors, WebSecurity? security, ILogger log, out long stopping)
+    private static bool Serve(WebApplication app, AgentOptions options, CollectorHost collectors, WebServer server, ILogger log, out long stopping)
     {
         stopping = Stopwatch.GetTimestamp();
-        Endpoints.Map(app, collectors, security);
+        Endpoints.Map(app, collectors, server);
         try
         {
             app.StartAsync().GetAwaiter().GetResult();
