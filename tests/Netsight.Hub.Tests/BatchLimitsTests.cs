@@ -1,12 +1,48 @@
 // Every list of a batch is bounded, not only its bytes: a batch of tiny records within --max-batch-bytes
 // (and 32 times that decompressed) is still refused as malformed when one list is over its limit, and one
-// exactly at the limit is accepted. Each case is checked and every failing one reported.
+// exactly at the limit is accepted. Each case is checked and every failing one reported. And only
+// --max-concurrent-batches are in memory at once: one more waits, then gets 503 "busy" (the agent retries).
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Netsight.Hub.Store;
 using Netsight.Hub.Wire;
 
 namespace Netsight.Hub.Tests;
 
-public sealed class BatchLimitsTests
+public sealed class BatchLimitsTests : IDisposable
 {
+    private readonly string _dir = Directory.CreateTempSubdirectory("netsight-hub-limits-").FullName;
+
+    public void Dispose()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    [Fact]
+    public async Task ABatchBeyondTheConcurrentSlotsIsBusyAndRetriedLater()
+    {
+        await using TestHub hub = await TestHub.StartAsync(new StoreLocation(StoreKind.Sqlite, Path.Combine(_dir, "hub.db"), "sqlite"), maxConcurrentBatches: 1);
+        long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        HubBatch batch = Batches.Batch("n1", "i1", 1, now, [Batches.Outgoing("web", "api", 1, 100, 10, opened: true)]);
+
+        // A batch whose body is still arriving holds the one slot.
+        using (var slow = new TcpClient("127.0.0.1", hub.Base.Port))
+        {
+            await slow.GetStream().WriteAsync(Encoding.ASCII.GetBytes("POST /api/v1/ingest HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{\"version\""));
+            await Task.Delay(300);
+            var busy = await hub.PushAsync(batch);
+            Assert.Equal((HttpStatusCode.ServiceUnavailable, "busy"), busy);
+        }
+        // The slow client is gone, its slot free again.
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        (HttpStatusCode Status, string Result) applied;
+        while ((applied = await hub.PushAsync(batch)).Result == "busy" && DateTime.UtcNow < deadline) await Task.Delay(100);
+        Assert.Equal((HttpStatusCode.OK, "applied"), applied);
+        Assert.Equal(1, TestHub.Sample(await hub.MetricsAsync(), "netsight_hub_batches_total{result=\"busy\"}"));
+    }
+
     [Fact]
     public void EveryListOfABatchIsBounded()
     {
