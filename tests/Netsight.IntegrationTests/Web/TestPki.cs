@@ -1,6 +1,7 @@
 // Certificates made in the test (System.Security.Cryptography's CertificateRequest) and written as PEM
 // files beside a web config: a CA, a server certificate for 127.0.0.1/localhost signed by it, a client
-// certificate signed by it, and a client certificate signed by another CA the server does not trust.
+// certificate (SAN DNS:prometheus) signed by it, and a client certificate signed by another CA the server
+// does not trust.
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
@@ -53,13 +54,17 @@ public sealed class TestPki : IDisposable
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, false));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([usage], false));
+        var names = new SubjectAlternativeNameBuilder();
         if (san)
         {
-            var names = new SubjectAlternativeNameBuilder();
             names.AddDnsName("localhost");
             names.AddIpAddress(System.Net.IPAddress.Loopback);
-            request.CertificateExtensions.Add(names.Build());
         }
+        else
+        {
+            names.AddDnsName(name); // a client's name, for client_allowed_sans
+        }
+        request.CertificateExtensions.Add(names.Build());
         byte[] serial = RandomNumberGenerator.GetBytes(12);
         serial[0] &= 0x7f;
         using X509Certificate2 signed = request.Create(ca, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1), serial);

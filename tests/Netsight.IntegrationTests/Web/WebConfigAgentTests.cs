@@ -140,6 +140,49 @@ public sealed class WebConfigAgentTests
         Assert.Equal(statuses.Count(s => s == 429), Exposition.Parse(Curl.Get(url + "/metrics").Body).Sum("netsight_web_rate_limited_total"));
     }
 
+    [Fact]
+    public void AllowedSansHttp2OffAndTheUnixSocket()
+    {
+        Requirements.Root();
+        using var pki = new TestPki();
+        string Config(string san) => $"""
+            tls_server_config:
+              cert_file: server.crt
+              key_file: server.key
+              client_auth_type: RequireAndVerifyClientCert
+              client_ca_file: ca.crt
+              client_allowed_sans: [{san}]
+            http_server_config:
+              http2: false
+            basic_auth_users:
+              prom: {GoHash}
+            """;
+        string config = pki.Write("web.yml", Config("someone-else"));
+        string socket = Path.Combine(pki.Dir, "netsight.sock");
+        using var agent = AgentProcess.Start("--web.config.file", config, "--no-collector.conntrack", "--no-collector.packets",
+            "--collector.sockets", "--sockets.unix-socket", socket);
+        string url = agent.BaseUri.ToString().TrimEnd('/') + "/healthz";
+        string[] client = ["--cacert", pki["ca.crt"], "--cert", pki["client.crt"], "--key", pki["client.key"], "-u", "prom:fakepassword"];
+        var failures = new List<string>();
+
+        CurlReply notAllowed = Curl.Get(url, client);
+        if (notAllowed.Status != 0) failures.Add("a trusted certificate without an allowed SAN: " + notAllowed);
+        // The Unix socket: plain HTTP, but basic auth all the same.
+        CurlReply unixNoAuth = Curl.Get("http://x/healthz", "--unix-socket", socket);
+        if (unixNoAuth.Status != 401) failures.Add("unix socket without credentials: " + unixNoAuth);
+        CurlReply unixAuth = Curl.Get("http://x/healthz", "--unix-socket", socket, "-u", "prom:fakepassword");
+        if (unixAuth.Status != 200) failures.Add("unix socket with credentials: " + unixAuth);
+
+        // Reloaded with the client's SAN allowed: the same certificate is accepted, over HTTP/1.1 only (http2: false).
+        pki.Write("web.yml", Config("prometheus"));
+        CurlReply allowed = notAllowed;
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while ((allowed = Curl.Get(url, client)).Status != 200 && DateTime.UtcNow < deadline) Thread.Sleep(300);
+        if (allowed.Status != 200) failures.Add("the allowed SAN after the reload: " + allowed);
+        if (!allowed.Headers.StartsWith("HTTP/1.1 200", StringComparison.Ordinal)) failures.Add("http2: false, yet: " + allowed.Headers.Split('\n')[0]);
+        Assert.True(failures.Count == 0, string.Join("\n", failures) + "\n" + agent.Output);
+    }
+
     /// <summary>The serial number of the certificate the server presents in a new handshake.</summary>
     private static string ServedSerial(int port)
     {
