@@ -41,9 +41,13 @@ public sealed class TlsSettings
             ClientCertificateRequired = ClientAuth != ClientAuth.NoClientCert,
             EnabledSslProtocols = Protocols,
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-            RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+            RemoteCertificateValidationCallback = (_, certificate, chain, _) =>
             {
-                string? why = Judge(certificate is null ? null : certificate as X509Certificate2 ?? new X509Certificate2(certificate));
+                // The certificates the client sent with its own (intermediates) help build the chain, as in Go.
+                var sent = new X509Certificate2Collection();
+                if (chain is not null)
+                    foreach (X509ChainElement element in chain.ChainElements) sent.Add(element.Certificate);
+                string? why = Judge(certificate is null ? null : certificate as X509Certificate2 ?? new X509Certificate2(certificate), sent);
                 if (why is not null) rejected(why);
                 return why is null;
             },
@@ -53,7 +57,7 @@ public sealed class TlsSettings
     }
 
     /// <summary>Null when the client's certificate (or its absence) is acceptable, else why not.</summary>
-    internal string? Judge(X509Certificate2? client)
+    internal string? Judge(X509Certificate2? client, X509Certificate2Collection? sent = null)
     {
         switch (ClientAuth)
         {
@@ -63,15 +67,16 @@ public sealed class TlsSettings
             case ClientAuth.RequireAnyClientCert:
                 return client is null ? "no client certificate" : SanCheck(client);
             case ClientAuth.VerifyClientCertIfGiven:
-                return client is null ? null : Verify(client) ?? SanCheck(client);
+                return client is null ? null : Verify(client, sent) ?? SanCheck(client);
             default:
-                return client is null ? "no client certificate" : Verify(client) ?? SanCheck(client);
+                return client is null ? "no client certificate" : Verify(client, sent) ?? SanCheck(client);
         }
     }
 
-    private string? Verify(X509Certificate2 client)
+    private string? Verify(X509Certificate2 client, X509Certificate2Collection? sent)
     {
         using var chain = new X509Chain();
+        if (sent is not null) chain.ChainPolicy.ExtraStore.AddRange(sent);
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
         chain.ChainPolicy.ApplicationPolicy.Add(new System.Security.Cryptography.Oid(ClientAuthEku));
         if (ClientCas is not null)

@@ -22,6 +22,10 @@ public sealed class TestPki : IDisposable
         WritePair("server2", Issue(ca, "localhost", ServerAuth, san: true));
         WritePair("client", Issue(ca, "prometheus", ClientAuth, san: false));
         WritePair("rogue", Issue(rogueCa, "prometheus", ClientAuth, san: false));
+        // A client certificate from an intermediate CA, sent with the intermediate (the server trusts the root only).
+        using X509Certificate2 intermediate = Intermediate(ca, "netsight test intermediate");
+        WritePair("chained", Issue(intermediate, "prometheus", ClientAuth, san: false));
+        File.AppendAllText(this["chained.crt"], intermediate.ExportCertificatePem() + "\n");
     }
 
     public string Dir { get; }
@@ -45,6 +49,16 @@ public sealed class TestPki : IDisposable
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
         return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+    }
+
+    private static X509Certificate2 Intermediate(X509Certificate2 ca, string name)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest($"CN={name}", key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, true, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
+        using X509Certificate2 signed = request.Create(ca, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1), [0x01, .. RandomNumberGenerator.GetBytes(8)]);
+        return signed.CopyWithPrivateKey(key);
     }
 
     private static X509Certificate2 Issue(X509Certificate2 ca, string name, Oid usage, bool san)
@@ -75,7 +89,7 @@ public sealed class TestPki : IDisposable
     {
         using (cert)
         {
-            Write(name + ".crt", cert.ExportCertificatePem());
+            Write(name + ".crt", cert.ExportCertificatePem() + "\n");
             Write(name + ".key", cert.GetECDsaPrivateKey()!.ExportPkcs8PrivateKeyPem());
         }
     }

@@ -54,6 +54,7 @@ public sealed class WebConfigAgentTests
             ("unknown user", "/metrics", [.. client, "-u", "nobody:fakepassword"], 401),
             ("Go bcrypt hash ($2y$)", "/metrics", [.. client, "-u", "prom:fakepassword"], 200),
             ("BCrypt.Net hash ($2a$)", "/metrics", [.. client, "-u", "ops:s3cret"], 200),
+            ("client certificate from an intermediate CA, chain sent", "/metrics", [.. ca, "--cert", pki["chained.crt"], "--key", pki["chained.key"], "-u", "prom:fakepassword"], 200),
             ("HTTP/1.1", "/healthz", [.. client, "--http1.1", "-u", "prom:fakepassword"], 200),
             ("TLS 1.2", "/readyz", [.. client, "--tls-max", "1.2", "-u", "prom:fakepassword"], 200),
             ("TLS 1.1 below min_version", "/readyz", [.. client, "--tlsv1.1", "--tls-max", "1.1", "-u", "prom:fakepassword"], 0),
