@@ -1,7 +1,8 @@
 // A real Prometheus (Debian's, on loopback) scraping the agent through --web.config.file: over TLS with
 // the server certificate checked against the test CA, a client certificate, and basic_auth. Only the job
-// with all three gets up == 1 and the agent's series; a wrong password, no credentials and no client
-// certificate are each a failed scrape, with the reason Prometheus gives (401, a refused connection).
+// with all three gets up == 1 and the agent's series; a wrong password, no credentials, no client
+// certificate and one of an untrusted CA are each a failed scrape, with the reason Prometheus gives (401,
+// a refused connection).
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
@@ -21,14 +22,14 @@ public sealed class WebConfigPrometheusTests
         using var agent = AgentProcess.Start("--web.config.file", config, "--no-collector.conntrack", "--no-collector.packets");
         string target = agent.BaseUri.Authority;
 
-        string Job(string name, bool clientCert, string? password) => $"""
+        string Job(string name, string? clientCert, string? password) => $"""
               - job_name: {name}
                 scheme: https
                 scrape_interval: 3s
                 scrape_timeout: 3s
                 tls_config:
                   ca_file: {pki["ca.crt"]}
-            {(clientCert ? $"      cert_file: {pki["client.crt"]}\n      key_file: {pki["client.key"]}" : "")}
+            {(clientCert is null ? "" : $"      cert_file: {pki[clientCert + ".crt"]}\n      key_file: {pki[clientCert + ".key"]}")}
             {(password is null ? "" : $"    basic_auth:\n      username: prom\n      password: {password}")}
                 static_configs:
                   - targets: ["{target}"]
@@ -37,10 +38,11 @@ public sealed class WebConfigPrometheusTests
             global:
               scrape_interval: 3s
             scrape_configs:
-            {Job("good", true, "fakepassword")}
-            {Job("wrong_password", true, "wrong")}
-            {Job("no_credentials", true, null)}
-            {Job("no_client_cert", false, "fakepassword")}
+            {Job("good", "client", "fakepassword")}
+            {Job("wrong_password", "client", "wrong")}
+            {Job("no_credentials", "client", null)}
+            {Job("no_client_cert", null, "fakepassword")}
+            {Job("untrusted_client_cert", "rogue", "fakepassword")}
             """);
         CmdResult check = Cmd.Run(Requirements.Tool("promtool"), "check", "config", promConfig);
         Assert.True(check.ExitCode == 0, $"promtool check config: {check}\n{File.ReadAllText(promConfig)}");
@@ -64,7 +66,7 @@ public sealed class WebConfigPrometheusTests
         double Value(JsonArray result, string job) =>
             result.Where(r => (string?)r!["metric"]!["job"] == job).Select(r => double.Parse((string)r!["value"]![1]!, System.Globalization.CultureInfo.InvariantCulture)).DefaultIfEmpty(double.NaN).First();
 
-        string[] refused = ["wrong_password", "no_credentials", "no_client_cert"];
+        string[] refused = ["wrong_password", "no_credentials", "no_client_cert", "untrusted_client_cert"];
         // Each refused job for its own reason, as Prometheus reports it (the last scrape's error).
         List<string> Problems()
         {
@@ -83,8 +85,9 @@ public sealed class WebConfigPrometheusTests
             foreach (string job in new[] { "wrong_password", "no_credentials" })
                 if (!LastError(job).Contains("401", StringComparison.Ordinal)) problems.Add($"{job}: expected a 401, got '{LastError(job)}'");
             // .NET's TLS server closes the connection on a refused client certificate (Go's sends an alert): no HTTP status.
-            if (LastError("no_client_cert") is var tlsError && (tlsError.Length == 0 || tlsError.Contains("HTTP status", StringComparison.Ordinal)))
-                problems.Add($"no_client_cert: expected the connection to be refused, got '{tlsError}'");
+            foreach (string job in new[] { "no_client_cert", "untrusted_client_cert" })
+                if (LastError(job) is var tlsError && (tlsError.Length == 0 || tlsError.Contains("HTTP status", StringComparison.Ordinal)))
+                    problems.Add($"{job}: expected the connection to be refused, got '{tlsError}'");
             return problems;
         }
         var deadline = DateTime.UtcNow.AddSeconds(60);
