@@ -45,7 +45,9 @@ public sealed partial class HubPusher : IDisposable
 
     /// <param name="build">Makes the batch with the given sequence number (called on the push thread).</param>
     /// <param name="caFile">PEM CA certificates trusted for an https hub instead of the system's (--hub.ca-file).</param>
-    public HubPusher(Uri hub, TimeSpan interval, string? tokenFile, int backlogLimit, Func<long, HubBatch> build, ILogger log, string? caFile = null)
+    /// <param name="clientCertificate">A client certificate for a hub that asks for one (--hub.cert-file, --hub.key-file).</param>
+    public HubPusher(Uri hub, TimeSpan interval, string? tokenFile, int backlogLimit, Func<long, HubBatch> build, ILogger log, string? caFile = null,
+        ClientCertificateFiles? clientCertificate = null)
     {
         _ingest = new Uri(hub, "/api/v1/ingest");
         _interval = interval;
@@ -67,6 +69,8 @@ public sealed partial class HubPusher : IDisposable
             policy.CustomTrustStore.AddRange(cas);
             handler.SslOptions.CertificateChainPolicy = policy;
         }
+        if (clientCertificate is not null)
+            handler.SslOptions.LocalCertificateSelectionCallback = (_, _, _, _, _) => clientCertificate.Current();
         _http = new HttpClient(handler)
         {
             Timeout = interval < TimeSpan.FromSeconds(30) ? TimeSpan.FromSeconds(30) : interval,

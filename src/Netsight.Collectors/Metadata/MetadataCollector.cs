@@ -51,7 +51,8 @@ public sealed partial class MetadataCollector : ICollector, IHttpEndpoints, IUse
         _current = new NodeMetadata { Node = new NodeInfo { Name = node } };
         _refresher = new Thread(RefreshLoop) { IsBackground = true, Name = "metadata" };
         if (options.HubUrl is { } hub)
-            _pusher = new HubPusher(hub, options.HubInterval, options.HubTokenFile, options.HubBacklog, MakeBatch, logs.CreateLogger("netsight.hub-push"), options.HubCaFile);
+            _pusher = new HubPusher(hub, options.HubInterval, options.HubTokenFile, options.HubBacklog, MakeBatch, logs.CreateLogger("netsight.hub-push"), options.HubCaFile,
+                options.HubCertFile is { } cert && options.HubKeyFile is { } key ? new ClientCertificateFiles(cert, key) : null);
     }
 
     public string Name => "metadata";
