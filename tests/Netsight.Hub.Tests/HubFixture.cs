@@ -26,10 +26,12 @@ public sealed class TestHub : IAsyncDisposable
     public HttpClient Http { get; }
     public HubService Service => _app.Hub;
 
-    public static async Task<TestHub> StartAsync(StoreLocation store, string? tokenFile = null, long maxBatchBytes = 16 << 20, TimeSpan? refresh = null)
+    public static async Task<TestHub> StartAsync(StoreLocation store, string? tokenFile = null, long maxBatchBytes = 16 << 20, TimeSpan? refresh = null,
+        int maxConcurrentBatches = 4)
     {
         var options = new HubOptions
         {
+            MaxConcurrentBatches = maxConcurrentBatches, BatchSlotWait = TimeSpan.FromMilliseconds(500),
             Listen = [new IPEndPoint(IPAddress.Loopback, 0)], Store = store, TokenFile = tokenFile, MaxBatchBytes = maxBatchBytes,
             RefreshInterval = refresh ?? TimeSpan.FromMilliseconds(300),
         };

@@ -44,7 +44,10 @@ public sealed partial class HubPusher : IDisposable
     private sealed record Pending(long Seq, byte[] Body, int Records);
 
     /// <param name="build">Makes the batch with the given sequence number (called on the push thread).</param>
-    public HubPusher(Uri hub, TimeSpan interval, string? tokenFile, int backlogLimit, Func<long, HubBatch> build, ILogger log)
+    /// <param name="caFile">PEM CA certificates trusted for an https hub instead of the system's (--hub.ca-file).</param>
+    /// <param name="clientCertificate">A client certificate for a hub that asks for one (--hub.cert-file, --hub.key-file).</param>
+    public HubPusher(Uri hub, TimeSpan interval, string? tokenFile, int backlogLimit, Func<long, HubBatch> build, ILogger log, string? caFile = null,
+        ClientCertificateFiles? clientCertificate = null)
     {
         _ingest = new Uri(hub, "/api/v1/ingest");
         _interval = interval;
@@ -52,7 +55,23 @@ public sealed partial class HubPusher : IDisposable
         _backlogLimit = backlogLimit;
         _build = build;
         _log = log;
-        _http = new HttpClient(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(5), PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+        var handler = new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(5), PooledConnectionLifetime = TimeSpan.FromMinutes(5) };
+        if (caFile is not null)
+        {
+            // Only these CAs sign the hub (the host name is still checked); read at start, like the flag's check.
+            var cas = new System.Security.Cryptography.X509Certificates.X509Certificate2Collection();
+            cas.ImportFromPemFile(caFile);
+            var policy = new System.Security.Cryptography.X509Certificates.X509ChainPolicy
+            {
+                TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust,
+                RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck,
+            };
+            policy.CustomTrustStore.AddRange(cas);
+            handler.SslOptions.CertificateChainPolicy = policy;
+        }
+        if (clientCertificate is not null)
+            handler.SslOptions.LocalCertificateSelectionCallback = (_, _, _, _, _) => clientCertificate.Current();
+        _http = new HttpClient(handler)
         {
             Timeout = interval < TimeSpan.FromSeconds(30) ? TimeSpan.FromSeconds(30) : interval,
         };

@@ -1,6 +1,7 @@
 // Optional for a collector: what it contributes to the batches the agent pushes to the hub (--hub).
 // Called on the push thread once per --hub.interval; a source copies what changed since its previous call
 // under its own lock, briefly, as a /connections read does, and never waits for the network.
+using Netsight.Addresses;
 using Netsight.Hub.Wire;
 using Netsight.Packets.Decoding;
 

@@ -52,8 +52,10 @@ public sealed partial class MetadataCollector : ICollector, IHttpEndpoints, IUse
         _identity = context.Identity.Service;
         _current = new NodeMetadata { Node = new NodeInfo { Name = node } };
         _refresher = new BackgroundLoop("metadata", RefreshLoop, _log, TimeSpan.FromSeconds(5));
-        if (options.Metadata.HubUrl is { } hub)
-            _pusher = new HubPusher(hub, options.Metadata.HubInterval, options.Metadata.HubTokenFile, options.Metadata.HubBacklog, MakeBatch, logs.CreateLogger("netsight.hub-push"));
+        MetadataOptions m = options.Metadata;
+        if (m.HubUrl is { } hub)
+            _pusher = new HubPusher(hub, m.HubInterval, m.HubTokenFile, m.HubBacklog, MakeBatch, logs.CreateLogger("netsight.hub-push"), m.HubCaFile,
+                m.HubCertFile is { } cert && m.HubKeyFile is { } key ? new ClientCertificateFiles(cert, key) : null);
     }
 
     public string Name => "metadata";

@@ -147,5 +147,7 @@ public sealed partial class SocketsCollector
         w.Sample([], Interlocked.Read(ref _polls));
         w.BeginFamily("netsight_socket_clients", "Clients of /connections remembered for deltas (at most 64; the least recent is forgotten).", MetricType.Gauge);
         w.Sample([], _clients.Count);
+        w.BeginFamily("netsight_socket_clients_forgotten_total", "Clients of /connections forgotten to make room for a new ?client_id= (their next read reports whole counters).", MetricType.Counter);
+        w.Sample([], _clients.Forgotten);
     }
 }

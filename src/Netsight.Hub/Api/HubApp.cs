@@ -15,6 +15,7 @@ using Microsoft.Extensions.Logging;
 using Netsight.Hub.Store;
 using Netsight.Hub.Ui;
 using Netsight.Metrics;
+using Netsight.Web;
 
 namespace Netsight.Hub.Api;
 
@@ -22,10 +23,13 @@ public sealed class HubApp : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
-    private HubApp(WebApplication app, HubService hub)
+    private readonly WebServer _server;
+
+    private HubApp(WebApplication app, HubService hub, WebServer server)
     {
         _app = app;
         Hub = hub;
+        _server = server;
     }
 
     public HubService Hub { get; }
@@ -40,18 +44,33 @@ public sealed class HubApp : IAsyncDisposable
     /// </summary>
     public static async Task<HubApp> StartAsync(HubOptions options, Action<ILoggingBuilder> logging, CancellationToken ct)
     {
+        // Agents push with the --token-file bearer token: with one set, a POST to the ingest endpoint that
+        // carries a bearer token is judged by that token alone, not by basic_auth_users.
+        bool hasToken = options.TokenFile is not null;
+        WebServer server;
+        try
+        {
+            server = WebServer.Create(options.Web, IngestWithToken(hasToken));
+        }
+        catch (WebConfigException e)
+        {
+            throw new HubStartException($"invalid --web.config.file {e.Message}", e);
+        }
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         logging(builder.Logging);
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        WebServer.ConfigureLogging(builder.Logging);
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         builder.Host.ConfigureHostOptions(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
         builder.WebHost.ConfigureKestrel(k =>
         {
-            foreach (IPEndPoint endpoint in options.Listen) k.Listen(endpoint);
+            server.ConfigureKestrel(k);
+            foreach (IPEndPoint endpoint in options.Listen) k.Listen(endpoint, server.ConfigureListen);
         });
         WebApplication app = builder.Build();
         ILoggerFactory logs = app.Services.GetRequiredService<ILoggerFactory>();
+        server.Attach(app, logs.CreateLogger("netsight.web"));
 
         HubStore store = HubStore.Open(options.Store);
         HubService hub;
@@ -64,10 +83,11 @@ public sealed class HubApp : IAsyncDisposable
         {
             await store.DisposeAsync().ConfigureAwait(false);
             await app.DisposeAsync().ConfigureAwait(false);
+            server.Dispose();
             throw new HubStartException($"cannot use store {options.Store.Display}: {e.Message.Split('\n')[0].Trim()}", e);
         }
 
-        Map(app, hub);
+        Map(app, hub, server);
         try
         {
             await app.StartAsync(ct).ConfigureAwait(false);
@@ -77,12 +97,18 @@ public sealed class HubApp : IAsyncDisposable
             await hub.DisposeAsync().ConfigureAwait(false);
             await store.DisposeAsync().ConfigureAwait(false);
             await app.DisposeAsync().ConfigureAwait(false);
+            server.Dispose();
             throw new HubStartException($"cannot listen on {string.Join(", ", options.Listen)}: {e.Message}", e);
         }
-        return new HubApp(app, hub);
+        return new HubApp(app, hub, server);
     }
 
-    private static void Map(WebApplication app, HubService hub)
+    /// <summary>The ingest endpoint with a bearer token, when the hub has --token-file (that endpoint checks it).</summary>
+    private static Func<HttpContext, bool>? IngestWithToken(bool hasToken) => !hasToken ? null : c =>
+        HttpMethods.IsPost(c.Request.Method) && c.Request.Path.Equals("/api/v1/ingest", StringComparison.Ordinal)
+        && c.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase);
+
+    private static void Map(WebApplication app, HubService hub, WebServer server)
     {
         app.MapPost("/api/v1/ingest", (HttpContext c) => IngestEndpoint.HandleAsync(c, hub));
         app.MapGet("/api/v1/graph", (HttpContext c) => QueryEndpoints.GraphAsync(c, hub));
@@ -91,11 +117,11 @@ public sealed class HubApp : IAsyncDisposable
         app.MapGet("/api/v1/metadata", (HttpContext c) => QueryEndpoints.MetadataAsync(c, hub));
         app.MapGet("/healthz", () => Results.Text("ok\n"));
         app.MapGet("/readyz", () => hub.Ready ? Results.Text("ok\n") : Results.Text("store unreachable\n", statusCode: StatusCodes.Status503ServiceUnavailable));
-        app.MapGet("/metrics", (HttpContext c) => WriteMetrics(c, hub));
+        app.MapGet("/metrics", (HttpContext c) => WriteMetrics(c, hub, server));
         UiAssets.Map(app);
     }
 
-    private static async Task WriteMetrics(HttpContext context, HubService hub)
+    private static async Task WriteMetrics(HttpContext context, HubService hub, WebServer server)
     {
         ExpositionFormat format = Exposition.Negotiate(context.Request.Headers.Accept.ToString());
         context.Response.ContentType = Exposition.ContentType(format);
@@ -103,6 +129,7 @@ public sealed class HubApp : IAsyncDisposable
         using (var writer = new MetricWriter(body, format))
         {
             hub.Metrics.Write(writer, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+            server.WriteMetrics(writer);
             writer.Finish();
         }
         body.Position = 0;
@@ -127,6 +154,7 @@ public sealed class HubApp : IAsyncDisposable
         await Hub.DisposeAsync().ConfigureAwait(false);
         await Hub.Store.DisposeAsync().ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
+        _server.Dispose();
     }
 }
 

@@ -7,7 +7,7 @@ namespace Netsight.Hub.Api;
 
 public sealed class HubMetrics
 {
-    public static readonly string[] Results = ["applied", "replayed", "malformed", "oversize", "unauthorized", "unavailable"];
+    public static readonly string[] Results = ["applied", "replayed", "malformed", "oversize", "unauthorized", "unavailable", "busy"];
     public static readonly string[] RecordKinds = ["connections", "transactions", "pods"];
     public static readonly string[] Operations = ["ingest", "query", "prune", "ping"];
     /// <summary>Per-node lag series beyond this many nodes are not exported (counted in netsight_hub_nodes anyway).</summary>
@@ -73,7 +73,7 @@ public sealed class HubMetrics
     {
         lock (_lock)
         {
-            w.BeginFamily("netsight_hub_batches_total", "Batches received by result: applied, replayed (already stored: counted once), malformed, oversize, unauthorized, unavailable (store down: 503).", MetricType.Counter);
+            w.BeginFamily("netsight_hub_batches_total", "Batches received by result: applied, replayed (already stored: counted once), malformed, oversize, unauthorized, unavailable (store down: 503), busy (--max-concurrent-batches were being stored: 503).", MetricType.Counter);
             for (int i = 0; i < Results.Length; i++) w.Sample([new("result", Results[i])], _batches[i]);
             w.BeginFamily("netsight_hub_records_total", "Records stored from applied batches: connection records, Service transaction endpoints, pods.", MetricType.Counter);
             for (int i = 0; i < RecordKinds.Length; i++) w.Sample([new("kind", RecordKinds[i])], _records[i]);

@@ -18,6 +18,12 @@ public sealed record HubOptions
     public string? TokenFile { get; init; }
     /// <summary>--max-batch-bytes: the largest compressed batch accepted (413 above it).</summary>
     public long MaxBatchBytes { get; init; } = 16 * 1024 * 1024;
+    /// <summary>--max-concurrent-batches: batches read, decompressed and stored at once (each may take 32 x MaxBatchBytes of memory).</summary>
+    public int MaxConcurrentBatches { get; init; } = 4;
+    /// <summary>How long a batch waits for a free slot before it is answered 503 "busy" (the agent retries).</summary>
+    public TimeSpan BatchSlotWait { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>--web.config.file and the HTTP limits.</summary>
+    public Netsight.Web.WebOptions Web { get; init; } = new();
     /// <summary>How often expired rows are deleted.</summary>
     public TimeSpan PruneInterval { get; init; } = TimeSpan.FromMinutes(1);
     /// <summary>How often the store is pinged (readiness), nodes are read (lag metric) and the pod-by-IP map is refreshed.</summary>

@@ -24,7 +24,11 @@ public sealed partial class HubService : IAsyncDisposable
         _log = logs.CreateLogger("netsight.hub");
         Token = options.TokenFile is { } file ? File.ReadAllText(file).Trim() : null;
         Batches = new Wire.BatchReader(options.MaxBatchBytes);
+        BatchSlots = new SemaphoreSlim(options.MaxConcurrentBatches, options.MaxConcurrentBatches);
     }
+
+    /// <summary>Bounds the batches in memory at once (--max-concurrent-batches).</summary>
+    public SemaphoreSlim BatchSlots { get; }
 
     public HubOptions Options { get; }
     public HubStore Store { get; }

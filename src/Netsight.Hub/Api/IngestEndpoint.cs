@@ -1,7 +1,8 @@
 // POST /api/v1/ingest: one agent batch (docs/hub.md). Answers, each counted in
 // netsight_hub_batches_total{result}: 200 applied, 409 replayed (already stored; the agent treats it as
 // delivered), 400 malformed, 413 oversize, 415 unknown Content-Encoding, 401 no or wrong bearer token,
-// 503 store unavailable (with Retry-After; the agent keeps the batch). The body is one line of JSON.
+// 503 store unavailable or busy (--max-concurrent-batches being stored; with Retry-After: the agent keeps
+// the batch). The body is one line of JSON.
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Http;
@@ -33,6 +34,26 @@ public static class IngestEndpoint
         }
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
             limit.MaxRequestBodySize = hub.Batches.MaxCompressedBytes + 1; // our own limit answers first, with its reason
+        // A batch is held in memory while it is read, decompressed and stored: only so many at once.
+        if (!await hub.BatchSlots.WaitAsync(hub.Options.BatchSlotWait, ct).ConfigureAwait(false))
+        {
+            hub.Metrics.Batch("busy");
+            context.Response.Headers.RetryAfter = "5";
+            await Reply(context, StatusCodes.Status503ServiceUnavailable, "busy", $"{hub.Options.MaxConcurrentBatches} batches are being stored; retry later").ConfigureAwait(false);
+            return;
+        }
+        try
+        {
+            await ReadAndStoreAsync(context, hub, gzip, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            hub.BatchSlots.Release();
+        }
+    }
+
+    private static async Task ReadAndStoreAsync(HttpContext context, HubService hub, bool gzip, CancellationToken ct)
+    {
         HubBatch? batch;
         BatchError error;
         string detail;

@@ -15,6 +15,11 @@ public sealed class BatchReader(long maxCompressedBytes)
     public const int MaxExpansion = 32;
     public const int MaxStringLength = 1024;
     public const int MaxConnections = 200_000;
+    /// <summary>The other lists are bounded too, so a batch within the byte limits cannot be a billion tiny records.</summary>
+    public const int MaxTransactions = 200_000;
+    public const int MaxEndpointsPerTransaction = 10_000;
+    public const int MaxPods = 10_000;
+    public const int MaxProcessGroups = 100_000;
 
     public long MaxCompressedBytes { get; } = maxCompressedBytes;
     public long MaxDecompressedBytes => MaxCompressedBytes * MaxExpansion;
@@ -69,6 +74,7 @@ public sealed class BatchReader(long maxCompressedBytes)
         if (b.SentAtMs <= 0) return "sent_at_ms must be positive";
         if (b.Connections is null || b.Transactions is null) return "connections and transactions must be arrays";
         if (b.Connections.Count > MaxConnections) return $"more than {MaxConnections} connections in one batch";
+        if (b.Transactions.Count > MaxTransactions) return $"more than {MaxTransactions} transactions in one batch";
         foreach (ConnectionRecord c in b.Connections)
         {
             if (c is null) return "null connection record";
@@ -85,12 +91,14 @@ public sealed class BatchReader(long maxCompressedBytes)
         foreach (TransactionRecord t in b.Transactions)
         {
             if (t?.ServiceId is not { Length: > 0 } id || !Short(id) || t.EndpointCounter is null) return "transaction without serviceID or endpointCounter";
+            if (t.EndpointCounter.Count > MaxEndpointsPerTransaction) return $"transaction with more than {MaxEndpointsPerTransaction} endpoints";
             foreach (var (endpoint, count) in t.EndpointCounter)
                 if (!Short(endpoint) || endpoint.Length == 0 || count < 0) return "transaction endpoint empty, over-long or negative";
         }
         if (b.Metadata is { } m)
         {
             if (m.Node is null || m.Pods is null || m.Processes is null) return "metadata without node, pods or processes";
+            if (m.Pods.Count > MaxPods || m.Processes.Count > MaxProcessGroups) return $"metadata with more than {MaxPods} pods or {MaxProcessGroups} process groups";
             foreach (PodInfo p in m.Pods)
                 if (p is null || !Short(p.Uid) || !Short(p.Namespace) || !Short(p.Name) || p.Ips is null || p.Owners is null || p.Containers is null
                     || !Short(p.Workload) || !Short(p.WorkloadKind) || p.Ips.Any(ip => !Short(ip)))

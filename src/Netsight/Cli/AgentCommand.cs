@@ -30,6 +30,7 @@ public static class AgentCommand
 
         // Each collector's own flags, beside each other in Cli/Flags (one file per collector, named in the registry).
         ICollectorFlags[] collectorOptions = [.. CollectorRegistry.All.Select(c => c.Flags(defaults))];
+        var web = new WebFlags();
 
         var command = new Command("agent", "Run the node agent: capture, analyze and serve Prometheus metrics.")
         {
@@ -38,6 +39,7 @@ public static class AgentCommand
         };
         foreach (ICollectorFlags flags in collectorOptions)
             foreach (Option option in flags.Options) command.Add(option);
+        foreach (Option option in web.Options) command.Add(option);
         var collectorFlags = new List<(CollectorEntry Descriptor, Option<bool> Enable, Option<bool> Disable)>();
         foreach (CollectorEntry d in CollectorRegistry.All)
         {
@@ -71,7 +73,7 @@ public static class AgentCommand
                 NodeName = parse.GetValue(nodeName) is { Length: > 0 } node ? node : null,
             };
             foreach (ICollectorFlags flags in collectorOptions) options = flags.Apply(parse, options);
-            return AgentHost.Run(options);
+            return AgentHost.Run(options, web.Apply(parse));
         });
         return command;
     }

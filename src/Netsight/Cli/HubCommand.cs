@@ -3,6 +3,7 @@
 // token file that cannot be read or is empty.
 using System.CommandLine;
 using System.Net;
+using Netsight.Cli.Flags;
 using Netsight.Collectors;
 using Netsight.Hosting;
 using Netsight.Hub.Api;
@@ -51,10 +52,14 @@ public static class HubCommand
         });
         var maxBatch = new Option<int>("--max-batch-bytes") { Description = "Largest compressed batch accepted; larger ones get 413.", CustomParser = OptionParsers.IntInRange(1024, 1 << 30), DefaultValueFactory = _ => (int)defaults.MaxBatchBytes };
 
+        var maxConcurrent = new Option<int>("--max-concurrent-batches") { Description = "Batches read, decompressed and stored at once (each may hold 32 x --max-batch-bytes in memory); more wait up to 5 s, then get 503 and are retried.", CustomParser = OptionParsers.IntInRange(1, 1024), DefaultValueFactory = _ => defaults.MaxConcurrentBatches };
+        var web = new WebFlags();
+
         var command = new Command("hub", "Run the cluster aggregator: agents push connection records, transactions and node metadata; serves the cluster API and the service map.")
         {
-            listen, store, retention, tokenFile, maxBatch,
+            listen, store, retention, tokenFile, maxBatch, maxConcurrent,
         };
+        foreach (Option option in web.Options) command.Add(option);
         command.SetAction(parse =>
         {
             var options = defaults with
@@ -64,6 +69,8 @@ public static class HubCommand
                 Retention = parse.GetValue(retention),
                 TokenFile = parse.GetValue(tokenFile),
                 MaxBatchBytes = parse.GetValue(maxBatch),
+                MaxConcurrentBatches = parse.GetValue(maxConcurrent),
+                Web = web.Apply(parse),
             };
             return HubHost.Run(options);
         });

@@ -15,16 +15,28 @@ using Netsight.Cli;
 using Netsight.Collectors;
 using Netsight.Identity;
 using Netsight.Kubernetes;
+using Netsight.Web;
 
 namespace Netsight.Hosting;
 
 public static partial class AgentHost
 {
-    public static int Run(AgentOptions options)
+    public static int Run(AgentOptions options, WebOptions web)
     {
         // The downward API's variables are read here and nowhere else (collectors get them in their context).
         if (options.NodeName is not { Length: > 0 } && Environment.GetEnvironmentVariable("NODE_NAME") is { Length: > 0 } nodeName)
             options = options with { NodeName = nodeName };
+        WebServer server;
+        try
+        {
+            server = WebServer.Create(web);
+        }
+        catch (WebConfigException e)
+        {
+            Console.Error.WriteLine($"netsight: invalid --web.config.file {e.Message}");
+            return 1;
+        }
+        using var _ = server;
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o =>
@@ -34,18 +46,21 @@ public static partial class AgentHost
             o.UseUtcTimestamp = true;
         });
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        WebServer.ConfigureLogging(builder.Logging);
         // "Hosting failed to start" (a listen address in use or not permitted) is reported below as one line.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         builder.Host.ConfigureHostOptions(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
         builder.WebHost.ConfigureKestrel(k =>
         {
+            server.ConfigureKestrel(k);
             foreach (string listen in options.Listen)
             {
                 AgentOptions.TryParseListen(listen, out IPEndPoint endpoint);
-                k.Listen(endpoint);
+                k.Listen(endpoint, server.ConfigureListen);
             }
             // --sockets.unix-socket: the same endpoints over HTTP on a Unix socket (the predecessor's tracer
             // was read that way: `curl --unix-socket PATH http://x/connections`). A stale file from a previous run is removed.
+            // Never TLS (the file's mode guards it), but basic auth and the headers apply there too.
             if (options.Sockets.UnixSocket is { Length: > 0 } unixPath)
             {
                 if (File.Exists(unixPath)) File.Delete(unixPath);
@@ -67,6 +82,7 @@ public static partial class AgentHost
 
         ILoggerFactory logs = app.Services.GetRequiredService<ILoggerFactory>();
         ILogger log = logs.CreateLogger("netsight.agent");
+        server.Attach(app, logs.CreateLogger("netsight.web"));
         FlowIdentity identity;
         KubernetesSource? kubernetes;
         try
@@ -94,7 +110,7 @@ public static partial class AgentHost
         long stopping;
         try
         {
-            if (!Serve(app, options, collectors, log, out stopping)) return 1;
+            if (!Serve(app, options, collectors, server, log, out stopping)) return 1;
         }
         finally
         {
@@ -106,10 +122,10 @@ public static partial class AgentHost
     }
 
     /// <summary>Serves until SIGTERM or Ctrl-C, then stops the server; false when it could not listen.</summary>
-    private static bool Serve(WebApplication app, AgentOptions options, CollectorHost collectors, ILogger log, out long stopping)
+    private static bool Serve(WebApplication app, AgentOptions options, CollectorHost collectors, WebServer server, ILogger log, out long stopping)
     {
         stopping = Stopwatch.GetTimestamp();
-        Endpoints.Map(app, collectors);
+        Endpoints.Map(app, collectors, server);
         try
         {
             app.StartAsync().GetAwaiter().GetResult();

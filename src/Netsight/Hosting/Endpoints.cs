@@ -13,18 +13,19 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Netsight.Collectors;
 using Netsight.Metrics;
+using Netsight.Web;
 
 namespace Netsight.Hosting;
 
 public static class Endpoints
 {
-    public static void Map(WebApplication app, CollectorHost collectors)
+    public static void Map(WebApplication app, CollectorHost collectors, WebServer? server = null)
     {
         app.MapGet("/", (HttpContext context) => Results.Content(LandingPage(context.RequestServices.GetRequiredService<EndpointDataSource>()), "text/html; charset=utf-8"))
             .WithDescription("this page");
         app.MapGet("/healthz", () => Results.Text("ok\n")).WithDescription("liveness");
         app.MapGet("/readyz", () => Results.Text("ok\n")).WithDescription("readiness");
-        app.MapGet("/metrics", (HttpContext context) => WriteMetrics(context, collectors))
+        app.MapGet("/metrics", (HttpContext context) => WriteMetrics(context, collectors, server))
             .WithDescription("Prometheus metrics (text 0.0.4, or OpenMetrics 1.0 by Accept; gzip by Accept-Encoding)");
         foreach (IHttpEndpoints endpoints in collectors.HttpEndpoints) endpoints.MapEndpoints(app);
     }
@@ -48,7 +49,7 @@ public static class Endpoints
         return page.Append("</ul></body></html>\n").ToString();
     }
 
-    private static async Task WriteMetrics(HttpContext context, CollectorHost collectors)
+    private static async Task WriteMetrics(HttpContext context, CollectorHost collectors, WebServer? server)
     {
         ExpositionFormat format = Exposition.Negotiate(context.Request.Headers.Accept.ToString());
         context.Response.ContentType = Exposition.ContentType(format);
@@ -59,6 +60,7 @@ public static class Endpoints
         using (var writer = new MetricWriter(body, format))
         {
             collectors.WriteMetrics(writer);
+            server?.WriteMetrics(writer);
             writer.Finish();
         }
         body.Position = 0;

@@ -93,6 +93,6 @@ public sealed partial class HubProcess : IDisposable
         _process.Dispose();
     }
 
-    [GeneratedRegex(@"hub listening on (http://[^\s/]+)")]
+    [GeneratedRegex(@"hub listening on (https?://[^\s/]+)")]
     private static partial Regex Listening();
 }

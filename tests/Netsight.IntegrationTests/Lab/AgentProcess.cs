@@ -70,6 +70,17 @@ public sealed partial class AgentProcess : IDisposable
         return Started(new AgentProcess(["ip", "netns", "exec", ns, .. wrapper ?? []], argv), 1 + args.Count(a => a == "-p"));
     }
 
+    /// <summary>
+    /// Starts the agent in the root namespace with <paramref name="wrapper"/> before `dotnet` (e.g. setpriv
+    /// to run as another user with ambient capabilities), adding `-p 127.0.0.1:0` unless a listener is given.
+    /// </summary>
+    public static AgentProcess StartWrapped(IReadOnlyList<string> wrapper, params string[] args)
+    {
+        List<string> argv = ["agent", .. NetsightBinary.AgentArgs(args)];
+        if (!args.Any(a => a is "-p" || a.StartsWith("--listen", StringComparison.Ordinal))) argv.AddRange(["-p", "127.0.0.1:0"]);
+        return Started(new AgentProcess(wrapper, argv), Math.Max(1, args.Count(a => a == "-p")));
+    }
+
     private static AgentProcess Started(AgentProcess agent, int expected)
     {
         try
@@ -217,6 +228,6 @@ public sealed partial class AgentProcess : IDisposable
         _http.Dispose();
     }
 
-    [GeneratedRegex(@"listening on (http://[^\s/]+)")]
+    [GeneratedRegex(@"listening on (https?://[^\s/]+)")]
     private static partial Regex ListeningLine();
 }
