@@ -87,6 +87,22 @@ public sealed class MalformedObjectTests(Xunit.Abstractions.ITestOutputHelper ou
         output.WriteLine($"{damage}: {string.Join(", ", TestUtil.Samples(TestUtil.Scrape(_source.WriteMetrics), "netsight_kubernetes_errors_total").Where(l => !l.EndsWith(" 0")))}; watch restarts {Metric("netsight_kubernetes_watch_restarts_total{resource=\"pods\"}")}");
     }
 
+    [Fact]
+    public async Task UndecodableListPage_IsCountedRetriedAndRecovers()
+    {
+        _server.Upsert(Pods, Objects.Pod("ns", "a", "n", ["10.0.0.1"]));
+        var bad = Objects.Pod("ns", "bad", "n", ["10.0.0.5"]);
+        ((System.Text.Json.Nodes.JsonObject)bad["status"]!)["podIPs"] = "10.0.0.5"; // a string where a list belongs
+        _server.Generate(Pods, 1, _ => bad.DeepClone().AsObject());
+        _source = KubernetesSource.Create(_identity, _server.WriteKubeconfig(_dir), "node-a", new TestOutputLoggerFactory(output), TestUtil.Fast);
+        _source.Start();
+        await TestUtil.Eventually(() => Errors("malformed") >= 2, "the undecodable page counted, and retried");
+        Assert.False(_source.Up);
+        // The server stops sending it: the next list succeeds and every identity is there.
+        _server.Generate(Pods, 1, _ => Objects.Pod("ns", "fixed", "n", ["10.0.0.5"]));
+        await TestUtil.Eventually(() => _source.Up && Resolve("10.0.0.5").Pod == "fixed" && Resolve("10.0.0.1").Pod == "a", "recovered");
+    }
+
     private (string, bool) Send(string reason, bool relist, string line)
     {
         _server.SendRaw(Pods, line);
