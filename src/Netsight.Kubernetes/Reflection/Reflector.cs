@@ -92,10 +92,14 @@ internal sealed partial class Reflector<T, TList, TRecord>
             catch (Exception e)
             {
                 failures++;
-                if (e is MalformedWatchException) { } // counted as it came
-                else if (e is KubernetesException) _status.Count(ObjectError.ErrorEvent);
-                else if (e is System.Text.Json.JsonException) _status.Count(ObjectError.Malformed);
-                else _status.Count(ObjectError.RequestFailed);
+                // A bad watch line was counted as it came; the rest are counted here, once per failure.
+                if (e is not MalformedWatchException)
+                    _status.Count(e switch
+                    {
+                        KubernetesException => ObjectError.ErrorEvent,
+                        System.Text.Json.JsonException => ObjectError.Malformed, // a list page the client could not decode
+                        _ => ObjectError.RequestFailed,
+                    });
                 _status.Failed();
                 _status.WatchRestarted();
                 TimeSpan wait = Backoff(failures);
