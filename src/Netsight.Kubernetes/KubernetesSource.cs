@@ -47,9 +47,9 @@ public sealed partial class KubernetesSource : IDisposable
                 client.DiscoveryV1.ListEndpointSliceForAllNamespacesWithHttpMessagesAsync(allowWatchBookmarks: w ? true : null, continueParameter: c, limit: l, resourceVersion: rv, timeoutSeconds: t, watch: w ? true : null, cancellationToken: ct)),
             Make<V1Node, V1NodeList, NodeRecord>(Resource.Nodes, ClusterRecords.Node, (c, rv, w, l, t, ct) =>
                 client.CoreV1.ListNodeWithHttpMessagesAsync(allowWatchBookmarks: w ? true : null, continueParameter: c, limit: l, resourceVersion: rv, timeoutSeconds: t, watch: w ? true : null, cancellationToken: ct)),
-            Make<V1ReplicaSet, V1ReplicaSetList, OwnerRecord>(Resource.ReplicaSets, rs => ClusterRecords.Owner(rs.Metadata), (c, rv, w, l, t, ct) =>
+            Make<V1ReplicaSet, V1ReplicaSetList, OwnerRecord>(Resource.ReplicaSets, (rs, _) => ClusterRecords.Owner(rs.Metadata), (c, rv, w, l, t, ct) =>
                 client.AppsV1.ListReplicaSetForAllNamespacesWithHttpMessagesAsync(allowWatchBookmarks: w ? true : null, continueParameter: c, limit: l, resourceVersion: rv, timeoutSeconds: t, watch: w ? true : null, cancellationToken: ct)),
-            Make<V1Job, V1JobList, OwnerRecord>(Resource.Jobs, job => ClusterRecords.Owner(job.Metadata), (c, rv, w, l, t, ct) =>
+            Make<V1Job, V1JobList, OwnerRecord>(Resource.Jobs, (job, _) => ClusterRecords.Owner(job.Metadata), (c, rv, w, l, t, ct) =>
                 client.BatchV1.ListJobForAllNamespacesWithHttpMessagesAsync(allowWatchBookmarks: w ? true : null, continueParameter: c, limit: l, resourceVersion: rv, timeoutSeconds: t, watch: w ? true : null, cancellationToken: ct)),
         ];
         identity.AttachCluster(_cache);
@@ -104,6 +104,10 @@ public sealed partial class KubernetesSource : IDisposable
         if (_reflectors.Length == 0) return;
         w.BeginFamily("netsight_kubernetes_watch_restarts_total", "Watches of a resource that ended and were started again (server timeout, dropped connection, 410 Gone, error).", MetricType.Counter);
         foreach (var r in _reflectors) w.Sample([new("resource", Name(r.Resource))], r.Status.WatchRestarts);
+        w.BeginFamily("netsight_kubernetes_errors_total", "Objects, watch lines and requests of a resource that went wrong, by reason: malformed (undecodable list page or watch line; a relist follows), missing_name and convert_failed (object skipped), truncated (object cut to the limits kept), error_event (an ERROR in the watch stream), request_failed.", MetricType.Counter);
+        foreach (var r in _reflectors)
+            for (int i = 0; i < ObjectErrors.Names.Length; i++)
+                w.Sample([new("resource", Name(r.Resource)), new("reason", ObjectErrors.Names[i])], r.Status.Errors((ObjectError)i));
         w.BeginFamily("netsight_kubernetes_objects", "Objects of a resource in the identity cache.", MetricType.Gauge);
         foreach (var r in _reflectors) w.Sample([new("resource", Name(r.Resource))], _cache.Count(r.Resource));
         w.BeginFamily("netsight_identity_addresses", "Addresses with a known identity in the current snapshot.", MetricType.Gauge);
@@ -127,7 +131,7 @@ public sealed partial class KubernetesSource : IDisposable
         _client?.Dispose();
     }
 
-    private (Resource, ReflectorStatus, Func<CancellationToken, Task>) Make<T, TList, TRecord>(Resource resource, Func<T, TRecord> convert, ListCall<TList> call)
+    private (Resource, ReflectorStatus, Func<CancellationToken, Task>) Make<T, TList, TRecord>(Resource resource, Func<T, ConversionNotes, TRecord> convert, ListCall<TList> call)
         where T : IKubernetesObject<V1ObjectMeta>
         where TList : IKubernetesObject<V1ListMeta>, IItems<T>
         where TRecord : class

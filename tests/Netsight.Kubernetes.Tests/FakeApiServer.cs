@@ -3,6 +3,9 @@
 // streams of {"type":...,"object":...} lines from a resourceVersion, BOOKMARK events, 410 Gone as an
 // ERROR event carrying a Status of code 410, and faults on demand: dropped connections, slow and
 // failing responses, a server that is down. Objects are JSON shaped like real ones (see Objects).
+// Hostile inputs too: a generated list (100,000 pods made page by page, never held, so the server's own
+// memory stays out of the client's measurement), a lazily generated flood of watch events, raw lines
+// (bad JSON, wrong types, objects without metadata) written as they are.
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
@@ -31,6 +34,7 @@ public sealed class FakeApiServer : IAsyncDisposable
     private readonly Lock _lock = new();
     private readonly Dictionary<string, SortedDictionary<string, JsonObject>> _objects = [];
     private readonly Dictionary<string, List<(long Rv, string Type, JsonObject Obj)>> _history = [];
+    private readonly Dictionary<string, (int Count, Func<int, JsonObject> Make)> _generated = [];
     private readonly List<Watch> _watches = [];
     private long _rv = 100;
     private long _compactedBelow;
@@ -163,6 +167,46 @@ public sealed class FakeApiServer : IAsyncDisposable
         lock (_lock) _objects[path].Remove($"{ns}/{name}");
     }
 
+    /// <summary>Lists of <paramref name="path"/> also hold <paramref name="count"/> objects made by
+    /// <paramref name="make"/> on demand, after the stored ones (never kept; no watch events).</summary>
+    public void Generate(string path, int count, Func<int, JsonObject> make)
+    {
+        lock (_lock) _generated[path] = (count, make);
+    }
+
+    /// <summary>Sends <paramref name="count"/> MODIFIED events of objects made by <paramref name="make"/> on every
+    /// open watch of <paramref name="path"/>, generated as they are written (not kept: a flood costs the server nothing).</summary>
+    public void Flood(string path, int count, Func<int, JsonObject> make)
+    {
+        lock (_lock)
+        {
+            long first = _rv + 1;
+            _rv += count;
+            var (kind, api) = Kinds[path];
+            IEnumerable<string> Lines()
+            {
+                for (int i = 0; i < count; i++)
+                {
+                    JsonObject obj = make(i);
+                    obj["kind"] = kind;
+                    obj["apiVersion"] = api;
+                    ((JsonObject)obj["metadata"]!)["resourceVersion"] = Rv(first + i);
+                    yield return new JsonObject { ["type"] = "MODIFIED", ["object"] = obj }.ToJsonString();
+                }
+            }
+            foreach (Watch w in _watches)
+                if (w.Path == path) w.Lines.Writer.TryWrite(Lines());
+        }
+    }
+
+    /// <summary>Writes <paramref name="line"/> as it is on every open watch of <paramref name="path"/> (not kept in history).</summary>
+    public void SendRaw(string path, string line)
+    {
+        lock (_lock)
+            foreach (Watch w in _watches)
+                if (w.Path == path) w.Lines.Writer.TryWrite(line);
+    }
+
     /// <summary>Drops every open watch connection mid-stream (no final chunk).</summary>
     public void DropWatches()
     {
@@ -207,8 +251,11 @@ public sealed class FakeApiServer : IAsyncDisposable
         lock (_lock)
         {
             var all = _objects[path].Values.ToList();
-            foreach (JsonObject o in all.Skip(start).Take(limit)) items.Add(o.DeepClone());
-            if (start + limit < all.Count) next = (start + limit).ToString(CultureInfo.InvariantCulture);
+            var (generated, make) = _generated.GetValueOrDefault(path);
+            int total = all.Count + generated;
+            for (int i = start; i < total && i - start < limit; i++)
+                items.Add(i < all.Count ? all[i].DeepClone() : Stamped(path, make(i - all.Count)));
+            if ((long)start + limit < total) next = (start + limit).ToString(CultureInfo.InvariantCulture);
             rv = Rv(_rv);
         }
         var list = new JsonObject
@@ -248,9 +295,21 @@ public sealed class FakeApiServer : IAsyncDisposable
         deadline.CancelAfter(TimeSpan.FromSeconds(timeout));
         try
         {
-            await foreach (string line in watch.Lines.Reader.ReadAllAsync(deadline.Token))
+            await foreach (object item in watch.Lines.Reader.ReadAllAsync(deadline.Token))
             {
-                await ctx.Response.Body.WriteAsync(Encoding.UTF8.GetBytes(line + "\n"), deadline.Token);
+                if (item is string line)
+                {
+                    await ctx.Response.Body.WriteAsync(Encoding.UTF8.GetBytes(line + "\n"), deadline.Token);
+                    await ctx.Response.Body.FlushAsync(deadline.Token);
+                    continue;
+                }
+                // A flood: written as fast as the client reads (TCP back-pressure), flushed every 100 lines.
+                int n = 0;
+                foreach (string generated in (IEnumerable<string>)item)
+                {
+                    await ctx.Response.Body.WriteAsync(Encoding.UTF8.GetBytes(generated + "\n"), deadline.Token);
+                    if (++n % 100 == 0) await ctx.Response.Body.FlushAsync(deadline.Token);
+                }
                 await ctx.Response.Body.FlushAsync(deadline.Token);
             }
         }
@@ -282,6 +341,16 @@ public sealed class FakeApiServer : IAsyncDisposable
 
     private static string Line(string type, JsonObject obj) => new JsonObject { ["type"] = type, ["object"] = obj.DeepClone() }.ToJsonString();
 
+    /// <summary>A generated object with its kind and the current resourceVersion.</summary>
+    private JsonObject Stamped(string path, JsonObject obj)
+    {
+        var (kind, api) = Kinds[path];
+        obj["kind"] = kind;
+        obj["apiVersion"] = api;
+        if (obj["metadata"] is JsonObject m) m["resourceVersion"] = Rv(_rv);
+        return obj;
+    }
+
     private void Stamp(string path, JsonObject obj)
     {
         var (kind, api) = Kinds[path];
@@ -308,7 +377,8 @@ public sealed class FakeApiServer : IAsyncDisposable
     private sealed class Watch(string path, HttpContext ctx)
     {
         public string Path { get; } = path;
-        public Channel<string> Lines { get; } = Channel.CreateUnbounded<string>();
+        /// <summary>Lines to write: a string, or an IEnumerable&lt;string&gt; generated as it is written.</summary>
+        public Channel<object> Lines { get; } = Channel.CreateUnbounded<object>();
         public void Abort() => ctx.Abort();
     }
 }

@@ -71,9 +71,9 @@ public sealed partial class ConntrackCollector
         w.BeginFamily("netsight_conntrack_events_total", "Conntrack events received, by type.", MetricType.Counter);
         w.Sample([new Label("type", "new")], _table.NewEvents);
         w.Sample([new Label("type", "destroy")], _table.DestroyEvents);
-        w.BeginFamily("netsight_conntrack_events_lost_total", "Times the kernel dropped conntrack events because the socket buffer was full (ENOBUFS); each is followed by a resync dump.", MetricType.Counter);
+        w.BeginFamily("netsight_conntrack_events_lost_total", "Times the kernel dropped conntrack events because the socket buffer was full (ENOBUFS); a resync dump follows, at most one per 5 s (or per resync interval when shorter) however many overruns come.", MetricType.Counter);
         w.Sample([], Interlocked.Read(ref _lostOverruns));
-        w.BeginFamily("netsight_conntrack_resyncs_total", "Full dumps of the conntrack table, by reason.", MetricType.Counter);
+        w.BeginFamily("netsight_conntrack_resyncs_total", "Full dumps of the conntrack table, by reason: start, interval, overrun (after ENOBUFS), interrupted (a dump redone because the kernel flagged it NLM_F_DUMP_INTR).", MetricType.Counter);
         for (int i = 0; i < ResyncReasons.Length; i++)
             w.Sample([new Label("reason", ResyncReasons[i])], Interlocked.Read(ref _resyncs[i]));
 
@@ -101,6 +101,8 @@ public sealed partial class ConntrackCollector
         w.Sample([], _table.ServicesDropped);
         w.BeginFamily("netsight_conntrack_services_expired_total", "Service/endpoint pairs forgotten after --series-ttl with no connection (their series and /transactions entries end).", MetricType.Counter);
         w.Sample([], _table.ServicesExpired);
+        w.BeginFamily("netsight_conntrack_dumps_unswept_total", "Resyncs whose every dump the kernel interrupted (NLM_F_DUMP_INTR): the last was applied but nothing was swept, so entries gone from the kernel stay until the next consistent dump.", MetricType.Counter);
+        w.Sample([], Interlocked.Read(ref _dumpsUnswept));
         w.BeginFamily("netsight_conntrack_request_errors_total", "Resync dumps or statistics requests that failed.", MetricType.Counter);
         w.Sample([], Interlocked.Read(ref _requestErrors));
 

@@ -2,7 +2,10 @@
 // DESTROY multicast groups and is read by its own long-running thread; a second socket dumps the table
 // (IPCTNL_MSG_CT_GET) and the statistics at start, every --conntrack.resync-interval, and right after an
 // overrun (ENOBUFS: the kernel dropped events because the receive buffer was full; counted as lost, the
-// dump repairs the table). Scrapes and the JSON endpoints read the table under the same lock.
+// dump repairs the table). A storm of overruns makes at most one overrun dump per OverrunResyncSpacing:
+// the overruns in between are counted and folded into the next dump, so a buffer that keeps overflowing
+// does not keep the request socket dumping back to back. A dump the kernel interrupted is redone
+// (ConntrackRequests). Scrapes and the JSON endpoints read the table under the same lock.
 using System.Diagnostics;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
@@ -17,6 +20,9 @@ public sealed partial class ConntrackCollector : ICollector, IHttpEndpoints
     /// <summary>The event reader's receive timeout: how soon it notices a stop (a blocked recv cannot be woken otherwise).</summary>
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(10);
+    /// <summary>The least time from one dump to an overrun dump (capped by the resync interval): under an
+    /// ENOBUFS storm the table is repaired this often, not once per overrun.</summary>
+    internal static readonly TimeSpan OverrunResyncSpacing = TimeSpan.FromSeconds(5);
 
     private readonly AgentOptions _options;
     private readonly ILogger _log;
@@ -37,9 +43,12 @@ public sealed partial class ConntrackCollector : ICollector, IHttpEndpoints
     private long _lostOverruns;
     private long _requestErrors;
     /// <summary>Why a full dump ran: the reason label of netsight_conntrack_resyncs_total (indexes ResyncReasons).</summary>
-    private enum ResyncReason { Start, Interval, Overrun }
-    private static readonly string[] ResyncReasons = ["start", "interval", "overrun"];
+    private enum ResyncReason { Start, Interval, Overrun, Interrupted }
+    private static readonly string[] ResyncReasons = ["start", "interval", "overrun", "interrupted"];
     private readonly long[] _resyncs = new long[ResyncReasons.Length];
+    /// <summary>Resyncs whose every dump the kernel interrupted: the last was applied without a sweep.</summary>
+    private long _dumpsUnswept;
+
 
     // Statistics of the last successful read (under _lock).
     private readonly long[] _cpuStats = new long[CtNetlink.CpuStatNames.Length];
@@ -153,7 +162,7 @@ public sealed partial class ConntrackCollector : ICollector, IHttpEndpoints
     }
 
     /// <summary>Parses one datagram of events and applies them (no allocation on this path).</summary>
-    private void ApplyEvents(ReadOnlySpan<byte> datagram, ref ConntrackEntry entry)
+    internal void ApplyEvents(ReadOnlySpan<byte> datagram, ref ConntrackEntry entry)
     {
         long now = _time.GetUtcNow().ToUnixTimeSeconds();
         long tick = _time.GetTimestamp();
@@ -172,10 +181,20 @@ public sealed partial class ConntrackCollector : ICollector, IHttpEndpoints
     private void Resync(CancellationToken stop)
     {
         WaitHandle[] handles = [stop.WaitHandle, _resyncNow];
+        TimeSpan spacing = _options.Conntrack.ResyncInterval < OverrunResyncSpacing ? _options.Conntrack.ResyncInterval : OverrunResyncSpacing;
+        long lastDump = Stopwatch.GetTimestamp(); // the start dump ran just before this loop
         while (true)
         {
             int signaled = WaitHandle.WaitAny(handles, _options.Conntrack.ResyncInterval);
             if (signaled == 0) break;
+            if (signaled == 1)
+            {
+                // An overrun: wait out the spacing since the last dump; the overruns meanwhile ride along.
+                TimeSpan since = Stopwatch.GetElapsedTime(lastDump);
+                if (since < spacing && stop.WaitHandle.WaitOne(spacing - since)) break;
+                _resyncNow.WaitOne(0); // overruns during the wait are repaired by this dump too
+            }
+            lastDump = Stopwatch.GetTimestamp();
             try
             {
                 ResyncOnce(signaled == 1 ? ResyncReason.Overrun : ResyncReason.Interval);
@@ -198,7 +217,13 @@ public sealed partial class ConntrackCollector : ICollector, IHttpEndpoints
         Interlocked.Increment(ref _resyncs[(int)reason]);
         _requester ??= new ConntrackRequests(_requests!, _errors, () => ++_sequence, _time);
         ConntrackRequests dump = _requester;
-        dump.DumpTable(_table, _lock);
+        DumpOutcome outcome = dump.DumpTable(_table, _lock);
+        if (outcome.Attempts > 1) Interlocked.Add(ref _resyncs[(int)ResyncReason.Interrupted], outcome.Attempts - 1);
+        if (!outcome.Consistent)
+        {
+            Interlocked.Increment(ref _dumpsUnswept);
+            LogDumpUnswept(outcome.Attempts);
+        }
         dump.ReadStatistics(_cpuStats, _cpuStatPresent, _lock, out long entries, out long limit);
         // Kernels without IPCTNL_MSG_CT_GET_STATS: the same numbers from /proc.
         string dir = Path.Combine(_options.ProcfsRoot, "sys/net/netfilter");
@@ -228,6 +253,9 @@ public sealed partial class ConntrackCollector : ICollector, IHttpEndpoints
 
     [LoggerMessage(EventId = 403, Level = LogLevel.Warning, Message = "conntrack: resync failed: {Reason}")]
     private partial void LogResyncFailed(string reason);
+
+    [LoggerMessage(EventId = 405, Level = LogLevel.Warning, Message = "conntrack: the kernel interrupted all {Attempts} dumps (NLM_F_DUMP_INTR); the last was applied, nothing swept")]
+    private partial void LogDumpUnswept(int attempts);
 
     [LoggerMessage(EventId = 404, Level = LogLevel.Warning, Message = "conntrack event read failed: {Reason}; resyncing")]
     private partial void LogEventReadFailed(string reason);

@@ -1,13 +1,15 @@
 // Request/reply exchanges on the collector's request socket: the table dump (IPCTNL_MSG_CT_GET with
 // NLM_F_DUMP, replies until NLMSG_DONE), the per-CPU statistics dump and the global statistics (count and
 // limit). Replies are matched by sequence number, so leftovers of an earlier, abandoned exchange are
-// skipped. A dump flagged NLM_F_DUMP_INTR (the table changed under it) is applied but not swept.
+// skipped. A dump flagged NLM_F_DUMP_INTR (the table changed under it, so it may have skipped live
+// entries) is redone, up to MaxDumpAttempts in all, so the sweep runs on a consistent dump; only when every
+// attempt was interrupted is the last one applied without a sweep (the caller counts both).
 using System.Diagnostics;
 using Netsight.Collectors.Linux;
 
 namespace Netsight.Collectors.Conntrack;
 
-internal sealed class ConntrackRequests(NetlinkSocket socket, ParseErrorCounts errors, Func<uint> nextSequence, TimeProvider? time = null)
+internal sealed class ConntrackRequests(INetlinkChannel socket, ParseErrorCounts errors, Func<uint> nextSequence, TimeProvider? time = null)
 {
     /// <summary>The clock of the table's ticks and wall-clock seconds (the collector's); the reply deadline stays on Stopwatch.</summary>
     private readonly TimeProvider _time = time ?? TimeProvider.System;
@@ -17,8 +19,29 @@ internal sealed class ConntrackRequests(NetlinkSocket socket, ParseErrorCounts e
 
     private readonly byte[] _buffer = GC.AllocateUninitializedArray<byte>(256 * 1024);
 
-    /// <summary>Dumps the table into <paramref name="table"/>; a dump the kernel flagged as interrupted is applied but not swept.</summary>
-    public void DumpTable(ConntrackTable table, Lock tableLock)
+    /// <summary>Dumps in all, the first included, before an interrupted table dump is applied without a sweep.</summary>
+    public const int MaxDumpAttempts = 3;
+
+    /// <summary>
+    /// Dumps the table into <paramref name="table"/>. A dump the kernel flagged NLM_F_DUMP_INTR is redone
+    /// (a new mark generation, so the sweep only trusts the consistent attempt); after
+    /// <see cref="MaxDumpAttempts"/> interrupted attempts the last is applied but not swept.
+    /// </summary>
+    public DumpOutcome DumpTable(ConntrackTable table, Lock tableLock)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            bool consistent = DumpOnce(table, tableLock);
+            if (consistent || attempt == MaxDumpAttempts)
+            {
+                lock (tableLock) table.EndDump(consistent);
+                return new DumpOutcome(attempt, consistent);
+            }
+        }
+    }
+
+    /// <summary>One IPCTNL_MSG_CT_GET dump applied to the table; false when the kernel flagged it interrupted.</summary>
+    private bool DumpOnce(ConntrackTable table, Lock tableLock)
     {
         const byte message = CtNetlink.IPCTNL_MSG_CT_GET;
         long start = _time.GetTimestamp();
@@ -39,7 +62,7 @@ internal sealed class ConntrackRequests(NetlinkSocket socket, ParseErrorCounts e
             }
             CountTruncated(in reader);
         }
-        lock (tableLock) table.EndDump(consistent);
+        return consistent;
     }
 
     /// <summary>Replaces <paramref name="sums"/> with the per-CPU totals; entries and limit are -1 when the kernel has no global statistics.</summary>
@@ -144,3 +167,7 @@ internal sealed class ConntrackRequests(NetlinkSocket socket, ParseErrorCounts e
         if (reader.Truncated) errors.Add(ParseError.TruncatedMessage);
     }
 }
+
+/// <summary>How a table dump went: how many dumps it took (more than one when the kernel interrupted them)
+/// and whether the one applied was consistent (swept) or every attempt was interrupted (not swept).</summary>
+internal readonly record struct DumpOutcome(int Attempts, bool Consistent);

@@ -8,7 +8,7 @@ using System.Runtime.InteropServices;
 
 namespace Netsight.Collectors.Linux;
 
-internal sealed class NetlinkSocket : IDisposable
+internal sealed class NetlinkSocket : INetlinkChannel, IDisposable
 {
     internal const int NETLINK_NETFILTER = 12;
     private const int SOL_SOCKET = 1;

@@ -2,7 +2,11 @@
 // list's resourceVersion with bookmarks, resume each new watch from the last resourceVersion seen,
 // re-list when the server answers 410 Gone (the version is too old), and back off with jitter after
 // errors. Objects are converted to compact records as they arrive and handed to the cache; the
-// KubernetesClient models of a page are garbage as soon as the page is converted.
+// KubernetesClient models of a page are garbage as soon as the page is converted. Hostile or broken
+// input is survived and counted (ObjectError): an object without a name or whose conversion fails is
+// skipped, a watch line that cannot be decoded ends the watch and leads to a fresh list (its change is
+// lost otherwise), an ERROR event restarts the watch; each with a log line (the first of each reason,
+// then every thousandth), so a flood of bad objects cannot flood the log.
 using System.Net;
 using k8s;
 using k8s.Autorest;
@@ -22,13 +26,14 @@ internal sealed partial class Reflector<T, TList, TRecord>
 {
     private readonly Resource _resource;
     private readonly ListCall<TList> _call;
-    private readonly Func<T, TRecord> _convert;
+    private readonly Func<T, ConversionNotes, TRecord> _convert;
+    private readonly ConversionNotes _notes = new();
     private readonly ClusterCache _cache;
     private readonly ReflectorOptions _options;
     private readonly ReflectorStatus _status;
     private readonly ILogger _log;
 
-    public Reflector(Resource resource, ListCall<TList> call, Func<T, TRecord> convert, ClusterCache cache,
+    public Reflector(Resource resource, ListCall<TList> call, Func<T, ConversionNotes, TRecord> convert, ClusterCache cache,
         ReflectorOptions options, ReflectorStatus status, ILogger log)
     {
         _resource = resource;
@@ -87,6 +92,14 @@ internal sealed partial class Reflector<T, TList, TRecord>
             catch (Exception e)
             {
                 failures++;
+                // A bad watch line was counted as it came; the rest are counted here, once per failure.
+                if (e is not MalformedWatchException)
+                    _status.Count(e switch
+                    {
+                        KubernetesException => ObjectError.ErrorEvent,
+                        System.Text.Json.JsonException => ObjectError.Malformed, // a list page the client could not decode
+                        _ => ObjectError.RequestFailed,
+                    });
                 _status.Failed();
                 _status.WatchRestarted();
                 TimeSpan wait = Backoff(failures);
@@ -116,7 +129,7 @@ internal sealed partial class Reflector<T, TList, TRecord>
             using HttpOperationResponse<TList> response = await _call(continueToken, null, false, _options.PageSize, null, timeout.Token).ConfigureAwait(false);
             TList list = response.Body;
             foreach (T item in list.Items ?? [])
-                if (item is not null) records[ClusterRecords.Key(item.Metadata)] = _convert(item);
+                if (Convert(item, out string key) is TRecord record) records[key] = record;
             continueToken = list.Metadata?.ContinueProperty;
             version = list.Metadata?.ResourceVersion;
         }
@@ -146,7 +159,13 @@ internal sealed partial class Reflector<T, TList, TRecord>
         void OnError(Exception e)
         {
             if (IsGone(e)) gone = true;
-            else failure ??= e;
+            else if (e is KubernetesException) failure ??= e; // an ERROR event: counted where it is thrown
+            else
+            {
+                // A line the client could not decode: whatever change it carried is lost, so list again.
+                Skipped(ObjectError.Malformed, "(watch line)", e.Message);
+                failure ??= new MalformedWatchException(e.Message, e);
+            }
             watchCts.Cancel(); // the server ends the stream after an ERROR event; do not wait for it
         }
         int events = 0;
@@ -167,10 +186,10 @@ internal sealed partial class Reflector<T, TList, TRecord>
                 {
                     case WatchEventType.Added:
                     case WatchEventType.Modified:
-                        _cache.Upsert(_resource, ClusterRecords.Key(item!.Metadata), _convert(item));
+                        if (Convert(item, out string key) is TRecord record) _cache.Upsert(_resource, key, record);
                         break;
                     case WatchEventType.Deleted:
-                        _cache.Delete(_resource, ClusterRecords.Key(item!.Metadata));
+                        if (HasName(item)) _cache.Delete(_resource, ClusterRecords.Key(item.Metadata));
                         break;
                     // Bookmark: only the resourceVersion, taken above. Error: handled by OnError.
                 }
@@ -184,9 +203,54 @@ internal sealed partial class Reflector<T, TList, TRecord>
             // Our own cancellation: an ERROR event or the idle watchdog.
             if (!gone && failure is null) throw new TimeoutException($"watch of {_resource} idle or unanswered");
         }
+        catch (System.Text.Json.JsonException e)
+        {
+            // Some lines (cut-off JSON) make the client's reader throw instead of calling OnError: the same loss.
+            Skipped(ObjectError.Malformed, "(watch line)", e.Message);
+            failure ??= new MalformedWatchException(e.Message, e);
+        }
+        if (failure is MalformedWatchException) _version = null;
         if (failure is not null && !gone) throw failure;
         return gone;
     }
+
+    /// <summary>The record of one object, or null (counted, logged) when it has no name or its conversion failed.</summary>
+    private TRecord? Convert(T? item, out string key)
+    {
+        key = "";
+        if (!HasName(item)) return null;
+        key = ClusterRecords.Key(item.Metadata);
+        _notes.Truncated = false;
+        try
+        {
+            TRecord record = _convert(item, _notes);
+            if (_notes.Truncated) Skipped(ObjectError.Truncated, key, "more addresses, containers or ports than kept");
+            return record;
+        }
+        catch (Exception e)
+        {
+            Skipped(ObjectError.ConvertFailed, key, e.Message);
+            return null;
+        }
+    }
+
+    private bool HasName([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] T? item)
+    {
+        if (item is not null && item.Metadata?.Name is { Length: > 0 }) return true;
+        Skipped(ObjectError.MissingName, "(no name)", "object without metadata.name skipped");
+        return false;
+    }
+
+    /// <summary>Counts a bad object or line; logs the first of each reason and every thousandth after.</summary>
+    private void Skipped(ObjectError reason, string key, string detail)
+    {
+        _status.Count(reason);
+        long count = _status.Errors(reason);
+        if (count == 1 || count % 1000 == 0) LogBadObject(_resource, ObjectErrors.Names[(int)reason], key, detail, count);
+    }
+
+    /// <summary>A watch line that could not be decoded: the watch ends and the resource is listed again.</summary>
+    private sealed class MalformedWatchException(string message, Exception inner) : Exception("malformed watch event: " + message, inner);
 
     private static bool IsGone(Exception e) => e switch
     {
@@ -206,6 +270,9 @@ internal sealed partial class Reflector<T, TList, TRecord>
 
     [LoggerMessage(EventId = 61, Level = LogLevel.Information, Message = "kubernetes: {Resource} resourceVersion expired (410 Gone), listing again")]
     private partial void LogGone(Resource resource);
+
+    [LoggerMessage(EventId = 66, Level = LogLevel.Warning, Message = "kubernetes: {Resource}: {Reason} object {Key}: {Detail} ({Count} so far)")]
+    private partial void LogBadObject(Resource resource, string reason, string key, string detail, long count);
 
     [LoggerMessage(EventId = 62, Level = LogLevel.Warning, Message = "kubernetes: {Resource} list/watch failed ({Error}: {Reason}); retrying in {Seconds:0.0}s")]
     private partial void LogFailed(Resource resource, string error, string reason, double seconds);

@@ -1,5 +1,6 @@
 // Health and counts of one resource's reflector, for netsight_kubernetes_up and
-// netsight_kubernetes_watch_restarts_total{resource}. Written by the reflector, read by scrapes.
+// netsight_kubernetes_watch_restarts_total{resource} and netsight_kubernetes_errors_total{resource,reason}.
+// Written by the reflector, read by scrapes.
 namespace Netsight.Kubernetes.Reflection;
 
 internal sealed class ReflectorStatus
@@ -27,4 +28,10 @@ internal sealed class ReflectorStatus
     public void Failed() => _healthy = false;
 
     public void WatchRestarted() => Interlocked.Increment(ref _restarts);
+
+    private readonly long[] _errors = new long[ObjectErrors.Names.Length];
+
+    public void Count(ObjectError reason) => Interlocked.Increment(ref _errors[(int)reason]);
+
+    public long Errors(ObjectError reason) => Interlocked.Read(ref _errors[(int)reason]);
 }

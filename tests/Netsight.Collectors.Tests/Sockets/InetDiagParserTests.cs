@@ -1,7 +1,8 @@
 // The inet_diag parser on crafted messages: IPv4 and IPv6 tuples, the cookie, inode and tcp_info
 // counters; tcp_info of every length from 0 to 400 bytes (short ones yield zeros and HasCounters false,
-// long ones from future kernels parse as 280); truncated messages are refused, never thrown on; the
-// parse path allocates nothing.
+// long ones from future kernels parse as 280); truncated messages are refused, never thrown on; bogus
+// attribute lengths at every offset and seeded random garbage are refused or reported as malformed
+// attributes, never thrown on; the parse path allocates nothing.
 using System.Net;
 using Netsight.Collectors.Linux;
 using Netsight.Collectors.Sockets;
@@ -90,6 +91,43 @@ public sealed class InetDiagParserTests
             return (n, r);
         }).Where(x => (x.n < 72) != (x.r == InetDiagResult.Truncated)).Select(x => $"{x.n} bytes: {x.r}").ToList();
         Assert.True(wrong.Count == 0, string.Join('\n', wrong));
+    }
+
+    [Fact]
+    public void BogusLengthsAtEveryOffsetAndGarbageNeverThrow()
+    {
+        byte[] full = DiagBuilder.Payload(V4);
+        Assert.True(full.Length > 72 + 4, "the crafted payload carries attributes");
+        ushort[] bogus = [0, 1, 3, 4, 5, 7, 0x7fff, 0xffff];
+        var results = new Dictionary<InetDiagResult, int>();
+        var wrong = new List<string>();
+        byte[] copy = new byte[full.Length];
+        for (int offset = 0; offset + 2 <= full.Length; offset += 2)
+        {
+            foreach (ushort value in bogus)
+            {
+                full.CopyTo(copy, 0);
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(copy.AsSpan(offset), value);
+                var sample = new SocketSample();
+                InetDiagResult r = InetDiagParser.Parse(copy, 6, ref sample);
+                results[r] = results.GetValueOrDefault(r) + 1;
+                // A length field of the first attribute (offset 72) that cannot be right must be reported.
+                if (offset == 72 && value is < 4 or 0x7fff or 0xffff && r == InetDiagResult.Ok) wrong.Add($"attribute length {value}: {r}");
+            }
+        }
+        var random = new Random(17);
+        for (int i = 0; i < 20_000; i++)
+        {
+            byte[] garbage = new byte[random.Next(0, 400)];
+            random.NextBytes(garbage);
+            if (i % 2 == 0 && garbage.Length > 0) garbage[0] = (byte)(i % 4 == 0 ? 2 : 10); // a known family, so the walk reaches the attributes
+            var sample = new SocketSample();
+            InetDiagResult r = InetDiagParser.Parse(garbage, (byte)(i % 2 == 0 ? 6 : 17), ref sample);
+            results[r] = results.GetValueOrDefault(r) + 1;
+        }
+        Assert.True(wrong.Count == 0, string.Join('\n', wrong));
+        Assert.True(results.GetValueOrDefault(InetDiagResult.MalformedAttributes) > 0, string.Join(", ", results));
+        Assert.True(results.GetValueOrDefault(InetDiagResult.Truncated) > 0, string.Join(", ", results));
     }
 
     [Fact]

@@ -87,7 +87,9 @@ public sealed class EventBurstTests(ITestOutputHelper output)
         else
         {
             // Lost events are repaired by the overrun resync: the agent's table has every burst flow.
-            Assert.True(counted < seen);
+            // Only a complete oracle bounds the count from above: when `conntrack -E` overran too, the agent
+            // (which drains its socket faster) may well have counted more than it saw.
+            if (!oracle.Overrun) Assert.True(counted < seen, $"agent counted {counted}, conntrack -E saw {seen}, with {lost} overruns");
             int listed = lab.ListEntries("-p", "udp", "--dport", DiscardPort.ToString(System.Globalization.CultureInfo.InvariantCulture)).Count;
             agent.WaitForMetrics(e => e.Sum("netsight_conntrack_resyncs_total", l => l["reason"] == "overrun") >= 1
                                && e.Sum("netsight_conntrack_entries", l => l["protocol"] == "udp") >= listed,

@@ -1,0 +1,183 @@
+// Hostile sizes through the fake API server and the real client (issue 17): 100,000 pods listed, a flood
+// of 200,000 MODIFIED events, and single huge objects (10 MB of annotations; 100,000 containers and pod
+// IPs). The server generates these on demand and keeps none of them, so GC.GetTotalMemory after a full
+// collection measures what the reflectors, the cache and the identity snapshot hold; the process RSS is
+// recorded beside it. Figures go to BENCHMARKS.md ("Hostile inputs (issue 17)").
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Netsight.Addresses;
+using Netsight.Identity;
+using static Netsight.Kubernetes.Tests.FakeApiServer;
+
+namespace Netsight.Kubernetes.Tests;
+
+// Alone, not beside other classes: GC.GetTotalMemory is process-wide.
+[Collection(MemoryMeasurement.Name)]
+public sealed class HostileScaleTests(Xunit.Abstractions.ITestOutputHelper output) : IAsyncLifetime
+{
+    private readonly FakeApiServer _server = new();
+    private readonly string _dir = Directory.CreateTempSubdirectory("netsight-k8s").FullName;
+    private readonly IdentityService _identity = new(null);
+    private KubernetesSource? _source;
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        _source?.Dispose();
+        await _server.DisposeAsync();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    private KubernetesSource Start()
+    {
+        // Silent logger: the measurement must not count a test logger's buffers.
+        _source = KubernetesSource.Create(_identity, _server.WriteKubeconfig(_dir), "node-a",
+            Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance, TestUtil.Fast with { RequestTimeout = TimeSpan.FromSeconds(60) });
+        _source.Start();
+        return _source;
+    }
+
+    private Peer Resolve(string ip) => _identity.Resolve(IpAddr.Parse(ip));
+
+    private static (double ManagedMb, double RssMb) Memory()
+    {
+        GC.Collect(2, GCCollectionMode.Forced, true, true);
+        GC.WaitForPendingFinalizers();
+        GC.Collect(2, GCCollectionMode.Forced, true, true);
+        using var self = Process.GetCurrentProcess();
+        return (GC.GetTotalMemory(true) / 1048576.0, self.WorkingSet64 / 1048576.0);
+    }
+
+    private static string PodIp(int i) => $"10.{1 + i / 65536}.{i / 256 % 256}.{i % 256}";
+
+    private string Errors(string resource) =>
+        string.Join(", ", TestUtil.Samples(TestUtil.Scrape(_source!.WriteMetrics), "netsight_kubernetes_errors_total").Where(l => l.Contains($"resource=\"{resource}\"") && !l.EndsWith(" 0")));
+
+    [Fact]
+    public async Task HundredThousandPods_ListInBoundedMemory()
+    {
+        const int pods = 100_000;
+        _server.Generate(Pods, pods, i => Objects.DeploymentPod($"ns{i % 100}", $"app{i % 2000}", $"x{i}", $"node-{i % 500}", PodIp(i)));
+        var before = Memory();
+        var sw = Stopwatch.StartNew();
+        Start();
+        await TestUtil.Eventually(() => _identity.Current.AddressCount >= pods && _source!.Up, "100,000 pods listed", 240);
+        double seconds = sw.Elapsed.TotalSeconds;
+        var after = Memory();
+        double managed = after.ManagedMb - before.ManagedMb;
+        output.WriteLine($"100,000 pods: listed and identity built in {seconds:F1} s; managed heap +{managed:F1} MB ({managed * 1048576 / pods:F0} B/pod), RSS {before.RssMb:F0} -> {after.RssMb:F0} MB");
+        // Generous: the target is about 1 KB per pod (record, strings, snapshot entry); 3 KB fails.
+        Assert.True(managed < pods * 3.0 * 1024 / 1048576, $"100,000 pods took {managed:F1} MB of managed heap");
+        foreach (int i in new[] { 0, 1, 65_535, 65_536, 99_999 })
+        {
+            Peer p = Resolve(PodIp(i));
+            Assert.Equal(($"ns{i % 100}", $"app{i % 2000}-5d8f9c7b6-x{i}", $"app{i % 2000}", "Deployment"), (p.Namespace, p.Pod, p.Workload, p.WorkloadKind));
+        }
+        Assert.Contains("netsight_kubernetes_objects{resource=\"pods\"} 100000", TestUtil.Scrape(_source!.WriteMetrics));
+        Assert.Equal("", Errors("pods"));
+    }
+
+    [Fact]
+    public async Task WatchFloodOfTwoHundredThousandEvents_NeitherGrowsMemoryNorStarves()
+    {
+        const int pool = 1_000, events = 200_000, rounds = events / pool;
+        // Each round moves every pod of the pool to a new address: the last round's addresses must win.
+        static string Ip(int round, int k) => $"10.{20 + round}.{k / 256}.{k % 256}";
+        for (int k = 0; k < pool; k++) _server.Upsert(Pods, Objects.Pod("flood", $"p{k}", "node-a", [Ip(0, k)]));
+        Start();
+        await TestUtil.Eventually(() => _source!.Up && Resolve(Ip(0, 7)).Pod == "p7" && _server.ActiveWatches == 6, "pool listed");
+        var before = Memory();
+
+        var sw = Stopwatch.StartNew();
+        _server.Flood(Pods, events, i => Objects.Pod("flood", $"p{i % pool}", "node-a", [Ip(1 + i / pool, i % pool)]));
+        // Meanwhile another resource's change must come through (no starvation of the other reflectors).
+        await Task.Delay(300);
+        _server.Upsert(Services, Objects.Service("flood", "during", ["10.96.7.7"], [80]));
+        double serviceSeconds = -1;
+        double peak = 0;
+        string last = Ip(rounds, pool - 1);
+        while (Resolve(last).Pod != $"p{pool - 1}" || Resolve(Ip(rounds, 0)).Pod != "p0")
+        {
+            if (serviceSeconds < 0 && Resolve("10.96.7.7").Service == "during") serviceSeconds = sw.Elapsed.TotalSeconds;
+            peak = Math.Max(peak, GC.GetTotalMemory(false) / 1048576.0);
+            if (sw.Elapsed > TimeSpan.FromSeconds(300)) Assert.Fail($"flood not applied after 300 s; {Errors("pods")}");
+            await Task.Delay(100);
+        }
+        double seconds = sw.Elapsed.TotalSeconds;
+        if (serviceSeconds < 0 && Resolve("10.96.7.7").Service == "during") serviceSeconds = seconds;
+        var after = Memory();
+        double grown = after.ManagedMb - before.ManagedMb;
+        output.WriteLine($"flood of {events} MODIFIED events on {pool} pods: applied in {seconds:F1} s ({events / seconds:F0} events/s); a Service added during it resolved after {serviceSeconds:F1} s; managed heap {before.ManagedMb:F1} -> peak {peak:F1} -> {after.ManagedMb:F1} MB after GC (+{grown:F1}); RSS {before.RssMb:F0} -> {after.RssMb:F0} MB");
+        Assert.True(serviceSeconds >= 0 && serviceSeconds < 10, $"the Service added during the flood took {serviceSeconds:F1} s");
+        Assert.True(grown < 20, $"the flood left {grown:F1} MB more on the managed heap");
+        Assert.True(peak - before.ManagedMb < 200, $"the flood peaked at {peak:F1} MB (from {before.ManagedMb:F1})");
+        // Identities are exact: the old addresses are free, the final ones name their pods.
+        Assert.True(Resolve(Ip(rounds - 1, 5)).IsWorld);
+        Assert.Equal("p5", Resolve(Ip(rounds, 5)).Pod);
+        Assert.Contains($"netsight_kubernetes_objects{{resource=\"pods\"}} {pool}", TestUtil.Scrape(_source!.WriteMetrics));
+        Assert.Equal("", Errors("pods"));
+    }
+
+    [Fact]
+    public async Task HugeSingleObjects_AreSurvivedAndCutToTheLimitsKept()
+    {
+        const int many = 100_000, rounds = 3;
+        // Listed: a pod with 10 MB of annotations. Watched, three times over (new addresses each round):
+        // another such pod, and one with 100,000 containers, container statuses and pod IPs.
+        _server.Generate(Pods, 1, _ => Annotated(Objects.Pod("huge", "listed", "node-a", ["10.9.0.1"])));
+        Start();
+        await TestUtil.Eventually(() => _source!.Up && Resolve("10.9.0.1").Pod == "listed" && _server.ActiveWatches == 6, "10 MB pod listed", 60);
+        var before = Memory();
+        var figures = new List<double>();
+        for (int round = 0; round < rounds; round++)
+        {
+            int r = round;
+            _server.Flood(Pods, 2, i => i == 0 ? Annotated(Objects.Pod("huge", "watched", "node-a", [$"10.9.{1 + r}.2"])) : Crowded(Objects.Pod("huge", "crowded", "node-a", []), many, r));
+            await TestUtil.Eventually(() => Resolve($"10.9.{1 + r}.2").Pod == "watched" && Resolve(CrowdedIp(0, r)).Pod == "crowded", $"huge pods of round {r} watched", 120);
+            figures.Add(Memory().ManagedMb);
+        }
+        var after = Memory();
+        // Right after, the heap still holds the buffers the JSON reader rented for each huge line (tens of MB
+        // each) in the shared array pools' per-thread caches; the pools drop buffers unused for a minute
+        // (at a gen-2 collection). What stays after that is what the identity cache holds.
+        await Task.Delay(TimeSpan.FromSeconds(65));
+        Memory();
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        var settled = Memory();
+        output.WriteLine($"a 10 MB pod and a pod with {many} containers and pod IPs, {rounds} rounds: managed heap {before.ManagedMb:F1} MB -> {string.Join(" -> ", figures.Select(f => f.ToString("F1")))} MB after GC, {settled.ManagedMb:F1} MB a minute later; RSS {before.RssMb:F0} -> {after.RssMb:F0} -> {settled.RssMb:F0} MB; {Errors("pods")}");
+        Assert.True(settled.ManagedMb - before.ManagedMb < 30, $"huge objects stay: {before.ManagedMb:F1} -> {settled.ManagedMb:F1} MB");
+        // The crowded pod keeps its first addresses (cut to the limit, counted); the rest name nobody.
+        Assert.Equal("crowded", Resolve(CrowdedIp(Cluster.ClusterRecords.MaxAddresses - 1, rounds - 1)).Pod);
+        Assert.True(Resolve(CrowdedIp(Cluster.ClusterRecords.MaxAddresses, rounds - 1)).IsWorld);
+        Assert.True(Resolve(CrowdedIp(many - 1, rounds - 1)).IsWorld);
+        Assert.True(Resolve(CrowdedIp(0, 0)).IsWorld); // an earlier round's address, released
+        Assert.Contains($"netsight_kubernetes_errors_total{{resource=\"pods\",reason=\"truncated\"}} {rounds}", TestUtil.Scrape(_source!.WriteMetrics));
+        Assert.Equal("listed", Resolve("10.9.0.1").Pod);
+    }
+
+    private static JsonObject Annotated(JsonObject pod)
+    {
+        ((JsonObject)pod["metadata"]!)["annotations"] = new JsonObject { ["example.com/blob"] = new string('x', 10 * 1024 * 1024) };
+        return pod;
+    }
+
+    private static string CrowdedIp(int i, int round) => $"10.{10 + 2 * round + i / 65536}.{i / 256 % 256}.{i % 256}";
+
+    private static JsonObject Crowded(JsonObject pod, int count, int round)
+    {
+        JsonArray containers = [], statuses = [], ips = [];
+        for (int i = 0; i < count; i++)
+        {
+            containers.Add(new JsonObject { ["name"] = $"c{i}", ["image"] = "busybox:1.36" });
+            statuses.Add(new JsonObject { ["name"] = $"c{i}", ["containerID"] = $"containerd://{i:x64}", ["ready"] = true, ["restartCount"] = 0, ["image"] = "busybox:1.36", ["imageID"] = "" });
+        }
+        for (int i = 0; i < count; i++) ips.Add(new JsonObject { ["ip"] = CrowdedIp(i, round) });
+        ((JsonObject)pod["spec"]!)["containers"] = containers;
+        var status = (JsonObject)pod["status"]!;
+        status["containerStatuses"] = statuses;
+        status["podIPs"] = ips;
+        status["podIP"] = CrowdedIp(0, round);
+        return pod;
+    }
+}
