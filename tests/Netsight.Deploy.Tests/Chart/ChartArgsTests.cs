@@ -5,6 +5,7 @@ using System.Text.RegularExpressions;
 using k8s.Models;
 using Netsight.Deploy.Tests.Tools;
 using Netsight.IntegrationTests.Lab;
+using Netsight.IntegrationTests.Web;
 
 namespace Netsight.Deploy.Tests.Chart;
 
@@ -41,7 +42,7 @@ public sealed partial class ChartArgsTests
     [Theory]
     [InlineData("defaults")]
     [InlineData("full values")]
-    public void TheAgent_AcceptsTheRenderedArguments(string variant)
+    public async Task TheAgent_AcceptsTheRenderedArguments(string variant)
     {
         Requirements.Lab();
         var (_, values) = ChartVariants.Named().Single(v => v.Name == variant);
@@ -61,6 +62,17 @@ public sealed partial class ChartArgsTests
             foreach (var (file, text) in cm.Data) File.WriteAllText(Path.Combine(mounts["/etc/netsight"], file), text);
         // The hub's token Secret is the user's (the chart only mounts it): a token of the test's.
         if (mounts.TryGetValue("/etc/netsight-hub", out var tokenDir)) File.WriteAllText(Path.Combine(tokenDir, "token"), "chart-test-token\n");
+        // The web config Secret is the user's too: one without TLS or auth (headers only), so the test still
+        // scrapes plain HTTP while the agent reads and applies the file.
+        if (mounts.TryGetValue("/etc/netsight-web", out var webDir)) File.WriteAllText(Path.Combine(webDir, "web-config.yml"), ChartWebConfig.HeadersOnly);
+        // The hub's CA and the client certificate: real PEM files, which the agent validates at parse.
+        using var pki = new TestPki();
+        if (mounts.TryGetValue("/etc/netsight-hub-ca", out var caDir)) File.Copy(pki["ca.crt"], Path.Combine(caDir, "ca.crt"));
+        if (mounts.TryGetValue("/etc/netsight-hub-client", out var clientDir))
+        {
+            File.Copy(pki["client.crt"], Path.Combine(clientDir, "tls.crt"));
+            File.Copy(pki["client.key"], Path.Combine(clientDir, "tls.key"));
+        }
         var args = container.Args.Skip(1) // "agent": AgentProcess adds it
             .Where(a => !a.StartsWith("--listen=", StringComparison.Ordinal))
             .Select(a => mounts.Aggregate(a, (s, kv) => s.Replace("=" + kv.Key + "/", "=" + kv.Value + "/", StringComparison.Ordinal)))
@@ -74,6 +86,13 @@ public sealed partial class ChartArgsTests
         {
             bool on = container.Args.Contains("--collector." + c);
             Assert.True(on == e.Where("netsight_collector_up", l => l["collector"] == c).Any(), $"{c}: enabled {on} but the scrape disagrees\n{agent.Describe()}");
+        }
+        if (container.Args.Any(a => a.StartsWith("--web.config.file=", StringComparison.Ordinal)))
+        {
+            // The mounted web config is in force: its header is on every response.
+            using var r = await agent.GetAsync("/healthz");
+            Assert.True(r.Headers.TryGetValues("X-Content-Type-Options", out var v) && v.Single() == "nosniff", $"the web config's header is missing\n{agent.Describe()}");
+            Assert.Equal(1, e.Sum("netsight_web_config_last_reload_successful"));
         }
         Assert.Equal(0, agent.Stop());
     }

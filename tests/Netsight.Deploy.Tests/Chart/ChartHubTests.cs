@@ -55,8 +55,8 @@ public sealed partial class ChartHubTests
             Check(c.Resources?.Requests?.ContainsKey("memory") == true && c.Resources.Limits?.ContainsKey("memory") == true, "no memory request and limit");
 
             var port = Assert.Single(c.Ports);
-            Check(c.LivenessProbe?.HttpGet?.Path == "/healthz" && c.LivenessProbe.HttpGet.Port.Value == port.Name, "liveness is not /healthz on the hub's port");
-            Check(c.ReadinessProbe?.HttpGet?.Path == "/readyz" && c.ReadinessProbe.HttpGet.Port.Value == port.Name, "readiness is not /readyz on the hub's port");
+            foreach (var problem in new[] { ChartWebConfig.ProbeProblem("liveness", c.LivenessProbe, "/healthz", port.Name, c.Args), ChartWebConfig.ProbeProblem("readiness", c.ReadinessProbe, "/readyz", port.Name, c.Args) })
+                Check(problem is null, problem!);
             Check(c.Args.Contains($"--listen=:{port.ContainerPort}"), $"--listen does not use containerPort {port.ContainerPort}");
 
             // Its own ServiceAccount, without a token and without any role.
@@ -193,6 +193,9 @@ public sealed partial class ChartHubTests
             // The pod's mounts as directories of the test; the token Secret is the user's: a token of the test's.
             var mounts = container.VolumeMounts.ToDictionary(m => m.MountPath, m => Directory.CreateDirectory(Path.Combine(dir, m.Name)).FullName);
             if (mounts.TryGetValue("/etc/netsight-hub", out var tokenDir)) File.WriteAllText(Path.Combine(tokenDir, "token"), "chart-test-token\n");
+            // The web config Secret: headers only, so the test still talks plain HTTP to the hub.
+            bool web = mounts.TryGetValue("/etc/netsight-hub-web", out var webDir);
+            if (web) File.WriteAllText(Path.Combine(webDir!, "web-config.yml"), ChartWebConfig.HeadersOnly);
             // Kubernetes expands $(HUB_STORE) from the Secret; here a real server's database stands in.
             string? store = null;
             if (container.Args.Contains("--store=$(HUB_STORE)"))
@@ -213,6 +216,7 @@ public sealed partial class ChartHubTests
             // The token file was read: a batch without the token is refused, and counted.
             Assert.Equal(HttpStatusCode.Unauthorized, hub.PushSample("chart-node", 1));
             Assert.Matches(@"(?m)^netsight_hub_batches_total\{result=""unauthorized""\} 1$", hub.Get("/metrics"));
+            if (web) Assert.Matches(@"(?m)^netsight_web_config_last_reload_successful 1$", hub.Get("/metrics"));
             if (store is null) Assert.True(File.Exists(Path.Combine(mounts["/var/lib/netsight-hub"], "hub.db")), "the SQLite file is not on the data volume");
             Assert.Equal(0, hub.Stop());
         }

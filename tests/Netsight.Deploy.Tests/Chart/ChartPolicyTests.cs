@@ -63,8 +63,8 @@ public sealed class ChartPolicyTests
 
             // Probes on the container's port.
             var port = Assert.Single(c.Ports);
-            Check(c.LivenessProbe?.HttpGet?.Path == "/healthz" && c.LivenessProbe.HttpGet.Port.Value == port.Name, "liveness is not /healthz on the agent's port");
-            Check(c.ReadinessProbe?.HttpGet?.Path == "/readyz" && c.ReadinessProbe.HttpGet.Port.Value == port.Name, "readiness is not /readyz on the agent's port");
+            foreach (var problem in new[] { ChartWebConfig.ProbeProblem("liveness", c.LivenessProbe, "/healthz", port.Name, c.Args), ChartWebConfig.ProbeProblem("readiness", c.ReadinessProbe, "/readyz", port.Name, c.Args) })
+                Check(problem is null, problem!);
             Check(c.Args.Any(a => a.StartsWith("--listen=", StringComparison.Ordinal) && a.EndsWith(":" + port.ContainerPort, StringComparison.Ordinal)), $"--listen does not use containerPort {port.ContainerPort}");
 
             // Downward API.

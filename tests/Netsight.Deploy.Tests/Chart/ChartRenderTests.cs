@@ -63,6 +63,13 @@ public sealed class ChartRenderTests
             ("hub.store.type=mysql", "hub.store.type"),
             ("hub.persistence.size=lots", "hub.persistence.size"),
             ("hub.retention=a day", "hub.retention"),
+            ("web.probeScheme=TCP", "web.probeScheme"),
+            ("web.maxHeaderBytes=100", "web.maxHeaderBytes"),
+            ("web.configFile=/etc/web.yml", "Additional property configFile is not allowed"),
+            ("hub.web.idleTimeout=forever", "hub.web.idleTimeout"),
+            ("hub.maxConcurrentBatches=0", "hub.maxConcurrentBatches"),
+            ("hub.tls.caSecret.key=", "hub.tls.caSecret.key"),
+            ("prometheus.monitor.scheme=ftp", "prometheus.monitor.scheme"),
         ];
         var failures = new List<string>();
         foreach (var (set, expected) in cases)

@@ -37,6 +37,9 @@ public static class ChartVariants
             "--set", "hub.persistence.storageClass=-", "--set", "prometheus.monitor.enabled=true", "--set", "networkPolicy.enabled=true"]),
         // The hub of deploy/manifests/netsight-hub.yaml: SQLite in an emptyDir, no token.
         ("hub defaults", ["--set", "hub.enabled=true"]),
+        // The agents' web config with TLS only: httpGet probes with scheme HTTPS, the ServiceMonitor over https.
+        ("web https", ["--set", "web.configSecret=netsight-web", "--set", "web.probeScheme=HTTPS", "--set", "prometheus.monitor.enabled=true",
+            "--set", "prometheus.monitor.scheme=https", "--set", "prometheus.monitor.tlsConfig.serverName=netsight"]),
         ("minimal", ["--set", "rbac.create=false", "--set", "serviceAccount.create=false", "--set", "service.enabled=false", "--set", "dashboards.enabled=false",
             "--set", "priorityClassName=", "--set", "resources=null"]),
     ];

@@ -96,6 +96,35 @@ real agent under setpriv (tests/Netsight.Deploy.Tests/Chart/CapabilityLabTests.c
 {{- end }}
 {{- end }}
 
+{{/* The HTTP server's flags of the agent or the hub (.web: its values, .dir: where its Secret is mounted). */}}
+{{- define "netsight.webArgs" -}}
+{{- if .web.configSecret }}
+- {{ printf "--web.config.file=%s/web-config.yml" .dir | quote }}
+{{- end }}
+{{- include "netsight.flag" (list "--web.max-connections" .web.maxConnections) }}
+{{- include "netsight.flag" (list "--web.max-header-bytes" .web.maxHeaderBytes) }}
+{{- include "netsight.flag" (list "--web.max-body-bytes" .web.maxBodyBytes) }}
+{{- include "netsight.flag" (list "--web.header-timeout" .web.headerTimeout) }}
+{{- include "netsight.flag" (list "--web.idle-timeout" .web.idleTimeout) }}
+{{- end }}
+
+{{/* A liveness or readiness probe's action: httpGet on .path, unless a web config is mounted without
+.web.probeScheme (it may ask for basic auth or a client certificate, which the kubelet cannot send): then
+a TCP connect to the port. */}}
+{{- define "netsight.probeAction" -}}
+{{- if and .web.configSecret (not .web.probeScheme) }}
+tcpSocket:
+  port: {{ .port }}
+{{- else }}
+httpGet:
+  path: {{ .path }}
+  port: {{ .port }}
+  {{- with .web.probeScheme }}
+  scheme: {{ . }}
+  {{- end }}
+{{- end }}
+{{- end }}
+
 {{- define "netsight.args" -}}
 {{- $c := .Values.collectors }}
 {{- $a := .Values.agent }}
@@ -109,6 +138,7 @@ real agent under setpriv (tests/Netsight.Deploy.Tests/Chart/CapabilityLabTests.c
 {{- include "netsight.flag" (list "--series-ttl" $a.seriesTtl) }}
 {{- include "netsight.flag" (list "--labels" $a.labels) }}
 {{- include "netsight.flag" (list "--decap" $a.decap) }}
+{{- include "netsight.webArgs" (dict "web" .Values.web "dir" "/etc/netsight-web") }}
 {{- if $a.identity }}
 - "--identity-file=/etc/netsight/identity.yaml"
 {{- end }}
@@ -153,6 +183,13 @@ real agent under setpriv (tests/Netsight.Deploy.Tests/Chart/CapabilityLabTests.c
 {{- if $.Values.hub.tokenSecret.name }}
 - "--hub.token-file=/etc/netsight-hub/token"
 {{- end }}
+{{- if $.Values.hub.tls.caSecret.name }}
+- "--hub.ca-file=/etc/netsight-hub-ca/ca.crt"
+{{- end }}
+{{- if $.Values.hub.tls.clientCertSecret }}
+- "--hub.cert-file=/etc/netsight-hub-client/tls.crt"
+- "--hub.key-file=/etc/netsight-hub-client/tls.key"
+{{- end }}
 {{- end }}
 {{- range $a.extraArgs }}
 - {{ . | quote }}
@@ -163,7 +200,15 @@ real agent under setpriv (tests/Netsight.Deploy.Tests/Chart/CapabilityLabTests.c
 {{- define "netsight.monitorEndpoint" -}}
 port: {{ .root.Values.service.portName }}
 path: /metrics
-scheme: http
+scheme: {{ default "http" .monitor.scheme }}
+{{- with .monitor.tlsConfig }}
+tlsConfig:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .monitor.basicAuth }}
+basicAuth:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
 {{- with .monitor.interval }}
 interval: {{ . }}
 {{- end }}
@@ -246,6 +291,8 @@ Kubernetes expands from the container's environment (the URI never appears in th
 - {{ printf "--store=%s" (include "netsight.hub.store" .) | quote }}
 {{- include "netsight.flag" (list "--retention" $h.retention) }}
 {{- include "netsight.flag" (list "--max-batch-bytes" $h.maxBatchBytes) }}
+{{- include "netsight.flag" (list "--max-concurrent-batches" $h.maxConcurrentBatches) }}
+{{- include "netsight.webArgs" (dict "web" $h.web "dir" "/etc/netsight-hub-web") }}
 {{- if $h.tokenSecret.name }}
 - "--token-file=/etc/netsight-hub/token"
 {{- end }}
