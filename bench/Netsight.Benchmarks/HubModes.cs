@@ -36,16 +36,25 @@ internal static class HubModes
         }
         Console.WriteLine($"body_bytes_avg {bodies.SelectMany(x => x).Average(x => x.Length):F0}");
         using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(5) };
-        long failed = 0;
+        long failed = 0, busy = 0;
         var sw = Stopwatch.StartNew();
         Parallel.For(0, agents, new ParallelOptions { MaxDegreeOfParallelism = agents }, a =>
         {
             foreach (byte[] body in bodies[a])
-                if (Post(http, url, body) is not (200 or 409)) Interlocked.Increment(ref failed);
+            {
+                int status;
+                // 503 busy (--max-concurrent-batches slots taken) is retried after a pause, as the agent does.
+                for (int attempt = 0; (status = Post(http, url, body)) == 503 && attempt < 600; attempt++)
+                {
+                    Interlocked.Increment(ref busy);
+                    Thread.Sleep(Random.Shared.Next(20, 120));
+                }
+                if (status is not (200 or 409)) Interlocked.Increment(ref failed);
+            }
         });
         double seconds = sw.Elapsed.TotalSeconds;
         long total = (long)agents * batches * records;
-        Console.WriteLine($"records {total} batches {agents * batches} failed {failed} seconds {seconds:F2} records_per_s {total / seconds:F0}");
+        Console.WriteLine($"records {total} batches {agents * batches} failed {failed} busy_retries {busy} seconds {seconds:F2} records_per_s {total / seconds:F0}");
         return failed == 0 ? 0 : 1;
     }
 

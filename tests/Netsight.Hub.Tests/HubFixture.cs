@@ -63,6 +63,17 @@ public sealed class TestHub : IAsyncDisposable
 
     public Task<(HttpStatusCode Status, string Result)> PushAsync(HubBatch batch, string? token = null) => PostAsync(Gzip(batch), token: token);
 
+    /// <summary>Pushes as the agent does: a 503 "busy" (every --max-concurrent-batches slot taken) is retried
+    /// after a short pause, for at most a minute; any other answer is returned.</summary>
+    public async Task<(HttpStatusCode Status, string Result)> PushLikeAnAgentAsync(HubBatch batch, string? token = null)
+    {
+        DateTime deadline = DateTime.UtcNow.AddMinutes(1);
+        (HttpStatusCode Status, string Result) reply;
+        while ((reply = await PushAsync(batch, token)).Result == "busy" && DateTime.UtcNow < deadline)
+            await Task.Delay(Random.Shared.Next(50, 250));
+        return reply;
+    }
+
     public async Task<JsonDocument> GetJsonAsync(string path)
     {
         using HttpResponseMessage response = await Http.GetAsync(path);

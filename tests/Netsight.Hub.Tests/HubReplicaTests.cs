@@ -1,5 +1,6 @@
 // Two hub replicas on one real PostgreSQL, 50 agents pushing over HTTP at once (each batch to one replica,
-// every fourth retried through the other): the graph either replica serves has exact totals and the
+// every fourth retried through the other; a 503 "busy" from --max-concurrent-batches is retried as the agent
+// does): the graph either replica serves has exact totals and the
 // replays are answered 409 and counted once. Then the database goes away: ingest answers 503 (counted),
 // /readyz fails, and both recover without a restart when it is back.
 using System.Net;
@@ -33,11 +34,11 @@ public sealed class HubReplicaTests(PostgresServer server) : IClassFixture<Postg
                 HubBatch batch = Batches.Batch($"node-{agent}", $"i{agent}", seq, now,
                     [Batches.Outgoing("web", "api", 40000, sent: 1000, recv: (ulong)seq, retrans: 1, opened: seq == 1, source: $"10.1.{agent}.1")],
                     [Batches.Transaction("shop/api", ("10.0.1.1", 1))]);
-                var (status, result) = await hubs[(agent + seq) % 2].PushAsync(batch);
+                var (status, result) = await hubs[(agent + seq) % 2].PushLikeAnAgentAsync(batch);
                 if (status != HttpStatusCode.OK) failures.Enqueue($"agent {agent} seq {seq}: {(int)status} {result}");
                 if (seq % 4 == 0)
                 {
-                    var retry = await hubs[(agent + seq + 1) % 2].PushAsync(batch);
+                    var retry = await hubs[(agent + seq + 1) % 2].PushLikeAnAgentAsync(batch);
                     if (retry.Status != HttpStatusCode.Conflict || retry.Result != "replayed") failures.Enqueue($"agent {agent} seq {seq} retry: {(int)retry.Status} {retry.Result}");
                 }
             }
