@@ -43,7 +43,7 @@ public sealed partial class PacketAnalyzer
         if (flow.SynAckTime != 0 && flow.SynAckTime >= flow.TsMruSyn && flow.SynAckTime <= ts)
         {
             flow.HandshakeServerNanos = flow.SynAckTime - flow.TsMruSyn;
-            flow.HandshakeClientNanos = ts - flow.SynAckTime;
+            flow.HandshakeLegsKnown = true; // the client leg, ts - SynAckTime, is InitialRttNanos - HandshakeServerNanos
             client.HandshakeRttServer.Observe(flow.HandshakeServerNanos / 1e9);
             client.HandshakeRttClient.Observe(flow.HandshakeClientNanos / 1e9);
         }

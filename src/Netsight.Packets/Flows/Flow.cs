@@ -2,6 +2,7 @@
 // A mutable struct stored in the flow table's array and always handled by ref, so updating it per
 // packet neither allocates nor copies.
 using Netsight.Addresses;
+using Netsight.Packets.Analysis;
 using Netsight.Packets.Decoding;
 
 namespace Netsight.Packets.Flows;
@@ -37,7 +38,9 @@ public enum FlowEndReason : byte
 /// <summary>Sequence-space state of one direction: the part of Wireshark's tcp_flow_t and
 /// tcp_analyze_seq_flow_info_t that the TCP analysis reads (see Analysis/TcpSequenceAnalysis.cs). Values
 /// keep Wireshark's conventions exactly (0 = not seen yet for NextSeq, MaxSeqToBeAcked and LastAck) because
-/// the classification depends on them.</summary>
+/// the classification depends on them. Auto layout: the runtime orders the fields by size, so the bools and
+/// bytes between 8-byte fields cost no padding (fields are only ever read by name).</summary>
+[System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Auto)]
 public struct TcpDirection
 {
     public bool BaseSeqSet;
@@ -60,7 +63,7 @@ public struct TcpDirection
     /// <summary>Duplicate ACKs in a row from this side (-1 after an ACKed-unseen-segment, as Wireshark 4.0).</summary>
     public int DupAckNum;
     /// <summary>Analysis flags of this side's last segment.</summary>
-    public Analysis.TcpAnalysisFlags LastSegmentFlags;
+    public TcpAnalysisFlags LastSegmentFlags;
     public bool FinSeen;
     public long Packets;
     public long Bytes;
@@ -75,6 +78,8 @@ public struct TcpEventCounts
     private int _element0;
 }
 
+/// <summary>Auto layout, as TcpDirection: one slot per tracked connection, so padding is paid per connection.</summary>
+[System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Auto)]
 public struct Flow
 {
     public FlowKey Key;
@@ -93,18 +98,27 @@ public struct Flow
     public TcpDirection ToServer;
     public TcpDirection ToClient;
     public int Resets;
-    /// <summary>Retransmissions of any kind (tshark's tcp.analysis.retransmission).</summary>
-    public int Retransmissions;
-    public int ZeroWindows;
     public TcpEventCounts Events;
+    /// <summary>Retransmissions of any kind (tshark's tcp.analysis.retransmission): the sum of the three kinds'
+    /// counts, which exclude each other (the analysis gives a segment at most one), so not stored twice.</summary>
+    public readonly int Retransmissions =>
+        Events[TcpAnalysisFlagNames.Index(TcpAnalysisFlags.Retransmission)]
+        + Events[TcpAnalysisFlagNames.Index(TcpAnalysisFlags.FastRetransmission)]
+        + Events[TcpAnalysisFlagNames.Index(TcpAnalysisFlags.SpuriousRetransmission)];
+    /// <summary>Zero-window segments: the ZeroWindow event's count.</summary>
+    public readonly int ZeroWindows => Events[TcpAnalysisFlagNames.Index(TcpAnalysisFlags.ZeroWindow)];
     /// <summary>Capture time of the most recent pure SYN (Wireshark's ts_mru_syn), 0 = none.</summary>
     public long TsMruSyn;
     /// <summary>First SYN-ACK after a SYN, for the handshake legs.</summary>
     public long SynAckTime;
     /// <summary>Wireshark's iRTT (ts_first_rtt): SYN to the first ACK without SYN; 0 = not known.</summary>
     public long InitialRttNanos;
+    /// <summary>SYN to SYN-ACK, set with InitialRttNanos when the SYN-ACK fell between the SYN and the ACK.</summary>
     public long HandshakeServerNanos;
-    public long HandshakeClientNanos;
+    /// <summary>HandshakeServerNanos and HandshakeClientNanos are known.</summary>
+    public bool HandshakeLegsKnown;
+    /// <summary>SYN-ACK to ACK: the rest of the iRTT (both are set once, at the same ACK), so derived, not stored.</summary>
+    public readonly long HandshakeClientNanos => HandshakeLegsKnown ? InitialRttNanos - HandshakeServerNanos : 0;
     public int AckRttCount;
     public long AckRttSumNanos;
     public long AckRttMinNanos;

@@ -47,6 +47,10 @@ public sealed partial class FlowTable
     public long ConnectionsStarted => _nextId;
     public long EvictedIdle { get; private set; }
     public long EvictedCapacity { get; private set; }
+    /// <summary>Bytes of the allocated flow slots (for the bytes-per-connection measurement).</summary>
+    public long SlotBytes => (long)_capacity * System.Runtime.CompilerServices.Unsafe.SizeOf<Flow>();
+    /// <summary>Bytes of the key-to-slot index.</summary>
+    public long IndexBytes => (long)_entries.Length * System.Runtime.CompilerServices.Unsafe.SizeOf<IndexEntry>();
 
     public ref Flow this[int slot] => ref At(slot);
 
