@@ -18,7 +18,7 @@ public sealed partial class FlowTable
 {
     private const int InitialCapacity = 1024;
     private const int None = -1;
-    /// <summary>Flows per storage chunk (2^12 x 448 bytes, 1.8 MiB); the first chunk is smaller for small tables.</summary>
+    /// <summary>Flows per storage chunk (2^12 x 352 bytes, 1.4 MiB); the first chunk is smaller for small tables.</summary>
     private const int ChunkShift = 12;
     private const int ChunkSize = 1 << ChunkShift;
     private const int ChunkMask = ChunkSize - 1;

@@ -116,7 +116,7 @@ public class FlowTableTests
         flow.ToClient = flow.ToServer;
         flow.Resets = 1;
         flow.Events[0] = flow.Events[3] = flow.Events[7] = 5; // a retransmission, an out-of-order, a zero window
-        flow.HandshakeLegsKnown = true;
+        flow.SetHandshakeLegs(1);
         flow.TsMruSyn = flow.SynAckTime = flow.InitialRttNanos = 1;
         flow.AckRttCount = 1;
         flow.SawSyn = flow.AttemptCounted = true;
