@@ -35,15 +35,16 @@ public sealed partial class PacketAnalyzer
 
     private void SetInitialRtt(ref Flow flow, long ts)
     {
-        flow.InitialRttNanos = ts - flow.TsMruSyn;
+        // Read both first: the iRTT takes TsMruSyn's storage, the server leg SynAckTime's (Flow.cs).
+        long syn = flow.TsMruSyn, synAck = flow.SynAckTime;
+        flow.InitialRttNanos = ts - syn;
         if (flow.InitialRttNanos == 0) return; // Wireshark keeps looking (nstime_is_zero)
         PeerStats client = Peers.Touch(new PeerKey(flow.ClientIp, flow.ServerIp), ts);
         // The legs need the SYN-ACK between the last SYN and this ACK; then the server leg is the capture
         // point's round trip to the server (plus its accept time) and the client leg the one to the client.
-        if (flow.SynAckTime != 0 && flow.SynAckTime >= flow.TsMruSyn && flow.SynAckTime <= ts)
+        if (synAck != 0 && synAck >= syn && synAck <= ts)
         {
-            flow.HandshakeServerNanos = flow.SynAckTime - flow.TsMruSyn;
-            flow.HandshakeClientNanos = ts - flow.SynAckTime;
+            flow.SetHandshakeLegs(synAck - syn); // the client leg, ts - synAck, is InitialRttNanos - the server leg
             client.HandshakeRttServer.Observe(flow.HandshakeServerNanos / 1e9);
             client.HandshakeRttClient.Observe(flow.HandshakeClientNanos / 1e9);
         }

@@ -160,13 +160,11 @@ public sealed partial class PacketAnalyzer
         {
             peer.Retransmissions++;
             Counters.Retransmissions++;
-            flow.Retransmissions++;
         }
         if ((result & TcpAnalysisFlags.ZeroWindow) != 0)
         {
             peer.ZeroWindows++;
             Counters.ZeroWindows++;
-            flow.ZeroWindows++;
         }
     }
 

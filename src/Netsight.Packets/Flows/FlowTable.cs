@@ -18,7 +18,7 @@ public sealed partial class FlowTable
 {
     private const int InitialCapacity = 1024;
     private const int None = -1;
-    /// <summary>Flows per storage chunk (2^12 x 448 bytes, 1.8 MiB); the first chunk is smaller for small tables.</summary>
+    /// <summary>Flows per storage chunk (2^12 x 352 bytes, 1.4 MiB); the first chunk is smaller for small tables.</summary>
     private const int ChunkShift = 12;
     private const int ChunkSize = 1 << ChunkShift;
     private const int ChunkMask = ChunkSize - 1;
@@ -47,6 +47,10 @@ public sealed partial class FlowTable
     public long ConnectionsStarted => _nextId;
     public long EvictedIdle { get; private set; }
     public long EvictedCapacity { get; private set; }
+    /// <summary>Bytes of the allocated flow slots (for the bytes-per-connection measurement).</summary>
+    public long SlotBytes => (long)_capacity * System.Runtime.CompilerServices.Unsafe.SizeOf<Flow>();
+    /// <summary>Bytes of the key-to-slot index.</summary>
+    public long IndexBytes => (long)_entries.Length * System.Runtime.CompilerServices.Unsafe.SizeOf<IndexEntry>();
 
     public ref Flow this[int slot] => ref At(slot);
 

@@ -10,9 +10,10 @@
 // not O(in flight): bulk transfers keep thousands of segments in flight.
 //
 // Storage is a ring buffer per direction, rented from a pool shared by the device's flow table in size
-// classes of 8 to 16,384 entries: a direction with nothing in flight holds no buffer at all (the list
-// handle is 20 bytes inside the Flow struct), buffers grow by doubling and return to the pool when the
-// list empties, and once the pool has warmed up nothing is allocated per packet. The buffers of a class
+// classes of 1 to 16,384 entries: a direction with nothing in flight holds no buffer at all (the list
+// handle is 12 bytes inside the Flow struct), a direction with one segment in flight (a half-open
+// connection's SYN, a request awaiting its response: most of a table) holds one 16-byte entry, buffers grow
+// by doubling and return to the pool when the list empties, and once the pool has warmed up nothing is allocated per packet. The buffers of a class
 // are carved from slabs of at least 4,096 entries (64 KiB), so a quarter of a million connections with a
 // segment in flight (a SYN flood) are a few hundred arrays for the garbage collector, not one each.
 // Two bounds, both counted: Wireshark's TCP_MAX_UNACKED_SEGMENTS (10,000 per direction) and a total entry
@@ -33,11 +34,13 @@ public struct UnackedSegment
 /// <summary>A direction's handle on its ring buffer in the pool; default = empty, no buffer.</summary>
 public struct UnackedList
 {
-    internal int Handle;     // buffer index within its size class + 1; 0 = no buffer
-    internal int Head;       // ring index of the entry with the lowest end
-    internal int Count;      // entries (distinct ends)
-    internal int Segments;   // segments, copies included: what Wireshark's 10,000 cap counts
-    internal byte SizeClass; // capacity = 1 << SizeClass
+    // 16-bit where the range allows (12 bytes, not 20: two per tracked connection): a ring holds at most
+    // 2^MaxClass = 16,384 entries, and Segments stops at MaxPerDirection (10,000).
+    internal int Handle;       // buffer index within its size class + 1; 0 = no buffer
+    internal ushort Head;      // ring index of the entry with the lowest end
+    internal ushort Count;     // entries (distinct ends)
+    internal ushort Segments;  // segments, copies included: what Wireshark's 10,000 cap counts
+    internal byte SizeClass;   // capacity = 1 << SizeClass
 
     /// <summary>Unacknowledged segments remembered (Wireshark's segment_count).</summary>
     public readonly int Length => Segments;
@@ -47,10 +50,12 @@ public sealed class UnackedSegmentPool
 {
     /// <summary>Wireshark's TCP_MAX_UNACKED_SEGMENTS: segments beyond it are not remembered.</summary>
     public const int MaxPerDirection = 10_000;
-    private const int MinClass = 3;  // 8 entries: one request/response round of small segments
+    // 1 entry: the common case is one segment in flight, and a class of 8 made every half-open connection
+    // cost 128 bytes (issue 16 item 4); a bulk transfer reaches its size in a few doublings.
+    private const int MinClass = 0;
     private const int MaxClass = 14; // 16,384 >= MaxPerDirection
 
-    /// <summary>A slab holds at least 2^12 entries (64 KiB): 512 buffers of the smallest class, one of the largest.</summary>
+    /// <summary>A slab holds at least 2^12 entries (64 KiB): 4,096 buffers of the smallest class, one of the largest.</summary>
     private const int SlabEntriesShift = 12;
 
     private readonly long _budget;
@@ -76,6 +81,8 @@ public sealed class UnackedSegmentPool
     public long CapHits { get; private set; }
     /// <summary>Segments not remembered because the device's entry budget was spent (no ack_rtt for them).</summary>
     public long BudgetHits { get; private set; }
+    /// <summary>Bytes of the slabs carved so far (rented or free), for the bytes-per-connection measurement.</summary>
+    public long SlabBytes { get; private set; }
 
     /// <summary>Remembers a segment; false when it was not stored (cap or budget, both counted).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -143,9 +150,9 @@ public sealed class UnackedSegmentPool
             removed++;
         }
         if (removed == 0) return -1;
-        list.Head = (list.Head + removed) & mask;
-        list.Count -= removed;
-        list.Segments -= segments;
+        list.Head = (ushort)((list.Head + removed) & mask);
+        list.Count -= (ushort)removed;
+        list.Segments -= (ushort)segments;
         if (list.Count == 0) Release(ref list);
         return matched;
     }
@@ -210,7 +217,11 @@ public sealed class UnackedSegmentPool
         int slab = index >> shift;
         ref UnackedSegment[][] slabs = ref _slabs[sizeClass];
         if (slab == slabs.Length) Array.Resize(ref slabs, slabs.Length * 2);
-        slabs[slab] ??= new UnackedSegment[1 << (shift + sizeClass)];
+        if (slabs[slab] == null)
+        {
+            slabs[slab] = new UnackedSegment[1 << (shift + sizeClass)];
+            SlabBytes += (long)Unsafe.SizeOf<UnackedSegment>() << (shift + sizeClass);
+        }
         return index;
     }
 

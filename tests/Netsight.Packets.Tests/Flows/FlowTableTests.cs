@@ -57,12 +57,12 @@ public class FlowTableTests
         var table = new FlowTable(4);
         var handler = new NoHandler();
         var keys = Enumerable.Range(0, 6).Select(i => FlowKey.Create(IpAddr.Parse("10.0.0.1"), (ushort)(41000 + i), IpAddr.Parse("10.0.0.2"), 80, out _)).ToList();
-        for (int i = 0; i < keys.Count; i++) table.GetOrAdd(keys[i], 10 + i, handler, out _).Retransmissions = i; // the first two are evicted
+        for (int i = 0; i < keys.Count; i++) table.GetOrAdd(keys[i], 10 + i, handler, out _).Resets = i; // the first two are evicted
         var seen = new List<(FlowKey, int)>();
-        table.ForEach((ref Flow f) => seen.Add((f.Key, f.Retransmissions)));
+        table.ForEach((ref Flow f) => seen.Add((f.Key, f.Resets)));
         Assert.Equal(keys.Skip(2).Select((k, i) => (k, i + 2)), seen);
         Assert.Equal(4, table.Count);
-        Assert.Equal(5, table.GetOrAdd(keys[5], 20, handler, out bool created).Retransmissions);
+        Assert.Equal(5, table.GetOrAdd(keys[5], 20, handler, out bool created).Resets);
         Assert.False(created);
     }
 
@@ -114,8 +114,9 @@ public class FlowTableTests
         flow.WindowScaleObserved = true;
         flow.ToServer = new TcpDirection { BaseSeqSet = true, BaseSeq = 7, NextSeq = 1447, MaxSeqToBeAcked = 1447, LastAck = 9, Window = 5, WindowScale = 3, DupAckNum = 2, FinSeen = true, Packets = 4, Bytes = 400 };
         flow.ToClient = flow.ToServer;
-        flow.Resets = flow.Retransmissions = flow.ZeroWindows = 1;
-        flow.Events[3] = 5;
+        flow.Resets = 1;
+        flow.Events[0] = flow.Events[3] = flow.Events[7] = 5; // a retransmission, an out-of-order, a zero window
+        flow.SetHandshakeLegs(1);
         flow.TsMruSyn = flow.SynAckTime = flow.InitialRttNanos = 1;
         flow.AckRttCount = 1;
         flow.SawSyn = flow.AttemptCounted = true;
@@ -133,7 +134,8 @@ public class FlowTableTests
         Assert.Equal(0u, flow.ToServer.MaxSeqToBeAcked + flow.ToClient.NextSeq + flow.ToClient.LastAck + flow.ToServer.Window);
         Assert.Equal(0, flow.ToServer.Packets + flow.ToClient.Bytes + flow.ToServer.DupAckNum);
         Assert.Equal(0, flow.Resets + flow.Retransmissions + flow.ZeroWindows + flow.Events[3] + flow.AckRttCount);
-        Assert.Equal(0, flow.TsMruSyn + flow.SynAckTime + flow.InitialRttNanos);
+        Assert.Equal(0, flow.TsMruSyn + flow.SynAckTime + flow.InitialRttNanos + flow.HandshakeClientNanos);
+        Assert.False(flow.HandshakeLegsKnown);
     }
 
     private sealed class NoHandler : IFlowEndHandler
