@@ -17,18 +17,7 @@ internal static class FlowMemoryMode
     public static int Run(int connections)
     {
         var trace = new PacketTrace();
-        long ts = 1_700_000_000L * 1_000_000_000L;
-        for (int c = 0; c < connections; c++)
-        {
-            var client = Endpoint.V4(198, 18, (byte)(1 + c % 1000 / 250), (byte)(1 + c % 250), (ushort)(10_000 + c / 1000));
-            var server = Endpoint.V4(198, 19, 0, (byte)(1 + c % 4), 80);
-            uint cs = (uint)c * 7919u, ss = (uint)c * 104_729u, tv = (uint)c;
-            trace.AddTcp("syn", ts += 1000, client, server, Tcp.Syn, cs, 0, 0, 64_240, tv, 0);
-            trace.AddTcp("syn-ack", ts += 1000, server, client, Tcp.Syn | Tcp.Ack, ss, cs + 1, 0, 65_160, tv, tv);
-            trace.AddTcp("ack", ts += 1000, client, server, Tcp.Ack, cs + 1, ss + 1, 0, 502, tv, tv);
-            trace.AddTcp("request", ts += 1000, client, server, Tcp.Psh | Tcp.Ack, cs + 1, ss + 1, 120, 502, tv, tv);
-            trace.AddTcp("response", ts += 1000, server, client, Tcp.Psh | Tcp.Ack, ss + 1, cs + 121, 600, 509, tv, tv);
-        }
+        QuickModes.AddOpenConnections(trace, connections);
 
         long before = Settled();
         long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);

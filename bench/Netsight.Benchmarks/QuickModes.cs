@@ -157,12 +157,10 @@ internal static class QuickModes
         return 0;
     }
 
-    /// <summary>Writes a pcap in which <paramref name="connections"/> TCP connections complete their handshake
-    /// and exchange one request and response, all still open at the end: the flow table holds every one.
-    /// 1,000 client addresses and 4 servers, so the peer-pair table stays at 2,000 series (each client talks to one server).</summary>
-    public static int GenerateFlows(string path, int connections)
+    /// <summary><paramref name="connections"/> TCP connections that complete their handshake and exchange one
+    /// request and response, all left open: 1,000 clients, 4 servers (gen-flows and flow-mem).</summary>
+    internal static void AddOpenConnections(PacketTrace trace, int connections)
     {
-        var trace = new PacketTrace { Snaplen = 1514 }; // whole frames: send-frames.py puts them on a wire
         long ts = 1_700_000_000L * 1_000_000_000L;
         for (int c = 0; c < connections; c++)
         {
@@ -175,6 +173,15 @@ internal static class QuickModes
             trace.AddTcp("request", ts += 1000, client, server, Tcp.Psh | Tcp.Ack, cs + 1, ss + 1, 120, 502, tv, tv);
             trace.AddTcp("response", ts += 1000, server, client, Tcp.Psh | Tcp.Ack, ss + 1, cs + 121, 600, 509, tv, tv);
         }
+    }
+
+    /// <summary>Writes a pcap in which <paramref name="connections"/> TCP connections complete their handshake
+    /// and exchange one request and response, all still open at the end: the flow table holds every one.
+    /// 1,000 client addresses and 4 servers, so the peer-pair table stays at 2,000 series (each client talks to one server).</summary>
+    public static int GenerateFlows(string path, int connections)
+    {
+        var trace = new PacketTrace { Snaplen = 1514 }; // whole frames: send-frames.py puts them on a wire
+        AddOpenConnections(trace, connections);
         using (var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
             trace.WritePcap(file);
         Console.WriteLine($"gen-flows file={path} connections={connections} packets={trace.Count}");

@@ -41,8 +41,14 @@ start=$(date +%s)
 
 if [ -z "$publish" ]; then
   publish=$work/app
+  # From a copy of the sources without bin/ and obj/: a publish with other properties (trimmed, no
+  # symbols) in the checkout itself rewrites the projects' shared outputs, and broke test builds running
+  # at the same time (missing .pdb files in `dotnet test` of the solution).
+  mkdir -p "$work/tree"
+  tar -C "$root" --exclude=bin --exclude=obj -cf - src Directory.Build.props Directory.Packages.props global.json .editorconfig \
+    | tar -C "$work/tree" -xf -
   # The trim analysis warns (IL2026/IL2104) about the libraries kept whole; they are not errors here.
-  dotnet publish "$root/src/Netsight" -c Release -r linux-x64 --self-contained \
+  dotnet publish "$work/tree/src/Netsight" -c Release -r linux-x64 --self-contained \
     -p:PublishTrimmed=true -p:TrimMode=partial -p:TreatWarningsAsErrors=false -p:SuppressTrimAnalysisWarnings=true \
     -p:DebugType=none -p:DebugSymbols=false -o "$publish" --nologo -v quiet -clp:ErrorsOnly
 fi

@@ -13,32 +13,12 @@ namespace Netsight.Kubernetes.Tests;
 
 // Alone, not beside other classes: GC.GetTotalMemory is process-wide.
 [Collection(MemoryMeasurement.Name)]
-public sealed class HostileScaleTests(Xunit.Abstractions.ITestOutputHelper output) : IAsyncLifetime
+public sealed class HostileScaleTests(Xunit.Abstractions.ITestOutputHelper output) : FakeServerTest
 {
-    private readonly FakeApiServer _server = new();
-    private readonly string _dir = Directory.CreateTempSubdirectory("netsight-k8s").FullName;
-    private readonly IdentityService _identity = new(null);
-    private KubernetesSource? _source;
 
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync()
-    {
-        _source?.Dispose();
-        await _server.DisposeAsync();
-        Directory.Delete(_dir, recursive: true);
-    }
-
-    private KubernetesSource Start()
-    {
-        // Silent logger: the measurement must not count a test logger's buffers.
-        _source = KubernetesSource.Create(_identity, _server.WriteKubeconfig(_dir), "node-a",
-            Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance, TestUtil.Fast with { RequestTimeout = TimeSpan.FromSeconds(60) });
-        _source.Start();
-        return _source;
-    }
-
-    private Peer Resolve(string ip) => _identity.Resolve(IpAddr.Parse(ip));
+    // Silent logger: the measurement must not count a test logger's buffers.
+    private KubernetesSource Start() => StartSource(Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance,
+        TestUtil.Fast with { RequestTimeout = TimeSpan.FromSeconds(60) });
 
     private static (double ManagedMb, double RssMb) Memory()
     {
@@ -52,17 +32,17 @@ public sealed class HostileScaleTests(Xunit.Abstractions.ITestOutputHelper outpu
     private static string PodIp(int i) => $"10.{1 + i / 65536}.{i / 256 % 256}.{i % 256}";
 
     private string Errors(string resource) =>
-        string.Join(", ", TestUtil.Samples(TestUtil.Scrape(_source!.WriteMetrics), "netsight_kubernetes_errors_total").Where(l => l.Contains($"resource=\"{resource}\"") && !l.EndsWith(" 0")));
+        string.Join(", ", TestUtil.Samples(TestUtil.Scrape(Source!.WriteMetrics), "netsight_kubernetes_errors_total").Where(l => l.Contains($"resource=\"{resource}\"") && !l.EndsWith(" 0")));
 
     [Fact]
     public async Task HundredThousandPods_ListInBoundedMemory()
     {
         const int pods = 100_000;
-        _server.Generate(Pods, pods, i => Objects.DeploymentPod($"ns{i % 100}", $"app{i % 2000}", $"x{i}", $"node-{i % 500}", PodIp(i)));
+        Server.Generate(Pods, pods, i => Objects.DeploymentPod($"ns{i % 100}", $"app{i % 2000}", $"x{i}", $"node-{i % 500}", PodIp(i)));
         var before = Memory();
         var sw = Stopwatch.StartNew();
         Start();
-        await TestUtil.Eventually(() => _identity.Current.AddressCount >= pods && _source!.Up, "100,000 pods listed", 240);
+        await TestUtil.Eventually(() => Identity.Current.AddressCount >= pods && Source!.Up, "100,000 pods listed", 240);
         double seconds = sw.Elapsed.TotalSeconds;
         var after = Memory();
         double managed = after.ManagedMb - before.ManagedMb;
@@ -74,7 +54,7 @@ public sealed class HostileScaleTests(Xunit.Abstractions.ITestOutputHelper outpu
             Peer p = Resolve(PodIp(i));
             Assert.Equal(($"ns{i % 100}", $"app{i % 2000}-5d8f9c7b6-x{i}", $"app{i % 2000}", "Deployment"), (p.Namespace, p.Pod, p.Workload, p.WorkloadKind));
         }
-        Assert.Contains("netsight_kubernetes_objects{resource=\"pods\"} 100000", TestUtil.Scrape(_source!.WriteMetrics));
+        Assert.Contains("netsight_kubernetes_objects{resource=\"pods\"} 100000", TestUtil.Scrape(Source!.WriteMetrics));
         Assert.Equal("", Errors("pods"));
     }
 
@@ -84,16 +64,16 @@ public sealed class HostileScaleTests(Xunit.Abstractions.ITestOutputHelper outpu
         const int pool = 1_000, events = 200_000, rounds = events / pool;
         // Each round moves every pod of the pool to a new address: the last round's addresses must win.
         static string Ip(int round, int k) => $"10.{20 + round}.{k / 256}.{k % 256}";
-        for (int k = 0; k < pool; k++) _server.Upsert(Pods, Objects.Pod("flood", $"p{k}", "node-a", [Ip(0, k)]));
+        for (int k = 0; k < pool; k++) Server.Upsert(Pods, Objects.Pod("flood", $"p{k}", "node-a", [Ip(0, k)]));
         Start();
-        await TestUtil.Eventually(() => _source!.Up && Resolve(Ip(0, 7)).Pod == "p7" && _server.ActiveWatches == 6, "pool listed");
+        await TestUtil.Eventually(() => Source!.Up && Resolve(Ip(0, 7)).Pod == "p7" && Server.ActiveWatches == 6, "pool listed");
         var before = Memory();
 
         var sw = Stopwatch.StartNew();
-        _server.Flood(Pods, events, i => Objects.Pod("flood", $"p{i % pool}", "node-a", [Ip(1 + i / pool, i % pool)]));
+        Server.Flood(Pods, events, i => Objects.Pod("flood", $"p{i % pool}", "node-a", [Ip(1 + i / pool, i % pool)]));
         // Meanwhile another resource's change must come through (no starvation of the other reflectors).
         await Task.Delay(300);
-        _server.Upsert(Services, Objects.Service("flood", "during", ["10.96.7.7"], [80]));
+        Server.Upsert(Services, Objects.Service("flood", "during", ["10.96.7.7"], [80]));
         double serviceSeconds = -1;
         double peak = 0;
         string last = Ip(rounds, pool - 1);
@@ -115,7 +95,7 @@ public sealed class HostileScaleTests(Xunit.Abstractions.ITestOutputHelper outpu
         // Identities are exact: the old addresses are free, the final ones name their pods.
         Assert.True(Resolve(Ip(rounds - 1, 5)).IsWorld);
         Assert.Equal("p5", Resolve(Ip(rounds, 5)).Pod);
-        Assert.Contains($"netsight_kubernetes_objects{{resource=\"pods\"}} {pool}", TestUtil.Scrape(_source!.WriteMetrics));
+        Assert.Contains($"netsight_kubernetes_objects{{resource=\"pods\"}} {pool}", TestUtil.Scrape(Source!.WriteMetrics));
         Assert.Equal("", Errors("pods"));
     }
 
@@ -125,15 +105,15 @@ public sealed class HostileScaleTests(Xunit.Abstractions.ITestOutputHelper outpu
         const int many = 100_000, rounds = 3;
         // Listed: a pod with 10 MB of annotations. Watched, three times over (new addresses each round):
         // another such pod, and one with 100,000 containers, container statuses and pod IPs.
-        _server.Generate(Pods, 1, _ => Annotated(Objects.Pod("huge", "listed", "node-a", ["10.9.0.1"])));
+        Server.Generate(Pods, 1, _ => Annotated(Objects.Pod("huge", "listed", "node-a", ["10.9.0.1"])));
         Start();
-        await TestUtil.Eventually(() => _source!.Up && Resolve("10.9.0.1").Pod == "listed" && _server.ActiveWatches == 6, "10 MB pod listed", 60);
+        await TestUtil.Eventually(() => Source!.Up && Resolve("10.9.0.1").Pod == "listed" && Server.ActiveWatches == 6, "10 MB pod listed", 60);
         var before = Memory();
         var figures = new List<double>();
         for (int round = 0; round < rounds; round++)
         {
             int r = round;
-            _server.Flood(Pods, 2, i => i == 0 ? Annotated(Objects.Pod("huge", "watched", "node-a", [$"10.9.{1 + r}.2"])) : Crowded(Objects.Pod("huge", "crowded", "node-a", []), many, r));
+            Server.Flood(Pods, 2, i => i == 0 ? Annotated(Objects.Pod("huge", "watched", "node-a", [$"10.9.{1 + r}.2"])) : Crowded(Objects.Pod("huge", "crowded", "node-a", []), many, r));
             await TestUtil.Eventually(() => Resolve($"10.9.{1 + r}.2").Pod == "watched" && Resolve(CrowdedIp(0, r)).Pod == "crowded", $"huge pods of round {r} watched", 120);
             figures.Add(Memory().ManagedMb);
         }
@@ -152,7 +132,7 @@ public sealed class HostileScaleTests(Xunit.Abstractions.ITestOutputHelper outpu
         Assert.True(Resolve(CrowdedIp(Cluster.ClusterRecords.MaxAddresses, rounds - 1)).IsWorld);
         Assert.True(Resolve(CrowdedIp(many - 1, rounds - 1)).IsWorld);
         Assert.True(Resolve(CrowdedIp(0, 0)).IsWorld); // an earlier round's address, released
-        Assert.Contains($"netsight_kubernetes_errors_total{{resource=\"pods\",reason=\"truncated\"}} {rounds}", TestUtil.Scrape(_source!.WriteMetrics));
+        Assert.Contains($"netsight_kubernetes_errors_total{{resource=\"pods\",reason=\"truncated\"}} {rounds}", TestUtil.Scrape(Source!.WriteMetrics));
         Assert.Equal("listed", Resolve("10.9.0.1").Pod);
     }
 

@@ -10,34 +10,19 @@ using static Netsight.Kubernetes.Tests.FakeApiServer;
 namespace Netsight.Kubernetes.Tests;
 
 [Collection(MemoryMeasurement.Name)]
-public sealed class MalformedObjectTests(Xunit.Abstractions.ITestOutputHelper output) : IAsyncLifetime
+public sealed class MalformedObjectTests(Xunit.Abstractions.ITestOutputHelper output) : FakeServerTest
 {
-    private readonly FakeApiServer _server = new();
-    private readonly string _dir = Directory.CreateTempSubdirectory("netsight-k8s").FullName;
-    private readonly IdentityService _identity = new(null);
-    private KubernetesSource? _source;
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync()
-    {
-        _source?.Dispose();
-        await _server.DisposeAsync();
-        Directory.Delete(_dir, recursive: true);
-    }
-
-    private Peer Resolve(string ip) => _identity.Resolve(IpAddr.Parse(ip));
 
     private double Metric(string line)
     {
-        string text = TestUtil.Scrape(_source!.WriteMetrics);
+        string text = TestUtil.Scrape(Started.WriteMetrics);
         string? sample = text.Split('\n').FirstOrDefault(l => l.StartsWith(line + " ", StringComparison.Ordinal));
         return sample is null ? double.NaN : double.Parse(sample[(line.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture);
     }
 
     private double Errors(string reason) => Metric($"netsight_kubernetes_errors_total{{resource=\"pods\",reason=\"{reason}\"}}");
 
-    private int Lists() => _server.Requests.Count(r => r.StartsWith(Pods + "?", StringComparison.Ordinal) && !r.Contains("watch"));
+    private int Lists() => Server.Requests.Count(r => r.StartsWith(Pods + "?", StringComparison.Ordinal) && !r.Contains("watch"));
 
     private const string NoMetadata = """{"kind":"Pod","apiVersion":"v1","status":{"podIP":"10.0.0.9","podIPs":[{"ip":"10.0.0.9"}]}}""";
 
@@ -49,15 +34,14 @@ public sealed class MalformedObjectTests(Xunit.Abstractions.ITestOutputHelper ou
     [MemberData(nameof(Cases))]
     public async Task IsSurvivedCountedAndGoodIdentitiesStay(string damage)
     {
-        _server.Upsert(Pods, Objects.Pod("ns", "a", "n", ["10.0.0.1"]));
+        Server.Upsert(Pods, Objects.Pod("ns", "a", "n", ["10.0.0.1"]));
         if (damage == "listed_without_metadata")
-            _server.Generate(Pods, 2, i => i == 0 ? System.Text.Json.Nodes.JsonNode.Parse(NoMetadata)!.AsObject() : Objects.Pod("ns", "listed", "n", ["10.0.0.4"]));
-        _source = KubernetesSource.Create(_identity, _server.WriteKubeconfig(_dir), "node-a", new TestOutputLoggerFactory(output), TestUtil.Fast);
-        _source.Start();
-        await TestUtil.Eventually(() => _source.Up && Resolve("10.0.0.1").Pod == "a" && _server.ActiveWatches == 6, "listed and watching");
+            Server.Generate(Pods, 2, i => i == 0 ? System.Text.Json.Nodes.JsonNode.Parse(NoMetadata)!.AsObject() : Objects.Pod("ns", "listed", "n", ["10.0.0.4"]));
+        StartSource(new TestOutputLoggerFactory(output), TestUtil.Fast);
+        await TestUtil.Eventually(() => Started.Up && Resolve("10.0.0.1").Pod == "a" && Server.ActiveWatches == 6, "listed and watching");
         int listsBefore = Lists();
         // A change no watch event will carry (as if it were the line that is lost): only a relist shows it.
-        _server.UpsertSilently(Pods, Objects.Pod("ns", "hidden", "n", ["10.0.0.3"]));
+        Server.UpsertSilently(Pods, Objects.Pod("ns", "hidden", "n", ["10.0.0.3"]));
 
         (string Reason, bool Relist) expected = damage switch
         {
@@ -73,7 +57,7 @@ public sealed class MalformedObjectTests(Xunit.Abstractions.ITestOutputHelper ou
 
         await TestUtil.Eventually(() => Errors(expected.Reason) >= 1 || expected.Reason == "", $"{damage} counted as {expected.Reason}");
         // The watch goes on (or comes back): a later change arrives, and the good identities stay.
-        _server.Upsert(Pods, Objects.Pod("ns", "b", "n", ["10.0.0.2"]));
+        Server.Upsert(Pods, Objects.Pod("ns", "b", "n", ["10.0.0.2"]));
         await TestUtil.Eventually(() => Resolve("10.0.0.2").Pod == "b", $"a change after {damage}");
         Assert.Equal("a", Resolve("10.0.0.1").Pod);
         Assert.True(Resolve("10.0.0.9").IsWorld); // the object without a name names nothing
@@ -83,35 +67,34 @@ public sealed class MalformedObjectTests(Xunit.Abstractions.ITestOutputHelper ou
             await TestUtil.Eventually(() => Resolve("10.0.0.3").Pod == "hidden", $"the relist after {damage} repairs what the watch missed");
             Assert.True(Lists() > listsBefore);
         }
-        await TestUtil.Eventually(() => _source.Up, "up again");
-        output.WriteLine($"{damage}: {string.Join(", ", TestUtil.Samples(TestUtil.Scrape(_source.WriteMetrics), "netsight_kubernetes_errors_total").Where(l => !l.EndsWith(" 0")))}; watch restarts {Metric("netsight_kubernetes_watch_restarts_total{resource=\"pods\"}")}");
+        await TestUtil.Eventually(() => Started.Up, "up again");
+        output.WriteLine($"{damage}: {string.Join(", ", TestUtil.Samples(TestUtil.Scrape(Started.WriteMetrics), "netsight_kubernetes_errors_total").Where(l => !l.EndsWith(" 0")))}; watch restarts {Metric("netsight_kubernetes_watch_restarts_total{resource=\"pods\"}")}");
     }
 
     [Fact]
     public async Task UndecodableListPage_IsCountedRetriedAndRecovers()
     {
-        _server.Upsert(Pods, Objects.Pod("ns", "a", "n", ["10.0.0.1"]));
+        Server.Upsert(Pods, Objects.Pod("ns", "a", "n", ["10.0.0.1"]));
         var bad = Objects.Pod("ns", "bad", "n", ["10.0.0.5"]);
         ((System.Text.Json.Nodes.JsonObject)bad["status"]!)["podIPs"] = "10.0.0.5"; // a string where a list belongs
-        _server.Generate(Pods, 1, _ => bad.DeepClone().AsObject());
-        _source = KubernetesSource.Create(_identity, _server.WriteKubeconfig(_dir), "node-a", new TestOutputLoggerFactory(output), TestUtil.Fast);
-        _source.Start();
+        Server.Generate(Pods, 1, _ => bad.DeepClone().AsObject());
+        StartSource(new TestOutputLoggerFactory(output), TestUtil.Fast);
         await TestUtil.Eventually(() => Errors("malformed") >= 2, "the undecodable page counted, and retried");
-        Assert.False(_source.Up);
+        Assert.False(Started.Up);
         // The server stops sending it: the next list succeeds and every identity is there.
-        _server.Generate(Pods, 1, _ => Objects.Pod("ns", "fixed", "n", ["10.0.0.5"]));
-        await TestUtil.Eventually(() => _source.Up && Resolve("10.0.0.5").Pod == "fixed" && Resolve("10.0.0.1").Pod == "a", "recovered");
+        Server.Generate(Pods, 1, _ => Objects.Pod("ns", "fixed", "n", ["10.0.0.5"]));
+        await TestUtil.Eventually(() => Started.Up && Resolve("10.0.0.5").Pod == "fixed" && Resolve("10.0.0.1").Pod == "a", "recovered");
     }
 
     private (string, bool) Send(string reason, bool relist, string line)
     {
-        _server.SendRaw(Pods, line);
+        Server.SendRaw(Pods, line);
         return (reason, relist);
     }
 
     private (string, bool) Compact()
     {
-        _server.Compact();
+        Server.Compact();
         return ("", true);
     }
 }

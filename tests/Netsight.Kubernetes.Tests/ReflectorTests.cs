@@ -10,54 +10,39 @@ namespace Netsight.Kubernetes.Tests;
 // Alone, not beside other test classes: the 10,000-pod test measures GC.GetTotalMemory, which is
 // process-wide, so allocations of classes running in parallel would count against its 50 MB budget.
 [Collection(MemoryMeasurement.Name)]
-public sealed class ReflectorTests(Xunit.Abstractions.ITestOutputHelper output) : IAsyncLifetime
+public sealed class ReflectorTests(Xunit.Abstractions.ITestOutputHelper output) : FakeServerTest
 {
-    private readonly FakeApiServer _server = new();
-    private readonly string _dir = Directory.CreateTempSubdirectory("netsight-k8s").FullName;
-    private readonly IdentityService _identity = new(null);
-    private KubernetesSource? _source;
 
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync()
+    public override async Task DisposeAsync()
     {
-        _source?.Dispose();
-        foreach (string r in _server.Requests.TakeLast(40)) output.WriteLine("request " + r);
-        await _server.DisposeAsync();
-        Directory.Delete(_dir, recursive: true);
+        foreach (string r in Server.Requests.TakeLast(40)) output.WriteLine("request " + r);
+        await base.DisposeAsync();
     }
 
-    private KubernetesSource Start(Reflection.ReflectorOptions? options = null)
-    {
-        _source = KubernetesSource.Create(_identity, _server.WriteKubeconfig(_dir), "node-a", new TestOutputLoggerFactory(output), options ?? TestUtil.Fast);
-        _source.Start();
-        return _source;
-    }
-
-    private Peer Resolve(string ip) => _identity.Resolve(IpAddr.Parse(ip));
+    private KubernetesSource Start(Reflection.ReflectorOptions? options = null) => StartSource(new TestOutputLoggerFactory(output), options ?? TestUtil.Fast);
 
     [Fact]
     public async Task ListsThenWatches_AndNamesPodsAsTheyComeAndGo()
     {
-        _server.Upsert(Pods, Objects.DeploymentPod("shop", "frontend", "a1", "node-a", "10.244.1.5"));
-        _server.Upsert(ReplicaSets, Objects.ReplicaSet("shop", "frontend-5d8f9c7b6", "frontend"));
-        _server.Upsert(Services, Objects.Service("shop", "frontend", ["10.96.0.20"], [80]));
+        Server.Upsert(Pods, Objects.DeploymentPod("shop", "frontend", "a1", "node-a", "10.244.1.5"));
+        Server.Upsert(ReplicaSets, Objects.ReplicaSet("shop", "frontend-5d8f9c7b6", "frontend"));
+        Server.Upsert(Services, Objects.Service("shop", "frontend", ["10.96.0.20"], [80]));
         Start();
 
         await TestUtil.Eventually(() => Resolve("10.244.1.5").Pod == "frontend-5d8f9c7b6-a1", "listed pod");
         Peer p = Resolve("10.244.1.5");
         Assert.Equal(("shop", "frontend", "Deployment", "node-a"), (p.Namespace, p.Workload, p.WorkloadKind, p.Node));
-        await TestUtil.Eventually(() => _source!.Up, "up");
+        await TestUtil.Eventually(() => Source!.Up, "up");
 
-        _server.Upsert(Pods, Objects.DeploymentPod("shop", "checkout", "b2", "node-b", "10.244.2.7"));
+        Server.Upsert(Pods, Objects.DeploymentPod("shop", "checkout", "b2", "node-b", "10.244.2.7"));
         await TestUtil.Eventually(() => Resolve("10.244.2.7").Workload == "checkout", "watched ADDED pod");
-        _server.Delete(Pods, "shop", "checkout-5d8f9c7b6-b2");
+        Server.Delete(Pods, "shop", "checkout-5d8f9c7b6-b2");
         await TestUtil.Eventually(() => Resolve("10.244.2.7").IsWorld, "watched DELETED pod");
 
         // The protocol: a paged list, then a watch from the list's version with bookmarks.
-        Assert.Contains(_server.Requests, r => r.StartsWith(Pods + "?", StringComparison.Ordinal) && r.Contains("limit=500") && !r.Contains("watch"));
-        Assert.Contains(_server.Requests, r => r.StartsWith(Pods + "?", StringComparison.Ordinal) && r.Contains("watch=true") && r.Contains("allowWatchBookmarks=true") && r.Contains("resourceVersion="));
-        string metrics = TestUtil.Scrape(_source!.WriteMetrics);
+        Assert.Contains(Server.Requests, r => r.StartsWith(Pods + "?", StringComparison.Ordinal) && r.Contains("limit=500") && !r.Contains("watch"));
+        Assert.Contains(Server.Requests, r => r.StartsWith(Pods + "?", StringComparison.Ordinal) && r.Contains("watch=true") && r.Contains("allowWatchBookmarks=true") && r.Contains("resourceVersion="));
+        string metrics = TestUtil.Scrape(Source!.WriteMetrics);
         Assert.Contains("netsight_kubernetes_up 1", metrics);
         Assert.Contains("netsight_kubernetes_objects{resource=\"pods\"} 1", metrics);
     }
@@ -65,96 +50,94 @@ public sealed class ReflectorTests(Xunit.Abstractions.ITestOutputHelper output) 
     [Fact]
     public async Task ListsInPages()
     {
-        for (int i = 0; i < 7; i++) _server.Upsert(Pods, Objects.Pod("ns", $"p{i}", "n", [$"10.0.0.{i + 1}"]));
+        for (int i = 0; i < 7; i++) Server.Upsert(Pods, Objects.Pod("ns", $"p{i}", "n", [$"10.0.0.{i + 1}"]));
         Start(TestUtil.Fast with { PageSize = 3 });
         await TestUtil.Eventually(() => Enumerable.Range(1, 7).All(i => Resolve($"10.0.0.{i}").Pod.Length > 0), "all 7 pods over 3 pages");
-        Assert.Contains(_server.Requests, r => r.StartsWith(Pods, StringComparison.Ordinal) && r.Contains("continue=6"));
+        Assert.Contains(Server.Requests, r => r.StartsWith(Pods, StringComparison.Ordinal) && r.Contains("continue=6"));
     }
 
     [Fact]
     public async Task ResumesFromTheBookmarkVersion_AfterADroppedConnection()
     {
-        _server.Upsert(Pods, Objects.Pod("ns", "a", "n", ["10.0.0.1"]));
+        Server.Upsert(Pods, Objects.Pod("ns", "a", "n", ["10.0.0.1"]));
         Start();
-        await TestUtil.Eventually(() => _source!.Up && _server.ActiveWatches == 6, "watching");
+        await TestUtil.Eventually(() => Source!.Up && Server.ActiveWatches == 6, "watching");
         // Unrelated changes move the version on; the bookmark carries it to us without an event.
-        _server.Upsert(Services, Objects.Service("x", "y", ["10.96.9.9"], [1]));
-        long bookmark = _server.Bookmark();
+        Server.Upsert(Services, Objects.Service("x", "y", ["10.96.9.9"], [1]));
+        long bookmark = Server.Bookmark();
         await Task.Delay(200);
-        _server.DropWatches();
-        _server.Upsert(Pods, Objects.Pod("ns", "b", "n", ["10.0.0.2"]));
+        Server.DropWatches();
+        Server.Upsert(Pods, Objects.Pod("ns", "b", "n", ["10.0.0.2"]));
         await TestUtil.Eventually(() => Resolve("10.0.0.2").Pod == "b", "pod added while the watch was down");
-        Assert.Contains(_server.Requests, r => r.StartsWith(Pods + "?", StringComparison.Ordinal) && r.Contains($"resourceVersion={bookmark}") && r.Contains("watch=true"));
-        Assert.Contains("netsight_kubernetes_watch_restarts_total{resource=\"pods\"}", TestUtil.Scrape(_source!.WriteMetrics));
+        Assert.Contains(Server.Requests, r => r.StartsWith(Pods + "?", StringComparison.Ordinal) && r.Contains($"resourceVersion={bookmark}") && r.Contains("watch=true"));
+        Assert.Contains("netsight_kubernetes_watch_restarts_total{resource=\"pods\"}", TestUtil.Scrape(Source!.WriteMetrics));
     }
 
     [Fact]
     public async Task RelistsOn410Gone_AndPicksUpChangesTheWatchNeverSaw()
     {
-        _server.Upsert(Pods, Objects.Pod("ns", "old", "n", ["10.0.0.1"]));
+        Server.Upsert(Pods, Objects.Pod("ns", "old", "n", ["10.0.0.1"]));
         Start();
-        await TestUtil.Eventually(() => Resolve("10.0.0.1").Pod == "old" && _server.ActiveWatches == 6, "listed");
+        await TestUtil.Eventually(() => Resolve("10.0.0.1").Pod == "old" && Server.ActiveWatches == 6, "listed");
         // History lost: the pod is replaced without any event reaching the watch, then the watch gets 410.
-        _server.DeleteSilently(Pods, "ns", "old");
-        _server.UpsertSilently(Pods, Objects.Pod("ns", "new", "n", ["10.0.0.1"]));
-        _server.Compact();
+        Server.DeleteSilently(Pods, "ns", "old");
+        Server.UpsertSilently(Pods, Objects.Pod("ns", "new", "n", ["10.0.0.1"]));
+        Server.Compact();
         await TestUtil.Eventually(() => Resolve("10.0.0.1").Pod == "new", "re-listed after 410");
-        int lists = _server.Requests.Count(r => r.StartsWith(Pods + "?", StringComparison.Ordinal) && !r.Contains("watch"));
+        int lists = Server.Requests.Count(r => r.StartsWith(Pods + "?", StringComparison.Ordinal) && !r.Contains("watch"));
         Assert.True(lists >= 2, $"expected a second list, saw {lists}");
     }
 
     [Fact]
     public async Task ServerDownAtStart_RunsWithIpLabels_AndRecoversWithoutRestart()
     {
-        _server.Down = true;
-        _server.Upsert(Pods, Objects.Pod("ns", "a", "n", ["10.0.0.1"]));
-        _server.Upsert(Services, Objects.Service("ns", "svc", ["10.96.0.1"], [80]));
+        Server.Down = true;
+        Server.Upsert(Pods, Objects.Pod("ns", "a", "n", ["10.0.0.1"]));
+        Server.Upsert(Services, Objects.Service("ns", "svc", ["10.96.0.1"], [80]));
         Start();
         await Task.Delay(700);
-        Assert.False(_source!.Up);
-        Assert.False(_identity.Ready); // the label policy falls back to IPs
-        Assert.Contains("netsight_kubernetes_up 0", TestUtil.Scrape(_source.WriteMetrics));
-        _server.Down = false;
-        await TestUtil.Eventually(() => _source.Up && Resolve("10.0.0.1").Pod == "a" && _identity.Ready, "recovered");
+        Assert.False(Source!.Up);
+        Assert.False(Identity.Ready); // the label policy falls back to IPs
+        Assert.Contains("netsight_kubernetes_up 0", TestUtil.Scrape(Source.WriteMetrics));
+        Server.Down = false;
+        await TestUtil.Eventually(() => Source.Up && Resolve("10.0.0.1").Pod == "a" && Identity.Ready, "recovered");
     }
 
     [Fact]
     public async Task ServerGoesDownLater_KeepsLastLabels_ReportsDown_AndRecovers()
     {
-        _server.Upsert(Pods, Objects.Pod("ns", "a", "n", ["10.0.0.1"]));
+        Server.Upsert(Pods, Objects.Pod("ns", "a", "n", ["10.0.0.1"]));
         Start();
-        await TestUtil.Eventually(() => _source!.Up, "up");
-        _server.Down = true;
-        _server.DropWatches();
-        await TestUtil.Eventually(() => !_source!.Up, "down reported");
+        await TestUtil.Eventually(() => Source!.Up, "up");
+        Server.Down = true;
+        Server.DropWatches();
+        await TestUtil.Eventually(() => !Source!.Up, "down reported");
         Assert.Equal("a", Resolve("10.0.0.1").Pod); // the last snapshot stays in use
-        _server.Upsert(Pods, Objects.Pod("ns", "b", "n", ["10.0.0.2"]));
-        _server.Down = false;
-        await TestUtil.Eventually(() => _source!.Up && Resolve("10.0.0.2").Pod == "b", "recovered");
+        Server.Upsert(Pods, Objects.Pod("ns", "b", "n", ["10.0.0.2"]));
+        Server.Down = false;
+        await TestUtil.Eventually(() => Source!.Up && Resolve("10.0.0.2").Pod == "b", "recovered");
     }
 
     [Fact]
     public async Task SlowAndFailingResponses_AreRetried()
     {
-        _server.Upsert(Pods, Objects.Pod("ns", "a", "n", ["10.0.0.1"]));
-        _server.Delay = TimeSpan.FromSeconds(3); // beyond the 1.5 s request timeout
+        Server.Upsert(Pods, Objects.Pod("ns", "a", "n", ["10.0.0.1"]));
+        Server.Delay = TimeSpan.FromSeconds(3); // beyond the 1.5 s request timeout
         Start();
         await Task.Delay(2000);
-        Assert.False(_source!.Up);
-        _server.Delay = TimeSpan.Zero;
-        _server.FailNext(5);
-        await TestUtil.Eventually(() => _source.Up && Resolve("10.0.0.1").Pod == "a", "recovered after slow and failing responses");
+        Assert.False(Source!.Up);
+        Server.Delay = TimeSpan.Zero;
+        Server.FailNext(5);
+        await TestUtil.Eventually(() => Source.Up && Resolve("10.0.0.1").Pod == "a", "recovered after slow and failing responses");
     }
 
     [Fact]
     public async Task BadKubeconfig_StaysDownWithoutThrowing()
     {
-        string path = Path.Combine(_dir, "missing");
-        _source = KubernetesSource.Create(_identity, path, null, NullLoggerFactory.Instance, TestUtil.Fast);
-        _source.Start();
+        KubernetesSource source = StartSource(NullLoggerFactory.Instance, TestUtil.Fast, kubeconfig: TempPath("missing"));
         await Task.Delay(100);
-        Assert.False(_source.Up);
-        Assert.Contains("netsight_kubernetes_up 0", TestUtil.Scrape(_source.WriteMetrics));
+        Assert.False(source.Up);
+        Assert.Contains("netsight_kubernetes_up 0", TestUtil.Scrape(source.WriteMetrics));
     }
 
     [Fact]
@@ -162,13 +145,13 @@ public sealed class ReflectorTests(Xunit.Abstractions.ITestOutputHelper output) 
     {
         var rng = new Random(5);
         for (int i = 0; i < 10_000; i++)
-            _server.Upsert(Pods, Objects.DeploymentPod($"ns{i % 50}", $"app{i % 700}", $"x{i}", $"node-{i % 100}", $"10.{1 + i / 65536}.{i / 256 % 256}.{i % 256}", $"fd00::{i:x}"));
+            Server.Upsert(Pods, Objects.DeploymentPod($"ns{i % 50}", $"app{i % 700}", $"x{i}", $"node-{i % 100}", $"10.{1 + i / 65536}.{i / 256 % 256}.{i % 256}", $"fd00::{i:x}"));
         for (int i = 0; i < 5_000; i++)
-            _server.Upsert(Services, Objects.Service($"ns{i % 50}", $"svc{i}", [$"10.96.{i / 256}.{i % 256}"], [80, 443]));
+            Server.Upsert(Services, Objects.Service($"ns{i % 50}", $"svc{i}", [$"10.96.{i / 256}.{i % 256}"], [80, 443]));
         GC.Collect(2, GCCollectionMode.Forced, true, true);
         long before = GC.GetTotalMemory(true);
         Start(TestUtil.Fast with { RequestTimeout = TimeSpan.FromSeconds(30) });
-        await TestUtil.Eventually(() => _identity.Current.AddressCount >= 25_000 && _source!.Up, "10k pods and 5k services listed", 60);
+        await TestUtil.Eventually(() => Identity.Current.AddressCount >= 25_000 && Source!.Up, "10k pods and 5k services listed", 60);
         GC.Collect(2, GCCollectionMode.Forced, true, true);
         long after = GC.GetTotalMemory(true);
         double mb = (after - before) / 1048576.0;
