@@ -27,6 +27,10 @@ public static class PacketFamilies
         ("netsight_tcp_window_scale", "Window-scale shift per direction, observed once per handshake (0 when scaling was not negotiated); src is the side that scales its window.", PacketBuckets.WindowScale, s => s.WindowScale),
     ];
 
+    /// <summary>The per-peer-pair counter families (TCP analysis events included), each written once a pair has a
+    /// sample: tests read this to tell a family with no event yet from one that does not exist.</summary>
+    internal static IEnumerable<string> PeerCounterNames => PeerCounters.Select(c => c.Name).Concat(TcpAnalysisFamilies.EventFamilyNames);
+
     private static readonly string[] ReassemblyResults = ["complete", "timeout", "overlap", "too_large", "table_full", "invalid"];
 
     /// <summary>One scrape of a file analysis: IP labels, no cap beyond the analyzers' own.</summary>

@@ -29,18 +29,22 @@ internal static class TcpAnalysisFamilies
         ("spurious", TcpAnalysisFlags.SpuriousRetransmission),
     ];
 
+    /// <summary>The per-event counter families, each written once it has its first sample (PacketFamilies.PeerCounterNames).</summary>
+    internal static IEnumerable<string> EventFamilyNames => Counters.Select(c => c.Name).Append(RetransmissionsFamily);
+
+    private const string RetransmissionsFamily = "netsight_tcp_retransmissions_total";
+
     /// <summary>Writes the flow-labelled TCP analysis families through the scrape's peer aggregation
     /// (between its Begin and End), so they get the same label policy, budget and monotonicity.</summary>
     public static void Write(MetricWriter w, PeerAggregator peers)
     {
-        const string Retransmissions = "netsight_tcp_retransmissions_total";
-        w.BeginFamily(Retransmissions, "TCP retransmissions by kind (disjoint; their sum is tshark's tcp.analysis.retransmission): retransmission (plain, timeout-driven), fast (after two or more duplicate ACKs within 20 ms), spurious (data the receiver had already acknowledged), by sender.", MetricType.Counter);
+        w.BeginFamily(RetransmissionsFamily, "TCP retransmissions by kind (disjoint; their sum is tshark's tcp.analysis.retransmission): retransmission (plain, timeout-driven), fast (after two or more duplicate ACKs within 20 ms), spurious (data the receiver had already acknowledged), by sender.", MetricType.Counter);
         foreach (var (kind, flag) in RetransmissionKinds)
         {
             int i = TcpAnalysisFlagNames.Index(flag);
-            peers.FoldCounter(Retransmissions, s => s.TcpEvents[i], new Label("kind", kind));
+            peers.FoldCounter(RetransmissionsFamily, s => s.TcpEvents[i], new Label("kind", kind));
         }
-        peers.WriteCounters(w, Retransmissions);
+        peers.WriteCounters(w, RetransmissionsFamily);
 
         foreach (var (name, help, flag) in Counters)
         {

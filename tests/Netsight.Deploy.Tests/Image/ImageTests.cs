@@ -105,11 +105,18 @@ public sealed class ImageTests(ImageBuild image) : IClassFixture<ImageBuild>
                 Traffic.ConnectRefused(lab.Main.PeerV4);
                 text = await http.GetStringAsync($"http://127.0.0.1:{port}/metrics");
                 e = Exposition.Parse(text);
-                // Waiting: a family not written yet (no reset seen so far) reads 0 here; the asserts below are strict.
-                double Now(string name, Func<LabelSet, bool>? labels = null) => e.Has(name) ? e.Sum(name, labels) : 0;
-                if (Now("netsight_kubernetes_up") == 1 && Now("netsight_tcp_resets_total", l => l["src_workload"] == "checkout") > 0
-                    && Now("netsight_probe_peers", l => l["state"] == "up") == 1 && Now("netsight_probe_dns_duration_seconds_count") > 0
-                    && Now("netsight_socket_polls_total") >= 2) break;
+                // A family not written yet (no reset seen so far) means: keep waiting, as AgentProcess.WaitForMetrics
+                // does; the asserts below fail on a family that never appeared.
+                try
+                {
+                    if (e.Sum("netsight_kubernetes_up") == 1 && e.Sum("netsight_tcp_resets_total", l => l["src_workload"] == "checkout") > 0
+                        && e.Sum("netsight_probe_peers", l => l["state"] == "up") == 1 && e.Sum("netsight_probe_dns_duration_seconds_count") > 0
+                        && e.Sum("netsight_socket_polls_total") >= 2) break;
+                }
+                catch (AbsentFamilyException)
+                {
+                    // not written yet
+                }
                 await Task.Delay(500);
             }
             string context = $"\n--- scrape ---\n{string.Join('\n', text.Split('\n').Where(l => l.StartsWith("netsight_collector_up", StringComparison.Ordinal) || l.StartsWith("netsight_kubernetes_up", StringComparison.Ordinal) || l.Contains("resets", StringComparison.Ordinal)))}\n--- container ---\n{container.Stdout}\n{container.Stderr}";
