@@ -238,10 +238,8 @@ public sealed class ConntrackTable
             given.Service.LastActiveTick = tick;
             ulong finalOriginal = (entry.Fields & CtFields.CountersOriginal) != 0 ? entry.OriginalBytes : given.Original;
             ulong finalReply = (entry.Fields & CtFields.CountersReply) != 0 ? entry.ReplyBytes : given.Reply;
-            double lateDuration = (entry.Fields & (CtFields.Start | CtFields.Stop)) == (CtFields.Start | CtFields.Stop) && entry.StopNs >= entry.StartNs && entry.StartNs != 0
-                ? (entry.StopNs - entry.StartNs) / 1e9 : double.NaN;
             Finish(given.Service, finalOriginal > given.Original ? finalOriginal - given.Original : 0,
-                finalReply > given.Reply ? finalReply - given.Reply : 0, lateDuration);
+                finalReply > given.Reply ? finalReply - given.Reply : 0, Duration((entry.Fields & CtFields.Start) != 0 ? entry.StartNs : 0, entry));
             return;
         }
         ServiceStats? service = tracked ? flow.Service : FindService(entry);
@@ -250,11 +248,12 @@ public sealed class ConntrackTable
         else service.LastActiveTick = tick;
         ulong original = (entry.Fields & CtFields.CountersOriginal) != 0 ? entry.OriginalBytes : flow.OriginalBytes;
         ulong reply = (entry.Fields & CtFields.CountersReply) != 0 ? entry.ReplyBytes : flow.ReplyBytes;
-        ulong start = (entry.Fields & CtFields.Start) != 0 ? entry.StartNs : flow.StartNs;
-        double duration = start != 0 && (entry.Fields & CtFields.Stop) != 0 && entry.StopNs >= start
-            ? (entry.StopNs - start) / 1e9 : double.NaN;
-        Finish(service, original, reply, duration);
+        Finish(service, original, reply, Duration((entry.Fields & CtFields.Start) != 0 ? entry.StartNs : flow.StartNs, entry));
     }
+
+    /// <summary>Seconds from <paramref name="startNs"/> to the DESTROY's stop time; NaN without both timestamps.</summary>
+    private static double Duration(ulong startNs, in ConntrackEntry entry) =>
+        startNs != 0 && (entry.Fields & CtFields.Stop) != 0 && entry.StopNs >= startNs ? (entry.StopNs - startNs) / 1e9 : double.NaN;
 
     /// <summary>Forgets Service/endpoint pairs idle for the TTL with no live flow; returns how many.</summary>
     public int ExpireServices(long tick)
