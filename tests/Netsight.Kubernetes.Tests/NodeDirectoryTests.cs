@@ -9,21 +9,8 @@ using static Netsight.Kubernetes.Tests.FakeApiServer;
 
 namespace Netsight.Kubernetes.Tests;
 
-public sealed class NodeDirectoryTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class NodeDirectoryTests(ITestOutputHelper output) : FakeServerTest
 {
-    private readonly FakeApiServer _server = new();
-    private readonly string _dir = Directory.CreateTempSubdirectory("netsight-nodes").FullName;
-    private KubernetesSource? _source;
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync()
-    {
-        _source?.Dispose();
-        await _server.DisposeAsync();
-        Directory.Delete(_dir, recursive: true);
-    }
-
     [Fact]
     public async Task PodsOnTheNodeWithOwnersContainersAndAddresses()
     {
@@ -32,15 +19,14 @@ public sealed class NodeDirectoryTests(ITestOutputHelper output) : IAsyncLifetim
         {
             ["name"] = "main", ["containerID"] = "containerd://abc123def456", ["ready"] = true, ["restartCount"] = 0, ["image"] = "nginx:1.27", ["imageID"] = "sha256:1",
         });
-        _server.Upsert(Pods, api);
-        _server.Upsert(Pods, Objects.DeploymentPod("shop", "web", "z9", "node-b", "10.244.2.9")); // another node
-        _server.Upsert(Pods, Objects.Pod("shop", "done", "node-a", ["10.244.1.6"], phase: "Succeeded")); // finished
-        _server.Upsert(Pods, Objects.Pod("kube-system", "proxy", "node-a", ["192.0.2.10"], hostNetwork: true));
-        _server.Upsert(ReplicaSets, Objects.ReplicaSet("shop", "api-5d8f9c7b6", "api"));
-        _server.Upsert(Nodes, Objects.Node("node-a", "192.0.2.10"));
-        _source = KubernetesSource.Create(new IdentityService(null), _server.WriteKubeconfig(_dir), "node-a", new TestOutputLoggerFactory(output), TestUtil.Fast);
-        _source.Start();
-        INodeDirectory nodes = _source;
+        Server.Upsert(Pods, api);
+        Server.Upsert(Pods, Objects.DeploymentPod("shop", "web", "z9", "node-b", "10.244.2.9")); // another node
+        Server.Upsert(Pods, Objects.Pod("shop", "done", "node-a", ["10.244.1.6"], phase: "Succeeded")); // finished
+        Server.Upsert(Pods, Objects.Pod("kube-system", "proxy", "node-a", ["192.0.2.10"], hostNetwork: true));
+        Server.Upsert(ReplicaSets, Objects.ReplicaSet("shop", "api-5d8f9c7b6", "api"));
+        Server.Upsert(Nodes, Objects.Node("node-a", "192.0.2.10"));
+        KubernetesSource source = StartSource(new TestOutputLoggerFactory(output), TestUtil.Fast);
+        INodeDirectory nodes = source;
 
         await TestUtil.Eventually(() => nodes.PodsOnNode("node-a").Count == 2 && nodes.PodsOnNode("node-a")[1].Owners.Count == 2 && nodes.NodeAddresses("node-a").Count == 1,
             "node-a's two live pods, the ReplicaSet's owner and the node");

@@ -9,21 +9,8 @@ using static Netsight.Kubernetes.Tests.FakeApiServer;
 
 namespace Netsight.Kubernetes.Tests;
 
-public sealed class PodDirectoryTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class PodDirectoryTests(ITestOutputHelper output) : FakeServerTest
 {
-    private readonly FakeApiServer _server = new();
-    private readonly string _dir = Directory.CreateTempSubdirectory("netsight-pods").FullName;
-    private KubernetesSource? _source;
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync()
-    {
-        _source?.Dispose();
-        await _server.DisposeAsync();
-        Directory.Delete(_dir, recursive: true);
-    }
-
     private static JsonObject WithContainers(JsonObject pod, params (string Id, string Name)[] containers)
     {
         var statuses = new JsonArray();
@@ -38,10 +25,9 @@ public sealed class PodDirectoryTests(ITestOutputHelper output) : IAsyncLifetime
     {
         JsonObject pod = WithContainers(Objects.DeploymentPod("shop", "api", "q1", "node-a", "10.244.3.3"), ("abc123", "main"), ("def456", "sidecar"));
         string uid = pod["metadata"]!["uid"]!.GetValue<string>();
-        _server.Upsert(Pods, pod);
-        _source = KubernetesSource.Create(new IdentityService(null), _server.WriteKubeconfig(_dir), "node-a", new TestOutputLoggerFactory(output), TestUtil.Fast);
-        _source.Start();
-        IPodDirectory directory = _source;
+        Server.Upsert(Pods, pod);
+        KubernetesSource source = StartSource(new TestOutputLoggerFactory(output), TestUtil.Fast);
+        IPodDirectory directory = source;
 
         PodIdentity found = default;
         await TestUtil.Eventually(() => directory.TryFindPod(uid, "def456", out found), "the pod by uid");
@@ -50,7 +36,7 @@ public sealed class PodDirectoryTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal("", found.Container);
         Assert.False(directory.TryFindPod("11111111-2222-3333-4444-555555555555", "", out _));
 
-        _server.Delete(Pods, "shop", "api-5d8f9c7b6-q1");
+        Server.Delete(Pods, "shop", "api-5d8f9c7b6-q1");
         await TestUtil.Eventually(() => !directory.TryFindPod(uid, "abc123", out _), "the deleted pod gone");
     }
 }

@@ -29,21 +29,28 @@ public sealed class HubLabTests
         return path;
     }
 
+    /// <summary>The conntrack lab's names: the client, the Service and its backends (workload web).</summary>
+    private static string ConntrackLabIdentity(ConntrackLab lab) => IdentityFile(lab.Client.TempDir, $"""
+        peers:
+          - ip: {ConntrackLab.ClientAddress}
+            namespace: lab
+            workload: client
+          - ip: {ConntrackLab.ServiceIp}
+            namespace: lab
+            service: web
+        """ + string.Concat(ConntrackLab.BackendAddresses.Select(a => $"\n  - ip: {a}\n    namespace: lab\n    workload: web\n")));
+
+    /// <summary>A hub on SQLite in the root namespace, on the lab link's address so the agent in the client namespace reaches it.</summary>
+    private static HubProcess HubOnTheLabLink(ConntrackLab lab) =>
+        HubProcess.StartOn($"{lab.Client.Main.RootV4}:0", "--store", "sqlite:" + Path.Combine(lab.Client.TempDir, "hub.db"));
+
     [Fact]
     public void ConntrackAgentInALabNamespacePushesTransactionsAndFlows()
     {
         const int N = 9;
         using var lab = ConntrackLab.Create();
-        string identity = IdentityFile(lab.Client.TempDir, $"""
-            peers:
-              - ip: {ConntrackLab.ClientAddress}
-                namespace: lab
-                workload: client
-              - ip: {ConntrackLab.ServiceIp}
-                namespace: lab
-                service: web
-            """ + string.Concat(ConntrackLab.BackendAddresses.Select(a => $"\n  - ip: {a}\n    namespace: lab\n    workload: web\n")));
-        using var hub = HubProcess.StartOn($"{lab.Client.Main.RootV4}:0", "--store", "sqlite:" + Path.Combine(lab.Client.TempDir, "hub.db"));
+        string identity = ConntrackLabIdentity(lab);
+        using var hub = HubOnTheLabLink(lab);
         using var agent = lab.StartAgent("--no-collector.probes", "--conntrack.service-cidr", ConntrackLab.ServiceCidr, "--conntrack.resync-interval", "1s",
             "--identity-file", identity, "--node-name", "lab-node", "--hub", hub.BaseUri.ToString(), "--hub.interval", "1s");
 
@@ -98,18 +105,10 @@ public sealed class HubLabTests
     {
         const int N = 8;
         using var lab = ConntrackLab.Create();
-        string identity = IdentityFile(lab.Client.TempDir, $"""
-            peers:
-              - ip: {ConntrackLab.ClientAddress}
-                namespace: lab
-                workload: client
-              - ip: {ConntrackLab.ServiceIp}
-                namespace: lab
-                service: web
-            """ + string.Concat(ConntrackLab.BackendAddresses.Select(a => $"\n  - ip: {a}\n    namespace: lab\n    workload: web\n")));
+        string identity = ConntrackLabIdentity(lab);
         // The capture on the client's link to the backends (after the DNAT: the server is the backend), beside conntrack.
         string link = lab.Client.Name + "s";
-        using var hub = HubProcess.StartOn($"{lab.Client.Main.RootV4}:0", "--store", "sqlite:" + Path.Combine(lab.Client.TempDir, "hub.db"));
+        using var hub = HubOnTheLabLink(lab);
         using var agent = AgentProcess.StartInNamespace(lab.Client.Name, lab.Client.Main.PeerV4, ["--no-collector.probes", "--collector.packets", "-i", link,
             "--conntrack.service-cidr", ConntrackLab.ServiceCidr, "--conntrack.resync-interval", "1s",
             "--identity-file", identity, "--node-name", "lab-node", "--hub", hub.BaseUri.ToString(), "--hub.interval", "1s"]);
