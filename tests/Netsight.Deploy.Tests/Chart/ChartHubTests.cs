@@ -161,6 +161,23 @@ public sealed partial class ChartHubTests
     }
 
     [Fact]
+    public void AnHttpsHub_IsPushedToOverHttps_AndOnlyWithAWebConfig()
+    {
+        var r = HelmRender.Chart("--set", "hub.enabled=true", "--set", "hub.web.scheme=https", "--set", "hub.web.configSecret=hub-web",
+            "--set", "hub.tls.caSecret.name=hub-ca");
+        var agent = r.Single<V1DaemonSet>("DaemonSet").Spec.Template.Spec.Containers[0];
+        var hubService = r.OfKind("Service").Select(m => (V1Service)m.Typed!).Single(s => s.Metadata.Labels["app.kubernetes.io/component"] == "hub");
+        string expected = $"--hub=https://{hubService.Metadata.Name}.{hubService.Metadata.NamespaceProperty}.svc:{hubService.Spec.Ports.Single().Port}";
+        Assert.True(agent.Args.Contains(expected) && agent.Args.Contains("--hub.ca-file=/etc/netsight-hub-ca/ca.crt"),
+            $"agents' args lack {expected} or the CA: {string.Join(' ', agent.Args)}");
+
+        var bare = HelmRender.Run("netsight", Repo.Chart, "--set", "hub.enabled=true", "--set", "hub.web.scheme=https");
+        Assert.True(bare.ExitCode == 1 && bare.Stderr.Contains("hub.web.configSecret", StringComparison.Ordinal) && bare.Stdout.Length == 0, bare.ToString());
+        var wrong = HelmRender.Run("netsight", Repo.Chart, "--set", "hub.enabled=true", "--set", "hub.web.scheme=ftp");
+        Assert.True(wrong.ExitCode == 1 && wrong.Stdout.Length == 0, wrong.ToString());
+    }
+
+    [Fact]
     public void PostgresWithoutItsSecret_IsRefused()
     {
         var r = HelmRender.Run("netsight", Repo.Chart, "--set", "hub.enabled=true", "--set", "hub.store.type=postgres");

@@ -262,12 +262,17 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 {{- end }}
 
-{{/* Where the agents push: hub.url, else this release's hub Service when hub.enabled, else nothing. */}}
+{{/* Where the agents push: hub.url, else this release's hub Service when hub.enabled (over https when
+hub.web.scheme says its web config serves TLS), else nothing. */}}
 {{- define "netsight.hubUrl" -}}
 {{- if .Values.hub.url }}
 {{- .Values.hub.url }}
 {{- else if .Values.hub.enabled }}
-{{- printf "http://%s.%s.svc:%d" (include "netsight.hub.fullname" .) (include "netsight.namespace" .) (int64 .Values.hub.port) }}
+{{- $scheme := default "http" .Values.hub.web.scheme }}
+{{- if and (eq $scheme "https") (not .Values.hub.web.configSecret) }}
+{{- fail "hub.web.scheme https: the hub serves TLS only through hub.web.configSecret (a web config with tls_server_config)" }}
+{{- end }}
+{{- printf "%s://%s.%s.svc:%d" $scheme (include "netsight.hub.fullname" .) (include "netsight.namespace" .) (int64 .Values.hub.port) }}
 {{- end }}
 {{- end }}
 
