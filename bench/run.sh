@@ -7,7 +7,9 @@
 #   3. the allocation check and a stage breakdown of the analysis (read / decode / analyze);
 #   4. the live check: the agent capturing the lab veth under iperf3 (kernel drops, CPU per million packets,
 #      RSS idle and after), and the agent's RSS while it tracks 100,000 connections.
-# A missing tool is "n/a" in the table, never a failure. Options: --record, --no-live, --repeat N (best of N).
+# A missing tool is "n/a" in the table, never a failure. Options: --record, --no-live, --repeat N (best of N),
+# --baseline REF (also build the commit REF of this repository and measure it in the same run, as
+# "netsight@REF": the before/after rows of BENCHMARKS.md).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -24,13 +26,14 @@ AGENT_PORT=19190
 MIN_PACKETS=1000000
 FLOWS=100000
 
-RECORD=0 LIVE=1 REPEAT=1
+RECORD=0 LIVE=1 REPEAT=1 BASELINE=""
 while [[ $# -gt 0 ]]; do
   case $1 in
     --record) RECORD=1 ;;
     --no-live) LIVE=0 ;;
     --repeat) REPEAT=$2; shift ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    --baseline) BASELINE=$2; shift ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -55,6 +58,7 @@ cleanup() {
   ip netns exec "$NS" nft delete table inet T 2>/dev/null
   ip link del "$VETH_ROOT" 2>/dev/null
   ip netns del "$NS" 2>/dev/null
+  [[ -d $TMP/baseline-src ]] && git -C "$ROOT" worktree remove --force "$TMP/baseline-src" 2>/dev/null
   rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -146,6 +150,19 @@ log "building netsight (Release) and the benchmarks"
 dotnet publish "$ROOT/src/Netsight" -c Release --use-current-runtime --self-contained false -o "$NETSIGHT_DIR" -v q -nologo >"$TMP/build.log" 2>&1 || { cat "$TMP/build.log"; exit 1; }
 dotnet build "$ROOT/bench/Netsight.Benchmarks" -c Release -v q -nologo >"$TMP/build-bench.log" 2>&1 || { cat "$TMP/build-bench.log"; exit 1; }
 NETSIGHT=(dotnet "$NETSIGHT_DIR/netsight.dll")
+# The baseline: REF checked out beside this tree and published the same way (the same flags as now, so
+# the rows differ by the code only).
+BASE_NAME="" BASE_DIR=""
+if [[ -n $BASELINE ]]; then
+  BASE_REV=$(git -C "$ROOT" rev-parse --short "$BASELINE^{commit}") || { echo "run.sh: --baseline $BASELINE is not a commit" >&2; exit 2; }
+  BASE_NAME="netsight@$BASE_REV" BASE_DIR=$OUT/baseline-$BASE_REV
+  if [[ ! -s $BASE_DIR/netsight.dll ]]; then
+    log "building the baseline $BASE_NAME"
+    git -C "$ROOT" worktree add -q --detach "$TMP/baseline-src" "$BASE_REV"
+    dotnet publish "$TMP/baseline-src/src/Netsight" -c Release --use-current-runtime --self-contained false -o "$BASE_DIR" -v q -nologo >"$TMP/build-base.log" 2>&1 \
+      || { cat "$TMP/build-base.log"; rm -rf "$BASE_DIR"; exit 1; }
+  fi
+fi
 
 cat "$CAP" >/dev/null # warm the page cache: every tool reads from memory
 if have capinfos; then
@@ -177,7 +194,7 @@ time_tool() {
 
 # netsight-tc0: the same command with tiered JIT compilation off (informational: a file analysis spends
 # most of its run in tier-0 code otherwise, see BENCHMARKS.md).
-TOOLS=(netsight netsight-tc0 tcpdump tshark tcptrace nfdump argus)
+TOOLS=(netsight ${BASE_NAME:+"$BASE_NAME"} netsight-tc0 tcpdump tshark tcptrace nfdump argus)
 declare -A CMD=(
   [netsight]="dotnet '$NETSIGHT_DIR/netsight.dll' analyze '$CAP' --output json > '$OUT/netsight.json'"
   [netsight-tc0]="DOTNET_TieredCompilation=0 dotnet '$NETSIGHT_DIR/netsight.dll' analyze '$CAP' --output json > /dev/null"
@@ -190,6 +207,10 @@ declare -A CMD=(
 if have nfpcapd && nfpcapd -h 2>&1 | grep -q -- '-w flowdir'; then NFOUT=-w; else NFOUT=-l; fi
 CMD[nfdump]="nfpcapd -r '$CAP' $NFOUT '$TMP/work' && nfdump -R '$TMP/work' > /dev/null"
 declare -A NEEDS=([netsight]=dotnet [netsight-tc0]=dotnet [tcpdump]=tcpdump [tshark]=tshark [tcptrace]=tcptrace [nfdump]="nfpcapd nfdump" [argus]="argus ra")
+if [[ -n $BASE_NAME ]]; then
+  CMD[$BASE_NAME]="dotnet '$BASE_DIR/netsight.dll' analyze '$CAP' --output json > /dev/null"
+  NEEDS[$BASE_NAME]=dotnet
+fi
 
 for t in "${TOOLS[@]}"; do
   missing=0
@@ -204,13 +225,13 @@ NS_PPS=$(pps netsight)
 echo
 echo "## Capture: $CAP ($PACKETS packets, $FILE_BYTES bytes), one core (taskset -c $CPU), best of $REPEAT"
 echo
-printf '| %-12s | %9s | %9s | %12s | %14s | %18s |\n' tool "wall s" "cpu s" "packets/s" "packets/cpu-s" "netsight speed-up"
-printf '|%s|%s|%s|%s|%s|%s|\n' -------------- ----------- ----------- -------------- ---------------- --------------------
+printf '| %-16s | %9s | %9s | %12s | %14s | %18s |\n' tool "wall s" "cpu s" "packets/s" "packets/cpu-s" "netsight speed-up"
+printf '|%s|%s|%s|%s|%s|%s|\n' ------------------ ----------- ----------- -------------- ---------------- --------------------
 for t in "${TOOLS[@]}"; do
   p=$(pps "$t")
   ratio=n/a
   [[ $p != n/a && $NS_PPS != n/a ]] && ratio=$(awk -v a="$NS_PPS" -v b="$p" 'BEGIN{printf "%.2fx", a/b}')
-  printf '| %-12s | %9s | %9s | %12s | %14s | %18s |\n' "$t" "${WALL[$t]}" "${CPUS[$t]:-n/a}" "$p" "$(cpu_pps "$t")" "$ratio"
+  printf '| %-16s | %9s | %9s | %12s | %14s | %18s |\n' "$t" "${WALL[$t]}" "${CPUS[$t]:-n/a}" "$p" "$(cpu_pps "$t")" "$ratio"
 done
 echo
 if [[ -s $OUT/netsight.json ]] && have python3; then
@@ -224,8 +245,11 @@ fi
 # The fixed cost of one run (runtime start, JIT, report) on a 500-packet file, to read the table against.
 TINY=$OUT/flows-100.pcap
 [[ -s $TINY ]] || dotnet "$BENCH_DLL" gen-flows "$TINY" 100 >/dev/null
-/usr/bin/time -f '%e %U %S' -o "$TMP/time" taskset -c "$CPU" "${NETSIGHT[@]}" analyze "$TINY" --output json >/dev/null
-echo "netsight analyze on a 500-packet file (fixed cost of a run): $(awk '{printf "%ss wall, %.2fs cpu", $1, $2+$3}' "$TMP/time")"
+for dir in "$NETSIGHT_DIR" ${BASE_DIR:+"$BASE_DIR"}; do
+  name=netsight; [[ $dir == "$BASE_DIR" ]] && name=$BASE_NAME
+  /usr/bin/time -f '%e %U %S' -o "$TMP/time" taskset -c "$CPU" dotnet "$dir/netsight.dll" analyze "$TINY" --output json >/dev/null
+  echo "$name analyze on a 500-packet file (fixed cost of a run): $(awk '{printf "%ss wall, %.2fs cpu", $1, $2+$3}' "$TMP/time")"
+done
 
 # ---------------------------------------------------------------- 3. allocation and where the time goes
 echo
@@ -245,8 +269,9 @@ metric_sum() { # metric_sum NAME [LABEL-FILTER]: sum of the samples of a family 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 
+AGENT_DIR=$NETSIGHT_DIR
 start_agent() {
-  taskset -c "$CPU" dotnet "$NETSIGHT_DIR/netsight.dll" agent -i "$VETH_ROOT" -p "127.0.0.1:$AGENT_PORT" "$@" >"$TMP/agent.log" 2>&1 &
+  taskset -c "$CPU" dotnet "$AGENT_DIR/netsight.dll" agent -i "$VETH_ROOT" -p "127.0.0.1:$AGENT_PORT" "$@" >"$TMP/agent.log" 2>&1 &
   AGENT=$!
   PIDS+=("$AGENT")
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$AGENT_PORT/metrics" 2>/dev/null | grep -q 'netsight_collector_up{collector="packets"} 1' && break; sleep 0.2; done
@@ -254,9 +279,11 @@ start_agent() {
 }
 
 lab_up
-echo
-echo "## Live: agent on $VETH_ROOT (taskset -c $CPU), traffic on core $OTHER_CPU"
 HZ=$(getconf CLK_TCK)
+for AGENT_DIR in "$NETSIGHT_DIR" ${BASE_DIR:+"$BASE_DIR"}; do
+name=netsight; [[ $AGENT_DIR == "$BASE_DIR" ]] && name=$BASE_NAME
+echo
+echo "## Live: $name agent on $VETH_ROOT (taskset -c $CPU), traffic on core $OTHER_CPU"
 start_agent
 RSS_IDLE=$(rss_kib "$AGENT")
 C0=$(cpu_ticks "$AGENT"); P0=$(metric_sum netsight_packets_total)
@@ -279,12 +306,16 @@ awk -v c=$((C1 - C0)) -v hz="$HZ" -v n="$SEEN" -v w="$WIRE" -v d="$DROPS" -v ri=
   printf "agent CPU %.2f s = %.2f CPU s per million packets\n", c/hz, n ? (c/hz)/(n/1e6) : 0
   printf "agent RSS idle %.1f MiB, after the run %.1f MiB\n", ri/1024, ra/1024 }'
 stop_pid "$AGENT"
+done
+AGENT_DIR=$NETSIGHT_DIR
 
 # ---------------------------------------------------------------- 4b. RSS with 100,000 tracked connections
 echo
 echo "## RSS with $FLOWS tracked connections"
 FLOWCAP=$OUT/flows-$FLOWS.pcap
 [[ -s $FLOWCAP ]] || dotnet "$BENCH_DLL" gen-flows "$FLOWCAP" "$FLOWS" >&2
+for AGENT_DIR in "$NETSIGHT_DIR" ${BASE_DIR:+"$BASE_DIR"}; do
+name=netsight; [[ $AGENT_DIR == "$BASE_DIR" ]] && name=$BASE_NAME
 if have python3; then
   start_agent
   RSS0=$(rss_kib "$AGENT")
@@ -293,12 +324,13 @@ if have python3; then
   TRACKED=$(metric_sum netsight_flows); SERIES_PKTS=$(metric_sum netsight_packets_total)
   DROPS=$(metric_sum netsight_capture_dropped_packets_total 'reason="kernel"')
   RSS1=$(rss_kib "$AGENT")
-  awk -v a="$RSS0" -v b="$RSS1" -v f="$TRACKED" -v p="$SERIES_PKTS" -v d="$DROPS" 'BEGIN {
-    printf "agent: %d packets seen, %d kernel drops, netsight_flows %d; RSS %.1f MiB before, %.1f MiB with the flows (%.0f bytes per flow)\n",
-      p, d, f, a/1024, b/1024, f ? (b-a)*1024/f : 0 }'
+  awk -v n="$name" -v a="$RSS0" -v b="$RSS1" -v f="$TRACKED" -v p="$SERIES_PKTS" -v d="$DROPS" 'BEGIN {
+    printf "%s agent: %d packets seen, %d kernel drops, netsight_flows %d; RSS %.1f MiB before, %.1f MiB with the flows (%.0f bytes per flow)\n",
+      n, p, d, f, a/1024, b/1024, f ? (b-a)*1024/f : 0 }'
   stop_pid "$AGENT"
 else
   echo "agent: n/a (python3 needed to put the frames on the veth)"
 fi
-/usr/bin/time -f '%M' -o "$TMP/rss" "${NETSIGHT[@]}" analyze "$FLOWCAP" --output metrics >/dev/null
-echo "netsight analyze $FLOWCAP: peak RSS $(awk '{printf "%.1f", $1/1024}' "$TMP/rss") MiB (includes the end-of-file report of every connection)"
+/usr/bin/time -f '%M' -o "$TMP/rss" dotnet "$AGENT_DIR/netsight.dll" analyze "$FLOWCAP" --output metrics >/dev/null
+echo "$name analyze $FLOWCAP: peak RSS $(awk '{printf "%.1f", $1/1024}' "$TMP/rss") MiB (includes the end-of-file report of every connection)"
+done
