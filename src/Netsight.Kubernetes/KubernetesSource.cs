@@ -72,6 +72,7 @@ public sealed partial class KubernetesSource : IDisposable
     {
         options ??= new ReflectorOptions();
         k8s.Kubernetes? client = null;
+        var sizeLimit = new ObjectSizeLimitHandler(options.MaxObjectBytes);
         ILogger log = logs.CreateLogger("netsight.kubernetes");
         try
         {
@@ -80,13 +81,27 @@ public sealed partial class KubernetesSource : IDisposable
                 : KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig);
             // Timeouts are per request (ReflectorOptions): a watch lives for minutes, a list page must not.
             config.HttpClientTimeout = Timeout.InfiniteTimeSpan;
-            client = new k8s.Kubernetes(config);
+            client = new k8s.Kubernetes(config, sizeLimit);
         }
         catch (Exception e)
         {
             LogConfigFailed(log, kubeconfig ?? "in-cluster", e.Message);
         }
-        return new KubernetesSource(identity, client, nodeName, options, logs);
+        var source = new KubernetesSource(identity, client, nodeName, options, logs);
+        sizeLimit.Dropped = source.Oversized;
+        return source;
+    }
+
+    /// <summary>An object the size limit dropped from a list page or a watch of <paramref name="plural"/>.</summary>
+    private void Oversized(string plural, long bytes)
+    {
+        foreach (var r in _reflectors)
+        {
+            if (Name(r.Resource) != plural) continue;
+            r.Status.Count(ObjectError.Oversized);
+            long count = r.Status.Errors(ObjectError.Oversized);
+            if (count == 1 || count % 1000 == 0) LogOversized(_log, plural, bytes, _options.MaxObjectBytes, count);
+        }
     }
 
     public void Start()
@@ -104,7 +119,7 @@ public sealed partial class KubernetesSource : IDisposable
         if (_reflectors.Length == 0) return;
         w.BeginFamily("netsight_kubernetes_watch_restarts_total", "Watches of a resource that ended and were started again (server timeout, dropped connection, 410 Gone, error).", MetricType.Counter);
         foreach (var r in _reflectors) w.Sample([new("resource", Name(r.Resource))], r.Status.WatchRestarts);
-        w.BeginFamily("netsight_kubernetes_errors_total", "Objects, watch lines and requests of a resource that went wrong, by reason: malformed (undecodable list page or watch line; a relist follows), missing_name and convert_failed (object skipped), truncated (object cut to the limits kept), error_event (an ERROR in the watch stream), request_failed.", MetricType.Counter);
+        w.BeginFamily("netsight_kubernetes_errors_total", "Objects, watch lines and requests of a resource that went wrong, by reason: malformed (undecodable list page or watch line; a relist follows), missing_name and convert_failed (object skipped), truncated (object cut to the limits kept), error_event (an ERROR in the watch stream), request_failed, oversized (an object over 4 MiB of JSON dropped before decoding).", MetricType.Counter);
         foreach (var r in _reflectors)
             for (int i = 0; i < ObjectErrors.Names.Length; i++)
                 w.Sample([new("resource", Name(r.Resource)), new("reason", ObjectErrors.Names[i])], r.Status.Errors((ObjectError)i));
@@ -172,6 +187,9 @@ public sealed partial class KubernetesSource : IDisposable
 
     [LoggerMessage(EventId = 63, Level = LogLevel.Warning, Message = "kubernetes: cannot load configuration from {Source}: {Reason}; peers are labelled by IP")]
     private static partial void LogConfigFailed(ILogger log, string source, string reason);
+
+    [LoggerMessage(EventId = 67, Level = LogLevel.Warning, Message = "kubernetes: {Resource}: an object of {Bytes} bytes (over {Max}) dropped before decoding ({Count} so far)")]
+    private static partial void LogOversized(ILogger log, string resource, long bytes, int max, long count);
 
     [LoggerMessage(EventId = 64, Level = LogLevel.Information, Message = "kubernetes: watching {Count} resources (node {Node})")]
     private static partial void LogStarted(ILogger log, int count, string node);

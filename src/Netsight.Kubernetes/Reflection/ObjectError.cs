@@ -18,9 +18,12 @@ internal enum ObjectError
     ErrorEvent,
     /// <summary>A list or watch request that failed (HTTP error, timeout, dropped connection).</summary>
     RequestFailed,
+    /// <summary>An object (a list element or a watch event) over ReflectorOptions.MaxObjectBytes: dropped
+    /// before the client decodes it (OversizedObjectFilter); it stays unknown or keeps its last version.</summary>
+    Oversized,
 }
 
 internal static class ObjectErrors
 {
-    public static readonly string[] Names = ["malformed", "missing_name", "convert_failed", "truncated", "error_event", "request_failed"];
+    public static readonly string[] Names = ["malformed", "missing_name", "convert_failed", "truncated", "error_event", "request_failed", "oversized"];
 }

@@ -20,6 +20,11 @@ public sealed record ReflectorOptions
     public TimeSpan BackoffMin { get; init; } = TimeSpan.FromSeconds(1);
     public TimeSpan BackoffMax { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>The largest object (a list element or a watch event, as JSON) let through to the client: etcd
+    /// refuses objects over 1.5 MiB by default, whose JSON is rarely twice that, so a bigger one is hostile or
+    /// broken, and the client would need many times its size to decode it. Dropped and counted (oversized).</summary>
+    public int MaxObjectBytes { get; init; } = 4 * 1024 * 1024;
+
     /// <summary>Changes are coalesced for this long before a new identity snapshot is built.</summary>
     public TimeSpan RebuildDelay { get; init; } = TimeSpan.FromMilliseconds(200);
 }
