@@ -5,6 +5,7 @@
 //   scrape [PAIRS] [ROUNDS]   series per peer pair and the packet families' steady-state scrape time
 //   gen-flows FILE [CONNS]    writes a pcap with CONNS concurrent TCP connections that stay open (flow-table RSS)
 //   flow-mem [CONNS]          bytes per tracked connection in process, by part (see FlowMemoryMode.cs)
+//   flood-mem [PACKETS]       the agent's memory and scrapes on a SYN flood at default caps (see FloodMemoryMode.cs)
 // and two for bench/conntrack.sh (see ConntrackModes.cs): ct-fill COUNT [PORT], ct-dump [ROUNDS].
 // and two for bench/sockets.sh (see SocketsModes.cs): sk-hold PREFIX NAMESPACES CONNS, sk-poll [ROUNDS],
 // and three for bench/hub.sh (see HubModes.cs): hub-load, hub-fill, hub-graph.
@@ -28,6 +29,8 @@ public static class Program
                     return QuickModes.Scrape(args.Length > 1 ? int.Parse(args[1]) : 50_000, args.Length > 2 ? int.Parse(args[2]) : 10);
                 case "gen-flows" when args.Length > 1:
                     return QuickModes.GenerateFlows(args[1], args.Length > 2 ? int.Parse(args[2]) : 100_000);
+                case "flood-mem":
+                    return FloodMemoryMode.Run(args.Length > 1 ? int.Parse(args[1]) : 1_000_000);
                 case "flow-mem":
                     return FlowMemoryMode.Run(args.Length > 1 ? int.Parse(args[1]) : 100_000);
                 case "ct-fill":

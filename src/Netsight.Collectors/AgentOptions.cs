@@ -29,8 +29,14 @@ public sealed record AgentOptions
         return IPEndPoint.TryParse(text, out endpoint!) && endpoint.Port is >= 0 and <= 65535 && text.Contains(':')
             && !(endpoint.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 && !text.StartsWith('['));
     }
-    public int MaxFlows { get; init; } = 262_144;
-    public int MaxSeries { get; init; } = 10_000;
+    // The defaults bound the agent's worst case (a SYN flood from a million sources: every packet a new
+    // connection and a new peer pair) to RSS <= 160 MB after a scrape (issue 16; BENCHMARKS.md "The same flood
+    // into the agent"): a tracked connection costs ~0.4 KB, a peer pair ~5 KB across its analysis, the scrape's
+    // baseline and the per-family series. 65,536 connections per interface is kube-proxy's conntrack size for a
+    // 2-core node (32,768 per core); 2,500 series per family is still 115,000 lines in a flood's scrape. Both are
+    // caps, not reservations: what goes beyond them is counted (evictions, `other` series).
+    public int MaxFlows { get; init; } = 65_536;
+    public int MaxSeries { get; init; } = 2_500;
     public TimeSpan SeriesTtl { get; init; } = TimeSpan.FromMinutes(5);
     /// <summary>Root of sysfs, injectable for tests (the node_exporter convention).</summary>
     public string SysfsRoot { get; init; } = "/sys";

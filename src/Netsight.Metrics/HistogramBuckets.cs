@@ -11,6 +11,7 @@ public sealed class HistogramBuckets
     private readonly double[] _bounds;
     private readonly byte[][] _textLe;
     private readonly byte[][] _openMetricsLe;
+    private readonly long[] _zeros;
 
     /// <summary>Buckets with the given upper bounds: finite and strictly increasing. None at all is allowed (only +Inf).</summary>
     public HistogramBuckets(params double[] upperBounds)
@@ -30,7 +31,11 @@ public sealed class HistogramBuckets
         }
         _textLe = FormatBounds(_bounds, ExpositionFormat.PrometheusText);
         _openMetricsLe = FormatBounds(_bounds, ExpositionFormat.OpenMetrics);
+        _zeros = new long[_bounds.Length];
     }
+
+    /// <summary>Zero counts, one per bound: what an empty Histogram of these buckets reads (it allocates its own at its first observation).</summary>
+    internal ReadOnlySpan<long> ZeroCounts => _zeros;
 
     /// <summary><paramref name="count"/> bounds: start, start*factor, start*factor^2, ... (start &gt; 0, factor &gt; 1).</summary>
     public static HistogramBuckets Exponential(double start, double factor, int count)

@@ -12,8 +12,8 @@ namespace Netsight.Metrics;
 /// <summary>
 /// One scrape's writer. Not thread-safe: one thread writes a scrape from start to <see cref="Finish"/>.
 /// Output is buffered in a pooled array and written to the stream synchronously whenever it fills and
-/// at Finish; for an ASP.NET Core response body (which forbids synchronous I/O) write into a
-/// MemoryStream or a GZipStream over one, then copy asynchronously.
+/// at Finish; for an ASP.NET Core response body (which forbids synchronous I/O) use
+/// <see cref="StreamedExposition"/>, which streams it from another thread.
 /// Programming errors (bad names, a duplicate family, a sample of the wrong type, a count below its
 /// buckets) throw before anything of the offending line is written.
 /// </summary>

@@ -1,5 +1,5 @@
 // The HTTP endpoints of the agent. /metrics negotiates text 0.0.4 or OpenMetrics from Accept and gzips
-// when asked; the body is written by the collectors from their own tables at scrape time. The landing
+// when asked; the body is written by the collectors from their own tables at scrape time and streamed. The landing
 // page lists every GET endpoint the application serves, read from its routing table with each one's
 // description, so it names the running collectors' own endpoints (/transactions, /flows, /connections)
 // and can never miss one that is mapped.
@@ -55,25 +55,22 @@ public static class Endpoints
         context.Response.ContentType = Exposition.ContentType(format);
         bool gzip = context.Request.Headers.AcceptEncoding.ToString().Contains("gzip", StringComparison.OrdinalIgnoreCase);
 
-        // The collectors write synchronously into memory; the body is then sent asynchronously.
-        using var body = new MemoryStream();
-        using (var writer = new MetricWriter(body, format))
+        // The collectors write synchronously on a pool thread; the body is sent as it is written, chunk by
+        // chunk (StreamedExposition), so a scrape never sits whole in memory. No Content-Length: chunked.
+        void Write(MetricWriter writer)
         {
             collectors.WriteMetrics(writer);
             server?.WriteMetrics(writer);
-            writer.Finish();
         }
-        body.Position = 0;
         if (gzip)
         {
             context.Response.Headers.ContentEncoding = "gzip";
             await using var compressed = new GZipStream(context.Response.Body, CompressionLevel.Fastest, leaveOpen: true);
-            await body.CopyToAsync(compressed);
+            await StreamedExposition.WriteAsync(compressed, format, Write, context.RequestAborted);
         }
         else
         {
-            context.Response.ContentLength = body.Length;
-            await body.CopyToAsync(context.Response.Body);
+            await StreamedExposition.WriteAsync(context.Response.Body, format, Write, context.RequestAborted);
         }
     }
 }
