@@ -94,7 +94,7 @@ public sealed partial class ConntrackCollector
 
         w.BeginFamily("netsight_conntrack_flows", "Conntrack entries held in the collector's table (capped by --max-flows).", MetricType.Gauge);
         w.Sample([], _table.FlowCount);
-        w.BeginFamily("netsight_conntrack_flows_dropped_total", "Entries not followed: table_full (over --max-flows) or missed_destroy (gone at a resync dump, and no DESTROY event by the end of the next one nor in the 3 dumps after).", MetricType.Counter);
+        w.BeginFamily("netsight_conntrack_flows_dropped_total", "Entries not followed: table_full (over --conntrack.max-entries) or missed_destroy (gone at a resync dump, and no DESTROY event by the end of the next one nor in the 3 dumps after).", MetricType.Counter);
         w.Sample([new Label("reason", "table_full")], _table.FlowsDropped);
         w.Sample([new Label("reason", "missed_destroy")], _table.FlowsSwept);
         w.BeginFamily("netsight_conntrack_services_dropped_total", "Service connections not counted because there were already --max-series Service/endpoint pairs.", MetricType.Counter);

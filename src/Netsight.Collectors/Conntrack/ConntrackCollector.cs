@@ -65,7 +65,7 @@ public sealed partial class ConntrackCollector : ICollector, IHttpEndpoints
         // Service names come from the identity shared by every collector: namespace/name when Kubernetes or
         // the identity file knows the virtual IP, ip:port otherwise (the predecessor's naming).
         _identity = context.Identity;
-        _table = new ConntrackTable(new ServiceCidrs(options.Conntrack.ServiceCidrs), options.MaxFlows, options.MaxSeries, ServiceTtlTicks(_identity.Budget.TtlMillis, _time.TimestampFrequency));
+        _table = new ConntrackTable(new ServiceCidrs(options.Conntrack.ServiceCidrs), options.Conntrack.MaxEntries, options.MaxSeries, ServiceTtlTicks(_identity.Budget.TtlMillis, _time.TimestampFrequency));
         _serviceSeries = new ServiceSeries(_identity);
         _sysctls = new ConntrackSysctls(options.ProcfsRoot, _log);
         _eventReader = new BackgroundLoop("conntrack events", ReadEvents, _log, PollInterval * 4);

@@ -12,4 +12,8 @@ public sealed record ConntrackOptions
     public IReadOnlyList<string> ServiceCidrs { get; init; } = [];
     /// <summary>--conntrack.rcvbuf: the event socket's receive buffer (SO_RCVBUFFORCE).</summary>
     public int ReceiveBuffer { get; init; } = 16 * 1024 * 1024;
+    /// <summary>--conntrack.max-entries: kernel conntrack entries followed at once. Its own cap, not --max-flows:
+    /// the kernel's table is the node's (nf_conntrack_max is 65,536 to 1 M+ on real nodes), and an entry costs
+    /// less than a captured connection (no sequence analysis), so it keeps the larger default.</summary>
+    public int MaxEntries { get; init; } = 262_144;
 }

@@ -153,6 +153,7 @@ httpGet:
 {{- include "netsight.flag" (list "--conntrack.enable-accounting" $c.conntrack.enableAccounting) }}
 {{- include "netsight.flags" (list "--conntrack.service-cidr" $c.conntrack.serviceCidrs) }}
 {{- include "netsight.flag" (list "--conntrack.rcvbuf" $c.conntrack.rcvbuf) }}
+{{- include "netsight.flag" (list "--conntrack.max-entries" $c.conntrack.maxEntries) }}
 {{- end }}
 {{- if $c.sockets.enabled }}
 {{- include "netsight.flag" (list "--sockets.interval" $c.sockets.interval) }}
