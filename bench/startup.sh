@@ -4,8 +4,8 @@
 #   1. `analyze --output metrics` of a 10-packet file (gopacket's test_ethernet.pcap unless --small FILE):
 #      best of --repeat N runs, wall and CPU (user + sys) of the whole process;
 #   2. with --large FILE: the same for a large capture (steady-state throughput), best of N;
-#   3. the agent on loopback (`agent -i lo`, every default collector, a free port): time to the first
-#      answered /metrics, its CPU seconds then and at 5 s, RSS at 5 s and at --idle S seconds from
+#   3. the agent idle: on the loopback of a network namespace of its own (`agent -i lo`, every default
+#      collector; no other process's traffic or connections reach it), time to the first answered /metrics, its CPU seconds then and at 5 s, RSS at 5 s and at --idle S seconds from
 #      /proc/PID/smaps_rollup, split into anonymous and file-backed (mapped assemblies, libraries) pages.
 # Root (capture on lo). NETSIGHT is the command to run (default: the framework-dependent publish of
 # scripts/agent.sh, `dotnet artifacts/netsight/netsight.dll`); give another build's command to compare.
@@ -28,13 +28,18 @@ while [[ $# -gt 0 ]]; do
     *) echo "usage: $0 [--repeat N] [--idle S] [--small FILE] [--large FILE] [--port P]" >&2; exit 2 ;;
   esac
 done
-[[ $(id -u) -eq 0 ]] || { echo "startup.sh: needs root (the agent captures on lo)" >&2; exit 1; }
-for bin in curl /usr/bin/time; do command -v "$bin" >/dev/null || { echo "startup.sh: $bin is needed" >&2; exit 1; }; done
+[[ $(id -u) -eq 0 ]] || { echo "startup.sh: needs root (a network namespace, capture)" >&2; exit 1; }
+for bin in curl ip /usr/bin/time; do command -v "$bin" >/dev/null || { echo "startup.sh: $bin is needed" >&2; exit 1; }; done
 [[ -f $SMALL ]] || { echo "startup.sh: no capture $SMALL (--small FILE)" >&2; exit 1; }
 
 TMP=$(mktemp -d)
 AGENT=""
-cleanup() { [[ -n $AGENT ]] && { kill -TERM "$AGENT" 2>/dev/null || true; wait "$AGENT" 2>/dev/null || true; }; rm -rf "$TMP"; }
+NS=""
+cleanup() {
+  [[ -n $AGENT ]] && { kill -TERM "$AGENT" 2>/dev/null || true; wait "$AGENT" 2>/dev/null || true; }
+  [[ -n $NS ]] && ip netns del "$NS" 2>/dev/null || true
+  rm -rf "$TMP"
+}
 trap cleanup EXIT
 echo "command ${EXE[*]}"
 echo "load_average $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -61,10 +66,13 @@ cpu_of() { awk -v t="$tck" '{ sub(/^.*\) /, ""); printf "%.2f", ($12 + $13) / t 
 # rss_of PID: "rss anon file" in MB from smaps_rollup.
 rss_of() { awk '/^Rss:/ {r=$2} /^Anonymous:/ {a=$2} END { printf "%.1f %.1f %.1f\n", r/1024, a/1024, (r-a)/1024 }' "/proc/$1/smaps_rollup"; }
 
+NS=startup-$$
+ip netns add "$NS"
+ip netns exec "$NS" ip link set lo up
 start=$(date +%s.%N)
-"${EXE[@]}" agent -i lo -p "127.0.0.1:$PORT" >"$TMP/agent.log" 2>&1 &
+ip netns exec "$NS" "${EXE[@]}" agent -i lo -p "127.0.0.1:$PORT" >"$TMP/agent.log" 2>&1 &
 AGENT=$!
-until curl -fsS -o /dev/null "http://127.0.0.1:$PORT/metrics" 2>/dev/null; do
+until ip netns exec "$NS" curl -fsS -o /dev/null "http://127.0.0.1:$PORT/metrics" 2>/dev/null; do
   kill -0 "$AGENT" 2>/dev/null || { echo "startup.sh: the agent exited" >&2; cat "$TMP/agent.log" >&2; exit 1; }
   sleep 0.01
 done
