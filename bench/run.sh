@@ -3,7 +3,8 @@
 #   1. records a lab capture (>= 1,000,000 packets) in a network namespace it creates and removes:
 #      short HTTP connections (ab -> nginx) and bulk flows (iperf3) with 0.5% TCP loss injected by nft,
 #      captured with tcpdump -s 256 on the root-side veth; cached as bench/out/lab.pcap (--record redoes it);
-#   2. times `netsight analyze` and the peer tools on that one file, pinned to one core, and prints a table;
+#   2. times `netsight analyze` and the peer tools on that one file, pinned to one core, and prints a table
+#      (plus netsight-2t: `analyze --threads 2` on two cores, and whether its output equals one thread's);
 #   3. the allocation check and a stage breakdown of the analysis (read / decode / analyze);
 #   4. the live check: the agent capturing the lab veth under iperf3 (kernel drops, CPU per million packets,
 #      RSS idle and after), and the agent's RSS while it tracks 100,000 connections.

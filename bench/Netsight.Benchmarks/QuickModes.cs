@@ -135,6 +135,18 @@ internal static class QuickModes
         return 0;
     }
 
+    /// <summary>How ShardRouter spreads <paramref name="path"/> over <paramref name="shards"/> shards: packets per shard.</summary>
+    public static int Shards(string path, int shards)
+    {
+        using var reader = CaptureFileReader.Open(path);
+        var perShard = new long[shards];
+        PacketHeaders h = default;
+        while (reader.TryReadNext(out CaptureRecord rec)) perShard[ShardRouter.ShardOf(rec.LinkType, rec.Data, rec.OriginalLength, ref h, shards)]++;
+        long total = perShard.Sum();
+        Console.WriteLine($"shards {shards} packets {total} per_shard {string.Join(' ', perShard)} largest_share {perShard.Max() / (double)total:P1}");
+        return 0;
+    }
+
     // The stages are methods (not lambdas run three times) so that their loops are compiled like CaptureAnalysis's.
     private static long StageRead(string path)
     {

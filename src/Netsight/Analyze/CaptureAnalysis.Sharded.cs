@@ -14,10 +14,10 @@ namespace Netsight.Analyze;
 
 public sealed partial class CaptureAnalysis
 {
-    private const int BatchFrames = 512;
+    private const int BatchFrames = 128;
     private const int BatchBytes = BatchFrames * 2048;
     /// <summary>Batches in flight per shard: enough to ride out scheduling hiccups, a few MiB in all.</summary>
-    private const int QueueDepth = 4;
+    private const int QueueDepth = 8;
 
     private readonly record struct FrameRef(int Offset, int Length, int OriginalLength, long TimestampNanos, int Device, LinkType Link, long FrameNumber);
 
@@ -33,7 +33,8 @@ public sealed partial class CaptureAnalysis
     private sealed class Shard(CaptureAnalysis owner, int index)
     {
         public readonly BlockingCollection<Batch> Queue = new(QueueDepth);
-        public readonly ConcurrentBag<Batch> Free = [];
+        /// <summary>Batches the shard has finished with: the reader blocks here (not spins) when it runs ahead.</summary>
+        public readonly BlockingCollection<Batch> Free = new(new ConcurrentBag<Batch>());
         public readonly List<PacketAnalyzer?> ByDevice = [];
         public Batch? Filling;
         public Exception? Failure;
@@ -164,13 +165,9 @@ public sealed partial class CaptureAnalysis
     private static Batch TakeFree(Shard s)
     {
         // The pool holds QueueDepth + 2 batches; one comes back as soon as the shard finishes one.
-        var spin = new SpinWait();
         Batch? b;
-        while (!s.Free.TryTake(out b))
-        {
+        while (!s.Free.TryTake(out b, 100))
             if (s.Failure is not null) throw new InvalidOperationException($"{s} failed: {s.Failure.Message}", s.Failure);
-            spin.SpinOnce();
-        }
         return b;
     }
 
