@@ -71,7 +71,7 @@ public sealed partial class CaptureAnalysis
         private PacketAnalyzer AnalyzerFor(int device)
         {
             while (ByDevice.Count <= device) ByDevice.Add(null);
-            return ByDevice[device] ??= new PacketAnalyzer(owner._deviceOrder[device].Device, owner._shardOptions!, owner) { };
+            return ByDevice[device] ??= new PacketAnalyzer(owner._deviceOrder[device].Device, owner._shardOptions!, owner);
         }
 
         public override string ToString() => $"shard {index}";
@@ -174,8 +174,12 @@ public sealed partial class CaptureAnalysis
     /// <summary>Sends the shard its partial batch (with an expiry when <paramref name="expireAt"/> is set).</summary>
     private static void Flush(Shard s, long[]? expireAt)
     {
-        Batch b = s.Filling ?? (expireAt is null ? null! : TakeFree(s));
-        if (b is null) return;
+        Batch? b = s.Filling;
+        if (b is null)
+        {
+            if (expireAt is null) return;
+            b = TakeFree(s); // an empty batch that only carries the expiry
+        }
         s.Filling = null;
         b.ExpireAt = expireAt;
         s.Queue.Add(b);
