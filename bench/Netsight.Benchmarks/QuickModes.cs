@@ -147,7 +147,9 @@ internal static class QuickModes
         return 0;
     }
 
-    // The stages are methods (not lambdas run three times) so that their loops are compiled like CaptureAnalysis's.
+    // The stages are methods, compiled fully optimized at once: a loop run only a few times otherwise stays in
+    // tier-0/OSR code, and its quality then varies from run to run on one pinned core.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static long StageRead(string path)
     {
         using var reader = CaptureFileReader.Open(path);
@@ -162,6 +164,7 @@ internal static class QuickModes
         return sum >= 0 ? n : 0;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static long StageDecode(string path)
     {
         using var reader = CaptureFileReader.Open(path);
@@ -177,6 +180,7 @@ internal static class QuickModes
         return tcp >= 0 && sum >= 0 ? n : 0;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static long StageAnalyze(string path)
     {
         using var reader = CaptureFileReader.Open(path);
