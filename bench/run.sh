@@ -3,7 +3,8 @@
 #   1. records a lab capture (>= 1,000,000 packets) in a network namespace it creates and removes:
 #      short HTTP connections (ab -> nginx) and bulk flows (iperf3) with 0.5% TCP loss injected by nft,
 #      captured with tcpdump -s 256 on the root-side veth; cached as bench/out/lab.pcap (--record redoes it);
-#   2. times `netsight analyze` and the peer tools on that one file, pinned to one core, and prints a table;
+#   2. times `netsight analyze` and the peer tools on that one file, pinned to one core, and prints a table
+#      (plus netsight-2t: `analyze --threads 2` on two cores, and whether its output equals one thread's);
 #   3. the allocation check and a stage breakdown of the analysis (read / decode / analyze);
 #   4. the live check: the agent capturing the lab veth under iperf3 (kernel drops, CPU per million packets,
 #      RSS idle and after), and the agent's RSS while it tracks 100,000 connections.
@@ -182,7 +183,7 @@ time_tool() {
   local best="" cpu=""
   for _ in $(seq "$REPEAT"); do
     rm -rf "$TMP/work"; mkdir -p "$TMP/work"
-    if ! /usr/bin/time -f '%e %U %S' -o "$TMP/time" taskset -c "$CPU" bash -c "$*" >"$TMP/$name.out" 2>"$TMP/$name.err"; then
+    if ! /usr/bin/time -f '%e %U %S' -o "$TMP/time" taskset -c "${PIN[$name]:-$CPU}" bash -c "$*" >"$TMP/$name.out" 2>"$TMP/$name.err"; then
       log "$name failed: $(tail -2 "$TMP/$name.err" | tr '\n' ' ')"; WALL[$name]=n/a; return 0
     fi
     read -r w u s < <(tail -1 "$TMP/time")
@@ -194,9 +195,13 @@ time_tool() {
 
 # netsight-tc0: the same command with tiered JIT compilation off (informational: a file analysis spends
 # most of its run in tier-0 code otherwise, see BENCHMARKS.md).
-TOOLS=(netsight ${BASE_NAME:+"$BASE_NAME"} netsight-tc0 tcpdump tshark tcptrace nfdump argus)
+# netsight-2t: --threads 2 (a reader and two analysis shards) on two cores, every other row on one.
+TOOLS=(netsight ${BASE_NAME:+"$BASE_NAME"} netsight-2t netsight-tc0 tcpdump tshark tcptrace nfdump argus)
+ALL_CPUS=$(( $(nproc) > 1 ? 1 : 0 )); ALL_CPUS="0-$ALL_CPUS"
+declare -A PIN=([netsight-2t]=$ALL_CPUS)
 declare -A CMD=(
   [netsight]="dotnet '$NETSIGHT_DIR/netsight.dll' analyze '$CAP' --output json > '$OUT/netsight.json'"
+  [netsight-2t]="dotnet '$NETSIGHT_DIR/netsight.dll' analyze '$CAP' --output json --threads 2 > '$OUT/netsight-2t.json'"
   [netsight-tc0]="DOTNET_TieredCompilation=0 dotnet '$NETSIGHT_DIR/netsight.dll' analyze '$CAP' --output json > /dev/null"
   [tcpdump]="tcpdump -r '$CAP' -w /dev/null"
   [tshark]="tshark -r '$CAP' -q -z io,stat,0"
@@ -206,7 +211,7 @@ declare -A CMD=(
 # nfpcapd names its output directory -w in 1.7 (bookworm) and -l in later releases.
 if have nfpcapd && nfpcapd -h 2>&1 | grep -q -- '-w flowdir'; then NFOUT=-w; else NFOUT=-l; fi
 CMD[nfdump]="nfpcapd -r '$CAP' $NFOUT '$TMP/work' && nfdump -R '$TMP/work' > /dev/null"
-declare -A NEEDS=([netsight]=dotnet [netsight-tc0]=dotnet [tcpdump]=tcpdump [tshark]=tshark [tcptrace]=tcptrace [nfdump]="nfpcapd nfdump" [argus]="argus ra")
+declare -A NEEDS=([netsight]=dotnet [netsight-2t]=dotnet [netsight-tc0]=dotnet [tcpdump]=tcpdump [tshark]=tshark [tcptrace]=tcptrace [nfdump]="nfpcapd nfdump" [argus]="argus ra")
 if [[ -n $BASE_NAME ]]; then
   CMD[$BASE_NAME]="dotnet '$BASE_DIR/netsight.dll' analyze '$CAP' --output json > /dev/null"
   NEEDS[$BASE_NAME]=dotnet
@@ -223,7 +228,7 @@ pps() { [[ ${WALL[$1]} == n/a ]] && { echo n/a; return; }; awk -v p="$PACKETS" -
 cpu_pps() { [[ ${WALL[$1]} == n/a ]] && { echo n/a; return; }; awk -v p="$PACKETS" -v s="${CPUS[$1]}" 'BEGIN{ if (s > 0) printf "%.0f", p/s; else print "n/a" }'; }
 NS_PPS=$(pps netsight)
 echo
-echo "## Capture: $CAP ($PACKETS packets, $FILE_BYTES bytes), one core (taskset -c $CPU), best of $REPEAT"
+echo "## Capture: $CAP ($PACKETS packets, $FILE_BYTES bytes), one core (taskset -c $CPU; netsight-2t: -c $ALL_CPUS), best of $REPEAT"
 echo
 printf '| %-16s | %9s | %9s | %12s | %14s | %18s |\n' tool "wall s" "cpu s" "packets/s" "packets/cpu-s" "netsight speed-up"
 printf '|%s|%s|%s|%s|%s|%s|\n' ------------------ ----------- ----------- -------------- ---------------- --------------------
@@ -234,6 +239,9 @@ for t in "${TOOLS[@]}"; do
   printf '| %-16s | %9s | %9s | %12s | %14s | %18s |\n' "$t" "${WALL[$t]}" "${CPUS[$t]:-n/a}" "$p" "$(cpu_pps "$t")" "$ratio"
 done
 echo
+if [[ -s $OUT/netsight.json && -s $OUT/netsight-2t.json ]]; then
+  if cmp -s "$OUT/netsight.json" "$OUT/netsight-2t.json"; then echo "netsight-2t output: identical to netsight's"; else echo "netsight-2t output: DIFFERS from netsight's"; fi
+fi
 if [[ -s $OUT/netsight.json ]] && have python3; then
   python3 - "$OUT/netsight.json" <<'EOF'
 import json, sys

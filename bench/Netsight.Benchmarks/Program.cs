@@ -2,6 +2,8 @@
 // in this assembly (`-- --filter '*'`, `-- --list flat`). Three quick console modes serve bench/run.sh:
 //   alloc [PACKETS]           bytes allocated per packet by PacketAnalyzer.Process after warm-up (the 0 B claim)
 //   breakdown FILE [ROUNDS]   where `netsight analyze` spends its time: read only, + decode, + full analysis
+//   decode FILE [ROUNDS]      PacketDecoder.Decode alone on the file's frames held in memory (DecodeMode.cs)
+//   shards FILE [N]           packets per shard of analyze --threads N on FILE (ShardRouter's balance)
 //   scrape [PAIRS] [ROUNDS]   series per peer pair and the packet families' steady-state scrape time
 //   gen-flows FILE [CONNS]    writes a pcap with CONNS concurrent TCP connections that stay open (flow-table RSS)
 //   flow-mem [CONNS]          bytes per tracked connection in process, by part (see FlowMemoryMode.cs)
@@ -25,6 +27,10 @@ public static class Program
                     return QuickModes.Alloc(args.Length > 1 ? long.Parse(args[1]) : 10_000_000);
                 case "breakdown" when args.Length > 1:
                     return QuickModes.Breakdown(args[1], args.Length > 2 ? int.Parse(args[2]) : 3);
+                case "decode" when args.Length > 1:
+                    return DecodeMode.Run(args[1], args.Length > 2 ? int.Parse(args[2]) : 10);
+                case "shards" when args.Length > 1:
+                    return QuickModes.Shards(args[1], args.Length > 2 ? int.Parse(args[2]) : 2);
                 case "scrape":
                     return QuickModes.Scrape(args.Length > 1 ? int.Parse(args[1]) : 50_000, args.Length > 2 ? int.Parse(args[2]) : 10);
                 case "gen-flows" when args.Length > 1:

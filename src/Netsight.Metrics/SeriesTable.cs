@@ -129,6 +129,9 @@ public sealed class SeriesTable<TKey, TValue>
         _foldedOrder.Enqueue((key, seq));
     }
 
+    /// <summary>Adds keys another table folded (merging shards of one analysis: analyze --threads).</summary>
+    public void AddOverflowCount(long count) => OverflowCount += count;
+
     public bool TryGetValue(in TKey key, out TValue value)
     {
         if (_entries.TryGetValue(key, out Entry entry))

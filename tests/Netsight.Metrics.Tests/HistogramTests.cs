@@ -149,4 +149,25 @@ public class HistogramTests
         }
         Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
     }
+
+    [Fact]
+    public void ObserveNanos_SumDoesNotDependOnOrderOrSplit()
+    {
+        var rng = new Random(16);
+        long[] nanos = [.. Enumerable.Range(0, 5000).Select(_ => (long)rng.Next(1, 2_000_000_000))];
+        var one = new Histogram(Bounds);
+        foreach (long n in nanos) one.ObserveNanos(n);
+        // The same observations in another order, split over three histograms merged afterwards.
+        var parts = new[] { new Histogram(Bounds), new Histogram(Bounds), new Histogram(Bounds) };
+        for (int i = nanos.Length - 1; i >= 0; i--) parts[i % 3].ObserveNanos(nanos[i]);
+        var merged = new Histogram(Bounds);
+        foreach (Histogram p in parts) merged.Merge(p);
+        Assert.Equal(one.Sum, merged.Sum); // exactly: integer nanoseconds
+        Assert.Equal(one.Count, merged.Count);
+        Assert.Equal(one.BucketCounts.ToArray(), merged.BucketCounts.ToArray());
+        Assert.Equal(nanos.Sum() / 1e9, one.Sum);
+        var seconds = new Histogram(Bounds);
+        foreach (long n in nanos) seconds.Observe(n / 1e9);
+        Assert.Equal(seconds.BucketCounts.ToArray(), one.BucketCounts.ToArray());
+    }
 }

@@ -27,6 +27,28 @@ public sealed class DeviceCounters
     /// <summary>Connection attempts by ConnectionAttemptResult.</summary>
     public readonly long[] ConnectionAttempts = new long[4];
 
+    /// <summary>Adds another shard's counters of the same device (analyze --threads).</summary>
+    public void Add(DeviceCounters other)
+    {
+        AddAll(Packets, other.Packets);
+        AddAll(Bytes, other.Bytes);
+        AddAll(Malformed, other.Malformed);
+        AddAll(LengthAnomalies, other.LengthAnomalies);
+        AddAll(TcpEvents, other.TcpEvents);
+        AddAll(ConnectionAttempts, other.ConnectionAttempts);
+        Frames += other.Frames;
+        DontFragment += other.DontFragment;
+        Fragments += other.Fragments;
+        Resets += other.Resets;
+        ZeroWindows += other.ZeroWindows;
+        Retransmissions += other.Retransmissions;
+    }
+
+    internal static void AddAll(long[] to, long[] from)
+    {
+        for (int i = 0; i < to.Length; i++) to[i] += from[i];
+    }
+
     public static string Label(ProtocolClass protocol) => ProtocolNames[(int)protocol];
     public static int ProtocolCount => ProtocolNames.Length;
 

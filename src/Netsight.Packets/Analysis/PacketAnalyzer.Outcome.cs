@@ -45,8 +45,8 @@ public sealed partial class PacketAnalyzer
         if (synAck != 0 && synAck >= syn && synAck <= ts)
         {
             flow.SetHandshakeLegs(synAck - syn); // the client leg, ts - synAck, is InitialRttNanos - the server leg
-            client.HandshakeRttServer.Observe(flow.HandshakeServerNanos / 1e9);
-            client.HandshakeRttClient.Observe(flow.HandshakeClientNanos / 1e9);
+            client.HandshakeRttServer.ObserveNanos(flow.HandshakeServerNanos);
+            client.HandshakeRttClient.ObserveNanos(flow.HandshakeClientNanos);
         }
     }
 
@@ -54,7 +54,7 @@ public sealed partial class PacketAnalyzer
     {
         // src is the side whose data was timed: the receiver of this ACK.
         PeerKey key = ackFromClient ? new PeerKey(flow.ServerIp, flow.ClientIp) : new PeerKey(flow.ClientIp, flow.ServerIp);
-        Peers.Touch(key, ts).AckRtt.Observe(rttNanos / 1e9);
+        Peers.Touch(key, ts).AckRtt.ObserveNanos(rttNanos);
         if (flow.AckRttCount == 0 || rttNanos < flow.AckRttMinNanos) flow.AckRttMinNanos = rttNanos;
         if (flow.AckRttCount == 0 || rttNanos > flow.AckRttMaxNanos) flow.AckRttMaxNanos = rttNanos;
         flow.AckRttCount++;

@@ -50,6 +50,7 @@ public sealed partial class PacketAnalyzer
             inner.CountUndecoded(status, Math.Max(length, 0));
             return;
         }
+        if (Flows.IdBase >= 0) inner.Flows.IdBase = Flows.IdBase; // sharded: ids by frame number on every layer
         ReadOnlySpan<byte> frame = offset < packet.Length ? packet[offset..Math.Min(offset + length, packet.Length)] : [];
         inner.Process(link, frame, length, timestampNanos);
     }

@@ -164,7 +164,7 @@ public sealed partial class PacketAnalyzer : IFlowEndHandler
         flow.EndReason = reason;
         OnAttemptEnd(ref flow, reason);
         PeerStats peer = Peers.Touch(new PeerKey(flow.ClientIp, flow.ServerIp), flow.LastSeenNanos);
-        peer.ConnectionDuration.Observe(flow.DurationSeconds);
+        peer.ConnectionDuration.ObserveNanos(flow.LastSeenNanos - flow.FirstSeenNanos);
     }
 
     void IFlowEndHandler.OnFlowRemoved(ref Flow flow)

@@ -39,6 +39,27 @@ public sealed class PeerStats
     /// <summary>tshark's ack_rtt, src = the side whose segment was acknowledged.</summary>
     public readonly Histogram AckRtt = new(PacketBuckets.Rtt);
 
+    /// <summary>Adds another shard's counts for the same pair (analyze --threads).</summary>
+    public void Add(PeerStats other)
+    {
+        Packets += other.Packets;
+        Bytes += other.Bytes;
+        Retransmissions += other.Retransmissions;
+        Resets += other.Resets;
+        ZeroWindows += other.ZeroWindows;
+        DontFragment += other.DontFragment;
+        Fragments += other.Fragments;
+        IpPacketSize.Merge(other.IpPacketSize);
+        TcpSegmentSize.Merge(other.TcpSegmentSize);
+        ConnectionDuration.Merge(other.ConnectionDuration);
+        WindowScale.Merge(other.WindowScale);
+        HandshakeRttServer.Merge(other.HandshakeRttServer);
+        HandshakeRttClient.Merge(other.HandshakeRttClient);
+        AckRtt.Merge(other.AckRtt);
+        DeviceCounters.AddAll(TcpEvents, other.TcpEvents);
+        DeviceCounters.AddAll(ConnectionAttempts, other.ConnectionAttempts);
+    }
+
     /// <summary>Overwrites <paramref name="target"/> with this pair's values (a scrape reuses its copies instead of allocating).</summary>
     public void CopyTo(PeerStats target)
     {

@@ -46,6 +46,19 @@ public sealed class DnsCounters
     public readonly long[] Untracked = new long[UntrackedNames.Length];
 
     public long ResponsesTotal => Responses.Sum();
+
+    /// <summary>Adds another shard's counters (analyze --threads).</summary>
+    public void Add(DnsCounters other)
+    {
+        Queries += other.Queries;
+        Retransmissions += other.Retransmissions;
+        Matched += other.Matched;
+        Unsolicited += other.Unsolicited;
+        Unanswered += other.Unanswered;
+        Malformed += other.Malformed;
+        for (int i = 0; i < Responses.Length; i++) Responses[i] += other.Responses[i];
+        for (int i = 0; i < Untracked.Length; i++) Untracked[i] += other.Untracked[i];
+    }
 }
 
 /// <summary>Receives every matched response (tests compare the latencies with tshark's dns.time).</summary>
@@ -144,13 +157,22 @@ public sealed class DnsAnalyzer : IDnsUnansweredSink
         if (result == DnsResponseResult.Matched)
         {
             Counters.Matched++;
-            r.ResponseSeconds.Observe(latency / 1e9);
+            r.ResponseSeconds.ObserveNanos(latency);
             Observer?.OnResponse(rkey, m, latency, ts);
         }
         else
         {
             Counters.Unsolicited++;
         }
+    }
+
+    /// <summary>Adds a finished shard's counters, series and names (analyze --threads).</summary>
+    public void MergeFrom(DnsAnalyzer shard)
+    {
+        Counters.Add(shard.Counters);
+        foreach (var s in shard.Series) Series.Touch(s.Key, s.LastUpdated).Add(s.Value);
+        Series.AddOverflowCount(shard.Series.OverflowCount);
+        if (shard.Names is not null) Names?.MergeFrom(shard.Names);
     }
 
     /// <summary>Times out pending queries and drops series idle longer than <paramref name="seriesTtlNanos"/> (null keeps them).</summary>

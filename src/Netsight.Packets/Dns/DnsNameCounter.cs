@@ -31,6 +31,18 @@ public sealed class DnsNameCounter
         _names.Add((q.NameHash, q.NameLength), new Entry(name) { Count = 1 });
     }
 
+    /// <summary>Adds another shard's names (analyze --threads); past MaxNames they count as overflow.</summary>
+    public void MergeFrom(DnsNameCounter shard)
+    {
+        Overflow += shard.Overflow;
+        foreach (var (key, e) in shard._names)
+        {
+            if (_names.TryGetValue(key, out Entry? mine)) mine.Count += e.Count;
+            else if (_names.Count >= MaxNames) Overflow += e.Count;
+            else _names.Add(key, new Entry(e.Name) { Count = e.Count });
+        }
+    }
+
     /// <summary>The <paramref name="n"/> most queried names, ties by name.</summary>
     public IReadOnlyList<(string Name, long Count)> Top(int n) =>
         _names.Values.OrderByDescending(e => e.Count).ThenBy(e => e.Name, StringComparer.Ordinal)

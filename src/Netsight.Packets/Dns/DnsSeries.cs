@@ -28,6 +28,15 @@ public sealed class DnsSeriesStats
     /// <summary>Latency of matched responses, from the original query.</summary>
     public readonly Histogram ResponseSeconds = new(DnsLabels.ResponseSeconds);
 
+    /// <summary>Adds another shard's counts for the same series (analyze --threads).</summary>
+    public void Add(DnsSeriesStats other)
+    {
+        Queries += other.Queries;
+        Unanswered += other.Unanswered;
+        for (int i = 0; i < Responses.Length; i++) Responses[i] += other.Responses[i];
+        ResponseSeconds.Merge(other.ResponseSeconds);
+    }
+
     /// <summary>Overwrites <paramref name="target"/> with these values (a scrape reuses its copies instead of allocating).</summary>
     public void CopyTo(DnsSeriesStats target)
     {

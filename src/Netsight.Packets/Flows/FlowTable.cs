@@ -31,6 +31,7 @@ public sealed partial class FlowTable
     private int _lruHead = None; // least recently seen
     private int _lruTail = None; // most recently seen
     private long _nextId;
+    private int _mergedCount;
 
     public FlowTable(int maxFlows)
     {
@@ -41,7 +42,13 @@ public sealed partial class FlowTable
         _capacity = initial;
     }
 
-    public int Count => _indexCount;
+    /// <summary>When set (0 or more), the id of the next connection started, then the one after, ...; the ids of
+    /// a sharded analysis (analyze --threads) are the global frame number times 8, renumbered by rank at the end.
+    /// -1 (the default): ids are 0, 1, 2, ... in start order.</summary>
+    public long IdBase { get; set; } = -1;
+
+    /// <summary>Connections in the table, plus those of shards merged in (<see cref="MergeCounters"/>).</summary>
+    public int Count => _indexCount + _mergedCount;
     public int MaxFlows => _maxFlows;
     /// <summary>Connections started so far (the next id); equals tshark's number of tcp.stream values.</summary>
     public long ConnectionsStarted => _nextId;
@@ -87,11 +94,22 @@ public sealed partial class FlowTable
         flow.InUse = true;
         flow.FirstSeenNanos = nowNanos;
         flow.LastSeenNanos = nowNanos;
-        flow.Id = _nextId++;
+        flow.Id = IdBase >= 0 ? IdBase++ : _nextId;
+        _nextId++;
         IndexAdd(hash, slot);
         AppendTail(slot);
         created = true;
         return ref flow;
+    }
+
+    /// <summary>Adds a finished shard's counters (analyze --threads): connections started, evictions and the
+    /// connections still tracked. Only for a table that tracks no packets itself afterwards.</summary>
+    public void MergeCounters(FlowTable shard)
+    {
+        _nextId += shard._nextId;
+        EvictedIdle += shard.EvictedIdle;
+        EvictedCapacity += shard.EvictedCapacity;
+        _mergedCount += shard.Count;
     }
 
     /// <summary>Restarts a flow in place as a new connection (port reuse): a new id, fresh state.</summary>
@@ -106,7 +124,8 @@ public sealed partial class FlowTable
         flow.Next = next;
         flow.FirstSeenNanos = nowNanos;
         flow.LastSeenNanos = nowNanos;
-        flow.Id = _nextId++;
+        flow.Id = IdBase >= 0 ? IdBase++ : _nextId;
+        _nextId++;
     }
 
     /// <summary>Removes flows not seen since <paramref name="openCutoffNanos"/> (open connections) or

@@ -81,6 +81,13 @@ public sealed class UnackedSegmentPool
     public long CapHits { get; private set; }
     /// <summary>Segments not remembered because the device's entry budget was spent (no ack_rtt for them).</summary>
     public long BudgetHits { get; private set; }
+    /// <summary>Adds a finished shard's cap and budget counters (analyze --threads).</summary>
+    public void MergeCounters(UnackedSegmentPool shard)
+    {
+        CapHits += shard.CapHits;
+        BudgetHits += shard.BudgetHits;
+    }
+
     /// <summary>Bytes of the slabs carved so far (rented or free), for the bytes-per-connection measurement.</summary>
     public long SlabBytes { get; private set; }
 

@@ -46,6 +46,14 @@ public sealed partial class FragmentReassembler
 
     public ReassemblyCounters Counters => _counters;
 
+    /// <summary>Adds a finished shard's counters (analyze --threads).</summary>
+    public void MergeCounters(FragmentReassembler shard)
+    {
+        ReassemblyCounters c = shard._counters;
+        _counters.Complete += c.Complete; _counters.Timeout += c.Timeout; _counters.Overlap += c.Overlap;
+        _counters.TooLarge += c.TooLarge; _counters.TableFull += c.TableFull; _counters.Invalid += c.Invalid;
+    }
+
     /// <summary>Datagrams waiting for more fragments.</summary>
     public int Pending => _maxDatagrams - _freeCount;
 

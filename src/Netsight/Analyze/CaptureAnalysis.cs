@@ -46,6 +46,12 @@ public sealed partial class CaptureAnalysis : IConnectionObserver
     {
         using CaptureFileReader reader = CaptureFileReader.Open(path);
         string fileName = System.IO.Path.GetFileName(path);
+        if (Threads > 1 && FrameLog is null)
+        {
+            AnalyzeFileSharded(reader, fileName, progress);
+            Files.Add(new FileSummary(path, reader.Format == CaptureFormat.PcapNg ? "pcapng" : "pcap", reader.RecordsRead, reader.Warning));
+            return;
+        }
         var byInterface = new List<PacketAnalyzer?>();
         long records = 0;
         while (reader.TryReadNext(out CaptureRecord record))
@@ -68,6 +74,11 @@ public sealed partial class CaptureAnalysis : IConnectionObserver
     /// <summary>After the last file: reports connections still open and settles reassembly timeouts.</summary>
     public void Complete()
     {
+        if (_shards is not null)
+        {
+            CompleteShards();
+            return;
+        }
         foreach (PacketAnalyzer a in _analyzers.Values) a.Complete();
     }
 
@@ -110,7 +121,20 @@ public sealed partial class CaptureAnalysis : IConnectionObserver
         return reader.Interfaces.Count > 1 ? $"{fileName}#{id}" : fileName;
     }
 
-    void IConnectionObserver.OnConnection(string device, in Flow flow) => Connections.Add(device, flow);
+    void IConnectionObserver.OnConnection(string device, in Flow flow)
+    {
+        if (_shards is null)
+        {
+            Connections.Add(device, flow);
+            return;
+        }
+        lock (_startedIds) // the shards report from their threads
+        {
+            if (!_startedIds.TryGetValue(device, out List<long>? ids)) _startedIds[device] = ids = [];
+            ids.Add(flow.Id);
+            Connections.Add(device, flow);
+        }
+    }
 
     internal static string StateName(in Flow flow) => flow.Ended
         ? flow.EndReason switch

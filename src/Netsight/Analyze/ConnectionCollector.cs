@@ -60,6 +60,25 @@ public sealed class ConnectionCollector
             _worst.EnqueueDequeue(ConnectionRecord.From(device, flow), key);
     }
 
+    /// <summary>Replaces every kept connection's id by <paramref name="renumber"/>(device, id) (a sharded
+    /// analysis numbers connections by frame; this makes them the start order one thread gives).</summary>
+    public void RenumberIds(Func<string, long, long> renumber)
+    {
+        if (_all is not null)
+        {
+            for (int i = 0; i < _all.Count; i++) _all[i] = _all[i] with { Id = renumber(_all[i].Device, _all[i].Id) };
+            return;
+        }
+        if (_worst is null) return;
+        var kept = _worst.UnorderedItems.ToList();
+        _worst.Clear();
+        foreach (var (record, key) in kept)
+        {
+            long id = renumber(record.Device, record.Id);
+            _worst.Enqueue(record with { Id = id }, key with { Id = id });
+        }
+    }
+
     /// <summary>The kept connections: every one in capture order, or the worst first.</summary>
     public IReadOnlyList<ConnectionRecord> Result()
     {

@@ -32,10 +32,11 @@ public static class AnalyzeCommand
         var maxSeries = new Option<int>("--max-series") { Description = "As the agent's series budget (with a larger default): series per flow family in --output metrics (and peer pairs per interface); more fold into src_*/dst_*=\"other\" (netsight_series_overflow_total, netsight_peer_pairs_overflow_total).", CustomParser = OptionParsers.IntInRange(1, 10_000_000), DefaultValueFactory = _ => new AnalyzerOptions().MaxPeerSeries };
 
         var decap = new Option<bool>("--decap") { Description = "Analyze the inner packets of VXLAN (UDP 4789, 8472), Geneve (6081), IP-in-IP and GRE tunnels as their own flows on a DEVICE/KIND pseudo-device; --decap=false counts only the outer packets.", DefaultValueFactory = _ => true };
+        var threads = new Option<int>("--threads") { Description = "Analysis threads: 1 (default) analyzes on one core; N > 1 reads on one thread and shards connections over N analysis threads by a hash of their addresses and ports, with the same results (connections with fragmented packets excepted: a warning says when the capture has such fragments); 0 = one per core the process may use. --output frames always uses one.", CustomParser = OptionParsers.IntInRange(0, 64), DefaultValueFactory = _ => 1 };
         var labels = IdentityOptions.Labels();
         var identityFile = IdentityOptions.IdentityFile();
 
-        var command = new Command("analyze", "Analyze pcap/pcapng files with the same analysis the agent runs live.") { files, output, top, sort, maxFlows, maxSeries, decap, labels, identityFile };
+        var command = new Command("analyze", "Analyze pcap/pcapng files with the same analysis the agent runs live.") { files, output, top, sort, maxFlows, maxSeries, decap, threads, labels, identityFile };
         command.SetAction(parse =>
         {
             FlowIdentity identity;
@@ -48,12 +49,12 @@ public static class AnalyzeCommand
                 Console.Error.WriteLine($"netsight: {e.Message}");
                 return 1;
             }
-            return Run(parse.GetValue(files)!, parse.GetValue(output)!, parse.GetValue(top), parse.GetValue(maxFlows), parse.GetValue(maxSeries), parse.GetValue(decap), parse.GetValue(sort)!, identity);
+            return Run(parse.GetValue(files)!, parse.GetValue(output)!, parse.GetValue(top), parse.GetValue(maxFlows), parse.GetValue(maxSeries), parse.GetValue(decap), parse.GetValue(sort)!, identity, parse.GetValue(threads));
         });
         return command;
     }
 
-    private static int Run(string[] paths, string output, int top, int maxFlows, int maxSeries, bool decap, string sort, FlowIdentity identity)
+    private static int Run(string[] paths, string output, int top, int maxFlows, int maxSeries, bool decap, string sort, FlowIdentity identity, int threads)
     {
         // Files are reports, not live series: nothing expires by TTL; the series cap is the agent's. Only the
         // table and the JSON list connections, and only as many as asked.
@@ -62,7 +63,7 @@ public static class AnalyzeCommand
             ? top == 0 ? ConnectionCollector.All() : ConnectionCollector.Worst(top, sort)
             : ConnectionCollector.None();
         var analysis = new CaptureAnalysis(new AnalyzerOptions { MaxFlows = maxFlows, MaxPeerSeries = maxSeries, SeriesTtl = TimeSpan.MaxValue / 4, Decapsulate = decap,
-            Dns = new Netsight.Packets.Dns.DnsOptions { CollectNames = output == "json" } }) { FrameLog = frames, Connections = connections };
+            Dns = new Netsight.Packets.Dns.DnsOptions { CollectNames = output == "json" } }) { FrameLog = frames, Connections = connections, Threads = threads == 0 ? Environment.ProcessorCount : threads };
         try
         {
             bool showProgress = output == "table" && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive
@@ -90,6 +91,8 @@ public static class AnalyzeCommand
             return 1;
         }
         analysis.Complete();
+        if (analysis.SplitRiskFrames > 0)
+            Console.Error.WriteLine($"netsight: warning: {analysis.SplitRiskFrames} fragments of TCP/UDP datagrams: with --threads {analysis.Threads} their connections may be counted apart from their unfragmented packets (--threads 1 is exact)");
         foreach (FileSummary f in analysis.Files.Where(f => f.Warning is not null))
             Console.Error.WriteLine($"netsight: warning: {f.Warning}");
 
