@@ -61,9 +61,9 @@ public sealed class Histogram
     public void ObserveNanos(long nanos)
     {
         int bucket = Buckets.IndexOf(nanos / 1e9);
-        if (bucket < _counts.Length)
+        if (bucket < Buckets.Count)
         {
-            _counts[bucket]++;
+            (_counts ??= new long[Buckets.Count])[bucket]++;
         }
         _count++;
         _sumNanos += nanos;
