@@ -54,16 +54,11 @@ for t in "${TARGETS[@]}"; do
   mkdir -p "$WORK/out"
   # The webconfig target writes its input to a temporary file: under $WORK, removed after the run.
   mkdir -p "$WORK/tmp"
-  # On a loaded machine the dry run of the first seed sometimes sees an empty coverage map ("No
-  # instrumentation detected") although the next start works: up to three starts.
-  for attempt in 1 2 3; do
-    rm -rf "$OUT"
-    start=$(date +%s)
-    if TMPDIR=$WORK/tmp /usr/bin/time -f '%U %S' -o "$WORK/$t.cpu" nice -n 10 afl-fuzz -i "$ROOT/fuzz/corpus/$t" -o "$OUT" -t 5000 -m none -V $((MINUTES * 60)) "${EXECS[@]}" \
-      -- "$DOTNET" "$BIN/Netsight.Fuzz.dll" "$t" >"$WORK/$t.log" 2>&1; then break; fi
-    grep -q "No instrumentation detected" "$WORK/$t.log" && [[ $attempt -lt 3 ]] && continue
-    echo "afl-fuzz failed for $t, see $WORK/$t.log" >&2; tail -5 "$WORK/$t.log" >&2; continue 2
-  done
+  rm -rf "$OUT"
+  start=$(date +%s)
+  TMPDIR=$WORK/tmp /usr/bin/time -f '%U %S' -o "$WORK/$t.cpu" nice -n 10 afl-fuzz -i "$ROOT/fuzz/corpus/$t" -o "$OUT" -t 5000 -m none \
+    -V $((MINUTES * 60)) "${EXECS[@]}" -- "$DOTNET" "$BIN/Netsight.Fuzz.dll" "$t" >"$WORK/$t.log" 2>&1 \
+    || { echo "afl-fuzz failed for $t, see $WORK/$t.log" >&2; tail -5 "$WORK/$t.log" >&2; continue; }
   seconds=$(( $(date +%s) - start ))
   rm -rf "$WORK/tmp"
   stats=$OUT/default/fuzzer_stats

@@ -26,11 +26,12 @@ public static class DecodeTarget
 
     public static void Run(ReadOnlySpan<byte> input)
     {
-        if (input.IsEmpty) return;
-        LinkType link = LinkTypes[input[0] % LinkTypes.Length];
+        // An empty input still reaches the analyzer: SharpFuzz reads the first input before afl-fuzz may have
+        // written it, and afl-fuzz aborts when that run covers nothing instrumented.
+        LinkType link = input.IsEmpty ? LinkType.Ethernet : LinkTypes[input[0] % LinkTypes.Length];
         var analyzer = new PacketAnalyzer("fuzz", Options);
         long ts = 1_700_000_000_000_000_000;
-        ReadOnlySpan<byte> rest = input[1..];
+        ReadOnlySpan<byte> rest = input.IsEmpty ? input : input[1..];
         while (!rest.IsEmpty)
         {
             int length = rest.Length >= 2 ? rest[0] | rest[1] << 8 : rest.Length;
@@ -41,7 +42,6 @@ public static class DecodeTarget
             analyzer.Process(link, frame, (length & 1) != 0 ? length + 100 : length, ts);
             rest = rest[length..];
             ts += 1_000_000;
-            if (length == 0 && rest.IsEmpty) break;
         }
         analyzer.Expire(ts + 3_600_000_000_000);
         analyzer.Complete();

@@ -11,9 +11,11 @@ public static class DnsTarget
 {
     public static void Run(ReadOnlySpan<byte> input)
     {
-        if (input.IsEmpty) return;
-        ReadOnlySpan<byte> message = input[1..];
-        int captured = input[0] == 255 ? message.Length : message.Length * input[0] / 255;
+        // An empty input still reaches the decoder: SharpFuzz reads the first input before afl-fuzz may have
+        // written it, and afl-fuzz aborts when that run covers nothing instrumented.
+        byte share = input.IsEmpty ? (byte)255 : input[0];
+        ReadOnlySpan<byte> message = input.IsEmpty ? input : input[1..];
+        int captured = share == 255 ? message.Length : message.Length * share / 255;
         ReadOnlySpan<byte> bytes = message[..captured];
         DnsMessage m = default;
         if (DnsDecoder.Decode(bytes, message.Length, ref m) != DnsDecodeStatus.Ok || !m.HasQuestion) return;

@@ -2,7 +2,9 @@
 // finding. A target catches exactly the exceptions production catches for that parser (its documented
 // bad-input outcomes, which production counts or prints as one line); anything else escapes and is a
 // crash for AFL++ and a failure for the replay test. Allocation beyond the target's bound for the input's
-// size is a finding too ("unbounded allocation"): AllocationBound throws.
+// size is a finding too ("unbounded allocation"): RunBounded throws. Every target reaches instrumented code
+// even on an empty input: SharpFuzz reads the first input at start, possibly before afl-fuzz has written it,
+// and afl-fuzz aborts ("No instrumentation detected") when that run covers nothing.
 namespace Netsight.Fuzz;
 
 /// <summary>Runs one input through a parser's production path.</summary>
