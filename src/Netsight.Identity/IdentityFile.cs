@@ -69,6 +69,12 @@ public sealed class IdentityFile : IIdentitySource
             string reason = e.InnerException?.Message ?? e.Message;
             throw new FormatException($"{name}: line {e.Start.Line}: {reason}", e);
         }
+        catch (InvalidOperationException e)
+        {
+            // YamlDotNet's parser throws this, not a YamlException, for content after a document end marker
+            // (`... x`: "The scanner should contain no more tokens"); found by fuzzing (fuzz/corpus/identity).
+            throw new FormatException($"{name}: {e.Message}", e);
+        }
 
         var file = new IdentityFile();
         int index = 0;

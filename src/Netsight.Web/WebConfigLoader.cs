@@ -67,6 +67,12 @@ public static partial class WebConfigLoader
         {
             throw new WebConfigException($"{path}: {OneLine(e.InnerException is { } inner ? $"{e.Start}: {inner.Message}" : e.Message)}", []);
         }
+        catch (InvalidOperationException e)
+        {
+            // YamlDotNet's parser throws this, not a YamlException, for content after a document end marker
+            // (`... x`: "The scanner should contain no more tokens"); found by fuzzing (fuzz/corpus/identity).
+            throw new WebConfigException($"{path}: {OneLine(e.Message)}", []);
+        }
 
         TlsModel tls = model.TlsServerConfig ?? new TlsModel();
         string? certFile = Join(dir, tls.CertFile), keyFile = Join(dir, tls.KeyFile), caFile = Join(dir, tls.ClientCaFile);
