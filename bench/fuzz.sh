@@ -38,8 +38,10 @@ DOTNET=$(command -v dotnet)
 BIN=$WORK/bin
 rm -rf "$BIN" && mkdir -p "$BIN"
 cp -r "$ROOT/fuzz/Netsight.Fuzz/bin/Release/net10.0/." "$BIN/"
-# Every Netsight assembly but the driver itself: the parsers and what they call.
-for dll in "$BIN"/Netsight.*.dll; do
+# Every Netsight assembly but the driver itself (the parsers and what they call), and YamlDotNet: the
+# identity file's and the web config's parser is mostly YamlDotNet, whose branches then guide the fuzzer.
+# (System.Text.Json, the hub's, is part of the shared framework and stays uninstrumented.)
+for dll in "$BIN"/Netsight.*.dll "$BIN/YamlDotNet.dll"; do
   [[ $(basename "$dll") == Netsight.Fuzz.dll ]] && continue
   sharpfuzz "$dll" >/dev/null
 done
