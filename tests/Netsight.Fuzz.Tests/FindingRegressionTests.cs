@@ -8,12 +8,17 @@ namespace Netsight.Fuzz.Tests;
 public sealed class FindingRegressionTests
 {
     /// <summary>Content after a YAML document end marker made YamlDotNet throw InvalidOperationException,
-    /// which escaped WebConfigLoader as a stack trace; now it is the one-line WebConfigException.</summary>
+    /// and a tag that is not a URI ArgumentException; both escaped WebConfigLoader as a stack trace, now
+    /// they are the one-line WebConfigException.</summary>
     [Theory]
-    [InlineData("... x")]
-    [InlineData("...\nbasic_auth_users: {}\n")]
-    [InlineData("crash-document-end")]
-    public void WebConfigWithContentAfterTheDocumentEndIsAOneLineError(string text)
+    [InlineData("... x", "no more tokens")]
+    [InlineData("...\nbasic_auth_users: {}\n", "no more tokens")]
+    [InlineData("crash-document-end", "no more tokens")]
+    [InlineData("!!T[", "valid URIs")]
+    [InlineData("basic_auth_users: !!x[ {}\n", "valid URIs")]
+    [InlineData("crash-tag-not-uri-1", "valid URIs")]
+    [InlineData("crash-tag-not-uri-2", "valid URIs")]
+    public void WebConfigYamlThatYamlDotNetRejectsWithoutAYamlExceptionIsAOneLineError(string text, string expected)
     {
         string dir = Directory.CreateTempSubdirectory("netsight-webconfig-").FullName;
         try
@@ -23,7 +28,7 @@ public sealed class FindingRegressionTests
             if (File.Exists(corpusFile)) File.Copy(corpusFile, path);
             else File.WriteAllText(path, text);
             var e = Assert.Throws<WebConfigException>(() => WebConfigLoader.Load(path));
-            Assert.Contains("no more tokens", e.Message);
+            Assert.Contains(expected, e.Message);
             Assert.DoesNotContain('\n', e.Message);
         }
         finally
