@@ -18,7 +18,8 @@ if [ "$kind" = test ] || [ "$kind" = bench ]; then
   packages+=(postgresql chromium chromium-driver)
 fi
 if [ "$kind" = bench ]; then
-  packages+=(tcptrace nfdump argus-client argus-server apache2-utils ethtool bc time)
+  # afl++: bench/fuzz.sh (coverage-guided fuzzing; the corpus replay in the test suite needs none of it).
+  packages+=(tcptrace nfdump argus-client argus-server apache2-utils ethtool bc time afl++)
 fi
 missing=()
 for p in "${packages[@]}"; do

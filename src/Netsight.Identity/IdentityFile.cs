@@ -69,6 +69,14 @@ public sealed class IdentityFile : IIdentitySource
             string reason = e.InnerException?.Message ?? e.Message;
             throw new FormatException($"{name}: line {e.Start.Line}: {reason}", e);
         }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or FormatException or OverflowException)
+        {
+            // YamlDotNet's parser throws these, not a YamlException, for some bad text; found by fuzzing:
+            // content after a document end marker (`... x`: InvalidOperationException "The scanner should
+            // contain no more tokens", fuzz/corpus/identity) and a tag that is not a URI (`!!T[`:
+            // ArgumentException "Global tags must be valid URIs", fuzz/corpus/webconfig).
+            throw new FormatException($"{name}: {e.Message}", e);
+        }
 
         var file = new IdentityFile();
         int index = 0;

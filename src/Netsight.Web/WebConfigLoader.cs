@@ -67,6 +67,14 @@ public static partial class WebConfigLoader
         {
             throw new WebConfigException($"{path}: {OneLine(e.InnerException is { } inner ? $"{e.Start}: {inner.Message}" : e.Message)}", []);
         }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or FormatException or OverflowException)
+        {
+            // YamlDotNet's parser throws these, not a YamlException, for some bad text; found by fuzzing:
+            // content after a document end marker (`... x`: InvalidOperationException "The scanner should
+            // contain no more tokens", fuzz/corpus/identity) and a tag that is not a URI (`!!T[`:
+            // ArgumentException "Global tags must be valid URIs", fuzz/corpus/webconfig).
+            throw new WebConfigException($"{path}: {OneLine(e.Message)}", []);
+        }
 
         TlsModel tls = model.TlsServerConfig ?? new TlsModel();
         string? certFile = Join(dir, tls.CertFile), keyFile = Join(dir, tls.KeyFile), caFile = Join(dir, tls.ClientCaFile);

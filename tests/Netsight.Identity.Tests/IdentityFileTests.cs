@@ -56,6 +56,14 @@ public sealed class IdentityFileTests
     [InlineData("peers:\n  - namespace: x\n", "`ip` is required")]
     [InlineData("peers:\n  - ip: 10.0.0.1\n    colour: red\n", "line 3")]
     [InlineData("peers:\n  - ip: 10.0.0.0/8\n    port: 80\n", "exact address")]
+    // Content after a document end marker, and a tag that is not a URI: YamlDotNet throws
+    // InvalidOperationException and ArgumentException, not YamlException (found by fuzzing: the third and
+    // fifth cases are the fuzzer's inputs, fuzz/corpus/identity/crash-*).
+    [InlineData("... x", "no more tokens")]
+    [InlineData("...\npeers: []\n", "no more tokens")]
+    [InlineData("... .*.......\u0016........Q......]6", "no more tokens")]
+    [InlineData("!!T[", "valid URIs")]
+    [InlineData("!!Tn[TU\u0000Tn}TU\u0000", "valid URIs")]
     public void RejectsBadFiles(string yaml, string expected)
     {
         var e = Assert.Throws<FormatException>(() => IdentityFile.Parse(yaml, "ids.yaml"));

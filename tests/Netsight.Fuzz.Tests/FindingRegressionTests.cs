@@ -1,0 +1,39 @@
+// The fuzzers' findings, each as a named test against the production API (the corpus replay runs the
+// same inputs through the fuzz targets; these say what the fix promises). The identity file's finding is
+// in tests/Netsight.Identity.Tests (IdentityFileTests.RejectsBadFiles).
+using Netsight.Web;
+
+namespace Netsight.Fuzz.Tests;
+
+public sealed class FindingRegressionTests
+{
+    /// <summary>Content after a YAML document end marker made YamlDotNet throw InvalidOperationException,
+    /// and a tag that is not a URI ArgumentException; both escaped WebConfigLoader as a stack trace, now
+    /// they are the one-line WebConfigException.</summary>
+    [Theory]
+    [InlineData("... x", "no more tokens")]
+    [InlineData("...\nbasic_auth_users: {}\n", "no more tokens")]
+    [InlineData("crash-document-end", "no more tokens")]
+    [InlineData("!!T[", "valid URIs")]
+    [InlineData("basic_auth_users: !!x[ {}\n", "valid URIs")]
+    [InlineData("crash-tag-not-uri-1", "valid URIs")]
+    [InlineData("crash-tag-not-uri-2", "valid URIs")]
+    public void WebConfigYamlThatYamlDotNetRejectsWithoutAYamlExceptionIsAOneLineError(string text, string expected)
+    {
+        string dir = Directory.CreateTempSubdirectory("netsight-webconfig-").FullName;
+        try
+        {
+            string path = Path.Combine(dir, "web.yml");
+            string corpusFile = Path.Combine(AppContext.BaseDirectory, "corpus", "webconfig", text);
+            if (File.Exists(corpusFile)) File.Copy(corpusFile, path);
+            else File.WriteAllText(path, text);
+            var e = Assert.Throws<WebConfigException>(() => WebConfigLoader.Load(path));
+            Assert.Contains(expected, e.Message);
+            Assert.DoesNotContain('\n', e.Message);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+}
