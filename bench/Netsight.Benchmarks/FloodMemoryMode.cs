@@ -5,8 +5,8 @@
 // full collections at each step, split into the parts the tables report (flow slots + index + rings, peer-pair
 // table, the scrape's retained aggregator and series tables), and for each scrape the bytes allocated, the
 // exposition's size and lines, and the time and CPU it took.
-using System.Buffers.Binary;
 using System.Diagnostics;
+using Netsight.Benchmarks.Traffic;
 using Netsight.Collectors;
 using Netsight.Collectors.LiveCapture;
 using Netsight.Identity;
@@ -25,10 +25,10 @@ internal static class FloodMemoryMode
         var analyzer = new PacketAnalyzer("eth0", defaults.ToAnalyzerOptions());
         long empty = Settled() - baseline;
         var rng = new Random(1);
-        byte[] packet = new byte[40];
+        byte[] packet = new byte[RawSyn.Length];
         for (int i = 0; i < packets; i++)
         {
-            Syn(packet, (uint)rng.Next() ^ ((uint)rng.Next(2) << 31), (ushort)rng.Next(65536), 0xC612_0002u, (uint)rng.Next());
+            RawSyn.Write(packet, (uint)rng.Next() ^ ((uint)rng.Next(2) << 31), (ushort)rng.Next(65536), 0xC612_0002u, 80, (uint)rng.Next(), 0xfaf0);
             analyzer.Process(LinkType.Raw, packet, packet.Length, 1_700_000_000_000_000_000L + i * 1000L);
         }
         long afterFlood = Settled() - baseline;
@@ -71,25 +71,6 @@ internal static class FloodMemoryMode
             GC.WaitForPendingFinalizers();
         }
         return GC.GetTotalMemory(forceFullCollection: true);
-    }
-
-    /// <summary>A raw IPv4 TCP SYN (no Ethernet header), as bench/synflood.py writes them.</summary>
-    private static void Syn(byte[] p, uint src, ushort sport, uint dst, uint seq)
-    {
-        Array.Clear(p);
-        p[0] = 0x45;
-        BinaryPrimitives.WriteUInt16BigEndian(p.AsSpan(2), 40);
-        p[6] = 0x40; // DF
-        p[8] = 64;
-        p[9] = 6;
-        BinaryPrimitives.WriteUInt32BigEndian(p.AsSpan(12), src);
-        BinaryPrimitives.WriteUInt32BigEndian(p.AsSpan(16), dst);
-        BinaryPrimitives.WriteUInt16BigEndian(p.AsSpan(20), sport);
-        BinaryPrimitives.WriteUInt16BigEndian(p.AsSpan(22), 80);
-        BinaryPrimitives.WriteUInt32BigEndian(p.AsSpan(24), seq);
-        p[32] = 0x50;
-        p[33] = 0x02;
-        BinaryPrimitives.WriteUInt16BigEndian(p.AsSpan(34), 0xfaf0);
     }
 
     /// <summary>Counts bytes and lines and keeps nothing: the scrape's own memory is what is measured.</summary>

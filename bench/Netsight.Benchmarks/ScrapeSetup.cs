@@ -5,8 +5,8 @@
 // counter (netsight_ip_dont_fragment_packets_total) and 2 histograms (netsight_ip_packet_size_bytes,
 // netsight_tcp_segment_size_bytes), each histogram being its buckets + _sum + _count series as
 // Prometheus counts them.
-using System.Buffers.Binary;
 using System.Text;
+using Netsight.Benchmarks.Traffic;
 using Netsight.Collectors.LiveCapture;
 using Netsight.Identity;
 using Netsight.Metrics;
@@ -24,10 +24,10 @@ public sealed class ScrapeSetup
     {
         Pairs = pairs;
         _analyzer = new PacketAnalyzer("eth0", new AnalyzerOptions { MaxPeerSeries = pairs + 10 });
-        byte[] packet = new byte[40];
+        byte[] packet = new byte[RawSyn.Length];
         for (int i = 0; i < pairs; i++)
         {
-            Syn(packet, 0x0A00_0000u + (uint)i, 0x0A60_0001u);
+            RawSyn.Write(packet, 0x0A00_0000u + (uint)i, 40000, 0x0A60_0001u, 443);
             _analyzer.Process(LinkType.Raw, packet, packet.Length, i);
         }
         _peers = new PeerAggregator(FlowIdentity.Standalone(pairs + 10, TimeSpan.FromMinutes(5)));
@@ -60,21 +60,5 @@ public sealed class ScrapeSetup
             byFamily[name] = byFamily.GetValueOrDefault(name) + 1;
         }
         return (total, pair, byFamily);
-    }
-
-    private static void Syn(byte[] p, uint src, uint dst)
-    {
-        Array.Clear(p);
-        p[0] = 0x45;
-        BinaryPrimitives.WriteUInt16BigEndian(p.AsSpan(2), 40);
-        p[6] = 0x40; // DF
-        p[8] = 64;
-        p[9] = 6;
-        BinaryPrimitives.WriteUInt32BigEndian(p.AsSpan(12), src);
-        BinaryPrimitives.WriteUInt32BigEndian(p.AsSpan(16), dst);
-        BinaryPrimitives.WriteUInt16BigEndian(p.AsSpan(20), 40000);
-        BinaryPrimitives.WriteUInt16BigEndian(p.AsSpan(22), 443);
-        p[32] = 0x50;
-        p[33] = 0x02;
     }
 }
