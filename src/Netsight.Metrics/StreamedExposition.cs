@@ -1,16 +1,12 @@
 // Streams one scrape to an asynchronous response body (ASP.NET Core forbids synchronous writes to it)
 // without holding the whole exposition in memory. The collectors write synchronously, under their own
 // locks, on a thread-pool thread; each 32 KiB the writer fills is copied into a pooled array and handed
-// through a channel to the request's task, which sends it and returns the array. A fast client takes the
-// chunks as they come, so a scrape of any size holds a few of them, where a MemoryStream of a 50 MB scrape
-// (the SYN flood, BENCHMARKS.md) grew by doublings to a 64 MiB array on the large-object heap plus the
-// copies before it.
-// The collectors write under their own locks, which their event threads also take (conntrack's events,
-// the sockets poll), so the writer must not wait for a slow client: up to Capacity chunks (32 MiB) may be
-// in flight, more than the largest scrape at default caps (12.6 MB, the SYN flood), so at default caps a
-// client that stops reading costs memory, never a lock. Only a bigger scrape (raised caps) makes the writer
-// wait for the client; after Deadline the scrape is abandoned (the writer throws, the locks are released,
-// the response is cut), so a stalled or hostile client cannot hold them longer.
+// through a bounded channel to the request's task, which sends it and returns the array. So a scrape of
+// any size holds at most Capacity chunks (256 KiB), where a MemoryStream of a 50 MB scrape (the SYN flood,
+// BENCHMARKS.md) grew by doublings to a 64 MiB array on the large-object heap plus the copies before it.
+// The price of streaming: the collectors' locks are held while the client reads. A client that stops
+// reading blocks the writer once the channel is full; after Deadline the scrape is abandoned (the writer
+// throws, the locks are released, the response is cut), so a stalled or hostile client cannot hold them.
 using System.Buffers;
 using System.Threading.Channels;
 
@@ -18,8 +14,8 @@ namespace Netsight.Metrics;
 
 public static class StreamedExposition
 {
-    /// <summary>Chunks in flight between the writer and the response: 1,024 × 32 KiB = 32 MiB.</summary>
-    internal const int Capacity = 1024;
+    /// <summary>Chunks in flight between the writer and the response: 8 × 32 KiB.</summary>
+    internal const int Capacity = 8;
 
     /// <summary>
     /// How long the writer may take in all, waiting for the client included: past it the scrape is cut. 60 s is
@@ -33,15 +29,15 @@ public static class StreamedExposition
     /// the deadline) is rethrown here after the bytes written before it were sent.
     /// </summary>
     public static Task WriteAsync(Stream destination, ExpositionFormat format, Action<MetricWriter> write, CancellationToken cancel) =>
-        WriteAsync(destination, format, write, Deadline, ExpositionBuffer.DefaultSize, Capacity, cancel);
+        WriteAsync(destination, format, write, Deadline, ExpositionBuffer.DefaultSize, cancel);
 
-    /// <summary>With an explicit deadline, writer buffer and chunks in flight (tests: a short deadline, many small chunks).</summary>
-    internal static async Task WriteAsync(Stream destination, ExpositionFormat format, Action<MetricWriter> write, TimeSpan deadline, int bufferSize, int capacity, CancellationToken cancel)
+    /// <summary>With an explicit deadline and writer buffer (tests: a short deadline, many small chunks).</summary>
+    internal static async Task WriteAsync(Stream destination, ExpositionFormat format, Action<MetricWriter> write, TimeSpan deadline, int bufferSize, CancellationToken cancel)
     {
         ArgumentNullException.ThrowIfNull(destination);
         ArgumentNullException.ThrowIfNull(write);
         Channel<(byte[] Array, int Length)> chunks = Channel.CreateBounded<(byte[], int)>(
-            new BoundedChannelOptions(capacity) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
+            new BoundedChannelOptions(Capacity) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
         // The writer stops at the deadline or when the client goes away (the reader fails and cancels it).
         using var stopWriter = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         stopWriter.CancelAfter(deadline);
