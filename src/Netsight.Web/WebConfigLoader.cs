@@ -117,8 +117,10 @@ public static partial class WebConfigLoader
     private static List<KeyValuePair<string, string>> Headers(Dictionary<string, string>? headers)
     {
         var result = new List<KeyValuePair<string, string>>();
-        foreach (var (name, value) in headers ?? [])
+        foreach (var (name, given) in headers ?? [])
         {
+            // `Name:` with nothing after it is YAML null: blank, as Go's exporter-toolkit reads it (fuzz finding 3).
+            string value = given ?? "";
             if (!AllowedHeaders.TryGetValue(name, out string[]? allowed))
                 throw new InvalidDataException($"HTTP header \"{name}\" can not be configured");
             if (allowed.Length > 0 && !allowed.Contains(value, StringComparer.Ordinal))

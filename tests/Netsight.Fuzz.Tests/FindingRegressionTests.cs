@@ -20,6 +20,23 @@ public sealed class FindingRegressionTests
     [InlineData("crash-tag-not-uri-2", "valid URIs")]
     public void WebConfigYamlThatYamlDotNetRejectsWithoutAYamlExceptionIsAOneLineError(string text, string expected)
     {
+        var e = Assert.Throws<WebConfigException>(() => LoadText(text));
+        Assert.Contains(expected, e.Message);
+        Assert.DoesNotContain('\n', e.Message);
+    }
+
+    /// <summary>Finding 3 (webconfig, AFL++): a header named with no value is YAML null, which threw
+    /// NullReferenceException; it is blank now (unset), or a one-line error where the header takes fixed values.</summary>
+    [Fact]
+    public void WebConfigHeaderWithoutAValueIsBlank()
+    {
+        Assert.Empty(LoadText("http_server_config:\n  headers:\n    Strict-Transport-Security:\n").Headers);
+        var e = Assert.Throws<WebConfigException>(() => LoadText("http_server_config:\n  headers:\n    X-Frame-Options:\n"));
+        Assert.DoesNotContain('\n', e.Message);
+    }
+
+    private static WebConfig LoadText(string text)
+    {
         string dir = Directory.CreateTempSubdirectory("netsight-webconfig-").FullName;
         try
         {
@@ -27,9 +44,7 @@ public sealed class FindingRegressionTests
             string corpusFile = Path.Combine(AppContext.BaseDirectory, "corpus", "webconfig", text);
             if (File.Exists(corpusFile)) File.Copy(corpusFile, path);
             else File.WriteAllText(path, text);
-            var e = Assert.Throws<WebConfigException>(() => WebConfigLoader.Load(path));
-            Assert.Contains(expected, e.Message);
-            Assert.DoesNotContain('\n', e.Message);
+            return WebConfigLoader.Load(path);
         }
         finally
         {
