@@ -173,7 +173,8 @@ public static partial class WebConfigLoader
             leaf = X509Certificate2.CreateFromPem(certPem, keyPem);
             chain.ImportFromPem(certPem);
         }
-        catch (Exception e) when (e is CryptographicException or ArgumentException)
+        // PlatformNotSupportedException: a key on a curve OpenSSL does not know (found by fuzzing, finding 4).
+        catch (Exception e) when (e is CryptographicException or ArgumentException or PlatformNotSupportedException)
         {
             throw new InvalidDataException($"failed to load X509KeyPair: {e.Message}");
         }
@@ -191,7 +192,7 @@ public static partial class WebConfigLoader
             {
                 cas.ImportFromPem(caPem);
             }
-            catch (CryptographicException e)
+            catch (Exception e) when (e is CryptographicException or ArgumentException or PlatformNotSupportedException)
             {
                 throw new InvalidDataException($"client CA: {e.Message}");
             }

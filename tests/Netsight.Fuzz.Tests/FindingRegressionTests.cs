@@ -35,6 +35,17 @@ public sealed class FindingRegressionTests
         Assert.DoesNotContain('\n', e.Message);
     }
 
+    /// <summary>Finding 4 (webconfig, AFL++): an EC private key whose curve OID OpenSSL does not know made
+    /// X509Certificate2.CreateFromPem throw PlatformNotSupportedException, which escaped as a stack trace; it is
+    /// the one-line "failed to load X509KeyPair" error now.</summary>
+    [Fact]
+    public void WebConfigKeyOnAnUnknownCurveIsAOneLineError()
+    {
+        var e = Assert.Throws<WebConfigException>(() => LoadText("crash-unsupported-curve"));
+        Assert.Contains("X509KeyPair", e.Message);
+        Assert.DoesNotContain('\n', e.Message);
+    }
+
     private static WebConfig LoadText(string text)
     {
         string dir = Directory.CreateTempSubdirectory("netsight-webconfig-").FullName;
