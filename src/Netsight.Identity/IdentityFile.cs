@@ -22,6 +22,7 @@ using YamlDotNet.Core;
 using YamlDotNet.Serialization;
 using YamlDotNet.Serialization.NamingConventions;
 using Netsight.Addresses;
+using Netsight.Yaml;
 
 namespace Netsight.Identity;
 
@@ -30,6 +31,9 @@ public sealed class IdentityFile : IIdentitySource
     private readonly List<(IpAddr Ip, Peer Peer)> _exact = [];
     private readonly List<(IpPrefix Prefix, Peer Peer)> _ranges = [];
     private readonly List<(IpAddr Ip, ushort Port, string Id)> _services = [];
+
+    // Built once from the generated context (no reflection: the NativeAOT build reads the file too); shared safely.
+    internal static readonly IDeserializer Deserializer = StaticYaml.Deserializer(new IdentityYamlContext(), UnderscoredNamingConvention.Instance);
 
     private IdentityFile()
     {
@@ -56,13 +60,10 @@ public sealed class IdentityFile : IIdentitySource
 
     public static IdentityFile Parse(string yaml, string name = "identity file")
     {
-        IDeserializer deserializer = new DeserializerBuilder()
-            .WithNamingConvention(UnderscoredNamingConvention.Instance)
-            .Build();
-        Document? doc;
+        IdentityDocument? doc;
         try
         {
-            doc = deserializer.Deserialize<Document?>(yaml);
+            doc = Deserializer.Deserialize<IdentityDocument?>(yaml);
         }
         catch (YamlException e)
         {
@@ -80,7 +81,7 @@ public sealed class IdentityFile : IIdentitySource
 
         var file = new IdentityFile();
         int index = 0;
-        foreach (Entry? entry in doc?.Peers ?? [])
+        foreach (IdentityEntry? entry in doc?.Peers ?? [])
         {
             index++;
             if (entry is null) continue;
@@ -122,23 +123,5 @@ public sealed class IdentityFile : IIdentitySource
         foreach (var (ip, peer) in _exact) builder.Add(ip, peer, IdentitySnapshotBuilder.FilePriority);
         foreach (var (prefix, peer) in _ranges) builder.AddRange(prefix, peer);
         foreach (var (ip, port, id) in _services) builder.AddService(ip, port, id);
-    }
-
-    // The YAML shape; YamlDotNet fills these by reflection.
-    private sealed class Document
-    {
-        public List<Entry?>? Peers { get; set; }
-    }
-
-    private sealed class Entry
-    {
-        public string? Ip { get; set; }
-        public int? Port { get; set; }
-        public string? Namespace { get; set; }
-        public string? Pod { get; set; }
-        public string? Workload { get; set; }
-        public string? WorkloadKind { get; set; }
-        public string? Service { get; set; }
-        public string? Node { get; set; }
     }
 }

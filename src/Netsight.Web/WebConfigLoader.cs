@@ -10,6 +10,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.RegularExpressions;
 using YamlDotNet.Core;
+using Netsight.Yaml;
 using YamlDotNet.Serialization;
 
 namespace Netsight.Web;
@@ -41,7 +42,8 @@ public static partial class WebConfigLoader
     private static readonly TlsCipherSuite[] Tls13Suites =
         [TlsCipherSuite.TLS_AES_128_GCM_SHA256, TlsCipherSuite.TLS_AES_256_GCM_SHA384, TlsCipherSuite.TLS_CHACHA20_POLY1305_SHA256];
 
-    private static readonly IDeserializer Yaml = new DeserializerBuilder().Build();
+    // Built once from the generated context (no reflection: the NativeAOT build reads the file too); shared safely.
+    internal static readonly IDeserializer Yaml = StaticYaml.Deserializer(new WebConfigYamlContext());
 
     /// <summary>Reads and checks the file; throws <see cref="WebConfigException"/> with a one-line reason.</summary>
     public static WebConfig Load(string path)

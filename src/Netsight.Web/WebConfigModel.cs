@@ -1,10 +1,12 @@
 // The YAML shape of --web.config.file, field for field as the Prometheus exporter-toolkit defines it
 // (docs/web-configuration.md), so a node_exporter web config works as written. Unknown keys are errors, as
-// with the toolkit's strict unmarshalling; WebConfigLoader turns this shape into a checked WebConfig.
+// with the toolkit's strict unmarshalling; WebConfigLoader turns this shape into a checked WebConfig. Filled by
+// the source-generated WebConfigYamlContext, not by reflection, so the NativeAOT build reads it too.
 using YamlDotNet.Serialization;
 
 namespace Netsight.Web;
 
+[YamlSerializable]
 internal sealed class WebConfigModel
 {
     [YamlMember(Alias = "tls_server_config")] public TlsModel? TlsServerConfig { get; set; }
@@ -13,6 +15,7 @@ internal sealed class WebConfigModel
     [YamlMember(Alias = "rate_limit")] public RateLimitModel? RateLimit { get; set; }
 }
 
+[YamlSerializable]
 internal sealed class TlsModel
 {
     [YamlMember(Alias = "cert")] public string? Cert { get; set; }
@@ -30,12 +33,14 @@ internal sealed class TlsModel
     [YamlMember(Alias = "curve_preferences")] public List<string>? CurvePreferences { get; set; }
 }
 
+[YamlSerializable]
 internal sealed class HttpModel
 {
     [YamlMember(Alias = "http2")] public bool? Http2 { get; set; }
     [YamlMember(Alias = "headers")] public Dictionary<string, string>? Headers { get; set; }
 }
 
+[YamlSerializable]
 internal sealed class RateLimitModel
 {
     [YamlMember(Alias = "interval")] public string? Interval { get; set; }

@@ -64,10 +64,25 @@ public sealed class IdentityFileTests
     [InlineData("... .*.......\u0016........Q......]6", "no more tokens")]
     [InlineData("!!T[", "valid URIs")]
     [InlineData("!!Tn[TU\u0000Tn}TU\u0000", "valid URIs")]
+    // A document that is a scalar: the static deserializer returned the string, and the cast to the model
+    // escaped as a bare InvalidCastException until ConvertingValueDeserializer converted it as before.
+    [InlineData("x\n", "line 1: Invalid cast from 'System.String'")]
+    [InlineData("peers:\n  - ip: 10.0.0.1\n    port: !!str abc\n", "line 3: abc is not a valid value for Int32")]
+    [InlineData("peers:\n  - ip: 10.0.0.1\n    port: {a: 1}\n", "line 3: Property 'a' not found")]
     public void RejectsBadFiles(string yaml, string expected)
     {
         var e = Assert.Throws<FormatException>(() => IdentityFile.Parse(yaml, "ids.yaml"));
         Assert.Contains(expected, e.Message);
+    }
+
+    [Fact]
+    public void ExplicitTagsAreConvertedAsBefore()
+    {
+        // YamlDotNet's static deserializer has no type converter; these held under the reflection one and still do.
+        var identity = new IdentityService(IdentityFile.Parse("peers:\n  - ip: !!int 167772161\n    workload: w\n  - ip: 10.96.0.10\n    port: !!str 53\n    service: dns\n"));
+        Assert.Equal("w", identity.Resolve(IpAddr.Parse("10.0.0.1")).Workload);
+        Assert.Equal("dns", identity.ServiceId(IpAddr.Parse("10.96.0.10"), 53));
+        Assert.Null(identity.ServiceId(IpAddr.Parse("10.96.0.10"), 80));
     }
 
     [Fact]
