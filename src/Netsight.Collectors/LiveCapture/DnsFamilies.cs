@@ -83,7 +83,7 @@ public static class DnsFamilies
                 Queries = c.Queries, Malformed = c.Malformed, Unsolicited = c.Unsolicited, Unanswered = c.Unanswered,
             };
             c.Untracked.CopyTo(copy.Untracked, 0);
-            return new Snapshot { Device = a.Device, Counters = copy, Pending = dns.Transactions.Count };
+            return new Snapshot { Device = a.Device, Counters = copy, Pending = dns.Pending };
         }
     }
 }
