@@ -36,8 +36,8 @@ internal static partial class PacketFanout
     internal static string? Join(IReadOnlyList<LibPcapLiveDevice> devices)
     {
         int first = PcapFileno(devices[0].Handle);
-        // The group type in the upper 16 bits, the id (0: let the kernel choose) in the lower 16.
-        if (SetSockOpt(first, SOL_PACKET, PACKET_FANOUT, PACKET_FANOUT_HASH << 16 | PACKET_FANOUT_FLAG_UNIQUEID, sizeof(int)) != 0)
+        // The group type and flags in the upper 16 bits, the id (0: the kernel chooses) in the lower 16.
+        if (SetSockOpt(first, SOL_PACKET, PACKET_FANOUT, (PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_UNIQUEID) << 16, sizeof(int)) != 0)
             return "PACKET_FANOUT (new group): " + Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError());
         int length = sizeof(int);
         if (GetSockOpt(first, SOL_PACKET, PACKET_FANOUT, out int group, ref length) != 0)
