@@ -192,10 +192,9 @@ public sealed partial class PacketsCollector : ICollector
             failed = _failed.Count;
             failures = [.. CaptureOpenException.Reasons.Select(r => _openFailures.GetValueOrDefault(r))];
         }
-        // A device with several capture threads is written as one analyzer: a merged copy of its shards (one
-        // sample per label set, the shards' counters summed), made here outside the collector's lock.
-        List<PacketAnalyzer> analyzers = [.. devices.Select(ShardAnalyzers.Merged)];
-        PacketFamilies.Write(writer, analyzers, live: true, _peers, _time.MonotonicMillis());
+        // A device with several capture threads is written as one device (one sample per label set, its
+        // shards' counters summed): PacketFamilies.Write says why not as a merged copy.
+        PacketFamilies.Write(writer, devices, live: true, _peers, _time.MonotonicMillis());
 
         writer.BeginFamily("netsight_capture_interfaces", "Interfaces matching --interface, by state: capturing, or failed (could not be opened; see netsight_capture_open_failures_total and the log).", MetricType.Gauge);
         writer.Sample([new Label("state", "capturing")], capturing);

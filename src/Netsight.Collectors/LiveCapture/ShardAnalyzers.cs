@@ -1,7 +1,6 @@
 // The analyzers of one interface captured by several threads (--capture.threads N, a PACKET_FANOUT group):
-// one per thread, each tracking the connections the kernel's symmetric hash sends it, and their merge for a
-// scrape. The merge is `netsight analyze --threads`' own (PacketAnalyzer.MergeFrom), so the live families of
-// N threads are those of one thread: counters and pair series add, flows and pending DNS queries are counted.
+// one per thread, each tracking the connections the kernel's symmetric hash sends it. A scrape writes them as
+// one device (PacketFamilies.Write: counters and pair series add), so N threads export what one thread does.
 using Netsight.Packets.Analysis;
 
 namespace Netsight.Collectors.LiveCapture;
@@ -18,31 +17,16 @@ internal static class ShardAnalyzers
             MaxFlows = Math.Max(1, options.MaxFlows / threads),
             MaxReassemblies = Math.Max(1, options.MaxReassemblies / threads),
             MaxUnackedSegments = Math.Max(1, options.MaxUnackedSegments / threads),
+            // Unlike `analyze --threads` (whose pair tables are merged, and folded at the cap, at its end), the
+            // peer-pair and DNS tables are split too: --max-series bounds the pairs an interface holds, and the
+            // SYN flood (a pair per source) would otherwise hold N times as many: measured on bench/flood-agent.sh,
+            // 2 threads with whole tables each ended 12 MiB above one thread, over issue 16's 160 MB. The price: a
+            // pair whose connections hash to several threads takes a slot in each, so on an interface with more
+            // than --max-series / N busy pairs some fold into `other` sooner than with one thread.
+            MaxPeerSeries = Math.Max(1, options.MaxPeerSeries / threads),
         };
         var shards = new PacketAnalyzer[threads];
         for (int i = 0; i < threads; i++) shards[i] = new PacketAnalyzer(device, shard);
         return shards;
-    }
-
-    /// <summary>
-    /// The analyzer a scrape writes for the device: the only one, or a fresh merge of every shard (each read
-    /// under its own lock, one at a time, so a capture thread waits for its own shard's copy only). The copy
-    /// holds counters and the pair tables (bounded by --max-series), never flows: its flow, reassembly and
-    /// segment tables are built at their smallest, and it is garbage after the scrape.
-    /// </summary>
-    public static PacketAnalyzer Merged(PacketAnalyzer[] shards)
-    {
-        if (shards.Length == 1) return shards[0];
-        AnalyzerOptions options = shards[0].Options with
-        {
-            MaxFlows = 1,
-            MaxReassemblies = 1,
-            MaxUnackedSegments = 1,
-            Dns = shards[0].Options.Dns with { MaxPending = 1, CollectNames = false },
-        };
-        var merged = new PacketAnalyzer(shards[0].Device, options);
-        foreach (PacketAnalyzer shard in shards)
-            lock (shard.SyncRoot) merged.MergeFrom(shard);
-        return merged;
     }
 }

@@ -45,8 +45,6 @@ public sealed partial class PacketAnalyzer : IFlowEndHandler
     }
 
     public string Device { get; }
-    /// <summary>The bounds and settings it was built with (a live scrape builds its merge of the shards from them).</summary>
-    public AnalyzerOptions Options => _options;
     /// <summary>Held by the capture thread while it processes a batch and by scrapes while they read (shared with the tunnels' pseudo-devices).</summary>
     public object SyncRoot { get; }
     public DeviceCounters Counters { get; } = new();
