@@ -7,10 +7,12 @@
 # {reason="kernel"}), its CPU seconds (user + sys) per million packets analyzed and its RSS idle and after.
 # The machine is shared: CPU per million packets is the figure, wall-clock rates are not; the load average
 # is printed before and after each run.
-# Usage: bench/fanout.sh [--streams N] [--seconds N] [--threads "1 2"] [--netsight DIR]
+# --no-offload switches TSO/GSO/GRO off on both veth ends: MTU-sized packets instead of 64 KiB segments, the
+# highest packet rate the lab reaches (the capture's cost is per packet).
+# Usage: bench/fanout.sh [--streams N] [--seconds N] [--threads "1 2"] [--no-offload] [--netsight DIR]
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-STREAMS=8 SECONDS_=10 THREADS="1 2" DIR="" PORT=19392
+STREAMS=8 SECONDS_=10 THREADS="1 2" DIR="" PORT=19392 OFFLOAD=1
 NS=nsfanout VETH_ROOT=nsfo0 VETH_NS=nsfo1 ROOT_IP=198.18.7.1 NS_IP=198.18.7.2
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -18,7 +20,8 @@ while [[ $# -gt 0 ]]; do
     --seconds) SECONDS_=$2; shift ;;
     --threads) THREADS=$2; shift ;;
     --netsight) DIR=$2; shift ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    --no-offload) OFFLOAD=0 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) echo "fanout.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -51,6 +54,10 @@ ip link set "$VETH_ROOT" up
 ip -n "$NS" addr add "$NS_IP/24" dev "$VETH_NS"
 ip -n "$NS" link set "$VETH_NS" up
 ip -n "$NS" link set lo up
+if [[ $OFFLOAD == 0 ]]; then
+  ethtool -K "$VETH_ROOT" tso off gso off gro off >/dev/null
+  ip netns exec "$NS" ethtool -K "$VETH_NS" tso off gso off gro off >/dev/null
+fi
 ip netns exec "$NS" iperf3 -s -D -p 5201 --pidfile "$TMP/iperf3.pid"
 for _ in $(seq 50); do [[ -s $TMP/iperf3.pid ]] && break; sleep 0.1; done
 sleep 0.5
@@ -65,7 +72,7 @@ wire() { echo $(( $(cat /sys/class/net/$VETH_ROOT/statistics/rx_packets) + $(cat
 HZ=$(getconf CLK_TCK)
 
 echo "machine: $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(nproc) cores; $(date -u '+%Y-%m-%d %H:%M UTC')"
-echo "traffic: iperf3 -P $STREAMS -t $SECONDS_ on $VETH_ROOT (root -> $NS)"
+echo "traffic: iperf3 -P $STREAMS -t $SECONDS_ on $VETH_ROOT (root -> $NS), offloads $([[ $OFFLOAD == 1 ]] && echo on || echo off)"
 echo
 echo "| capture threads | packets crossed | analyzed | kernel drops | missing, not counted | agent CPU s | CPU s per M packets | RSS idle / after MiB | load before / after |"
 echo "|---|---|---|---|---|---|---|---|---|"
