@@ -34,6 +34,8 @@ public sealed class AgentProcessTests
     [Theory]
     [InlineData("--no-such-flag")]
     [InlineData("--snaplen", "banana")]
+    [InlineData("--capture.threads", "-1")]
+    [InlineData("--capture.threads", "100000")]
     [InlineData("--sockets.unix-socket", "/nonexistent-netsight-dir/x.sock")]
     [InlineData("--sockets.unix-socket", "/tmp")]
     [InlineData("--sockets.unix-socket", "/tmp/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.sock")]

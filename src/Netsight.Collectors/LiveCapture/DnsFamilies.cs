@@ -17,16 +17,24 @@ public static class DnsFamilies
     private const string Unanswered = "netsight_dns_unanswered_total";
 
     /// <summary>Writes the families; call under the aggregator's lock (one scrape at a time).</summary>
-    public static void Write(MetricWriter w, IReadOnlyList<PacketAnalyzer> analyzers, DnsAggregator dns, long nowMillis)
+    /// <param name="analyzers">Every analyzer with its capture thread's index: a device captured by several
+    /// threads has one per thread, written as one device (their triples as parts of their series, counters summed).</param>
+    public static void Write(MetricWriter w, IReadOnlyList<(PacketAnalyzer Analyzer, int Shard)> analyzers, DnsAggregator dns, long nowMillis)
     {
         dns.Begin(nowMillis);
         var snapshots = new List<Snapshot>(analyzers.Count);
-        foreach (PacketAnalyzer a in analyzers)
+        var byDevice = new Dictionary<string, Snapshot>(StringComparer.Ordinal);
+        foreach (var (a, shard) in analyzers)
+        {
+            Snapshot taken;
             lock (a.SyncRoot)
             {
-                foreach (var (key, stats) in a.Dns.Series) dns.Add(a.Device, key, stats);
-                snapshots.Add(Snapshot.Take(a));
+                foreach (var (key, stats) in a.Dns.Series) dns.Add(a.Device, shard, key, stats);
+                taken = Snapshot.Take(a);
             }
+            if (byDevice.TryGetValue(a.Device, out Snapshot? first)) first.Add(taken);
+            else snapshots.Add(byDevice[a.Device] = taken);
+        }
 
         w.BeginFamily(Queries, "DNS queries seen (retransmissions included), by client (src), server (dst) and query type.", MetricType.Counter);
         dns.FoldCounter(Queries, static s => s.Queries);
@@ -74,6 +82,12 @@ public static class DnsFamilies
         public required DnsCounters Counters;
         public int Pending;
 
+        public void Add(Snapshot o)
+        {
+            Counters.Add(o.Counters);
+            Pending += o.Pending;
+        }
+
         public static Snapshot Take(PacketAnalyzer a)
         {
             DnsAnalyzer dns = a.Dns;
@@ -83,7 +97,7 @@ public static class DnsFamilies
                 Queries = c.Queries, Malformed = c.Malformed, Unsolicited = c.Unsolicited, Unanswered = c.Unanswered,
             };
             c.Untracked.CopyTo(copy.Untracked, 0);
-            return new Snapshot { Device = a.Device, Counters = copy, Pending = dns.Transactions.Count };
+            return new Snapshot { Device = a.Device, Counters = copy, Pending = dns.Pending };
         }
     }
 }

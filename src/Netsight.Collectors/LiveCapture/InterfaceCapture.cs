@@ -18,6 +18,8 @@ internal sealed partial class InterfaceCapture : IDisposable
     private const int ReadTimeoutMs = 200;
     /// <summary>How often pcap_stats is read (on the capture thread: a pcap handle is not thread-safe).</summary>
     private const long StatsIntervalMs = 1000;
+    /// <summary>A filter that matches nothing, held by fanout handles until the whole group is formed.</summary>
+    private const string MatchNothing = "less 0";
 
     private readonly LibPcapLiveDevice _device;
     private readonly PacketAnalyzer _analyzer;
@@ -26,23 +28,71 @@ internal sealed partial class InterfaceCapture : IDisposable
     private volatile bool _stopping;
     private readonly LinkType _linkType;
     private readonly bool _nanosecond;
+    private readonly InterfaceCapture[] _group;
     private WrappingCounter _received, _dropped, _interfaceDropped;
 
-    private InterfaceCapture(LibPcapLiveDevice device, PacketAnalyzer analyzer, ILogger log)
+    private InterfaceCapture(LibPcapLiveDevice device, PacketAnalyzer analyzer, ILogger log, InterfaceCapture[]? group, int index)
     {
         _device = device;
         _analyzer = analyzer;
         _log = log;
         _linkType = (LinkType)(ushort)device.LinkType;
         _nanosecond = device.TimestampResolution == TimestampResolution.Nanosecond;
-        _thread = new Thread(Run) { IsBackground = true, Name = "capture " + analyzer.Device };
+        _group = group ?? [this];
+        _thread = new Thread(Run) { IsBackground = true, Name = group is null ? "capture " + analyzer.Device : $"capture {analyzer.Device} #{index}" };
     }
 
     public string Name => _analyzer.Device;
-    public bool Running => _thread.IsAlive;
+    /// <summary>True while every capture thread of the interface runs: one that ended makes the watcher re-attach them all.</summary>
+    public bool Running => _group.All(c => c._thread.IsAlive);
 
-    /// <summary>Opens the interface; throws <see cref="CaptureOpenException"/> with the reason when it cannot.</summary>
-    public static InterfaceCapture Open(string name, AgentOptions options, PacketAnalyzer analyzer, ILogger log)
+    /// <summary>
+    /// Opens the interface with one handle and thread per analyzer (<paramref name="shards"/>: one, or the
+    /// --capture.threads shards of a fanout group); throws <see cref="CaptureOpenException"/> with the reason
+    /// when it cannot. Each handle of a group gets an equal share of --buffer-size, so N threads hold the
+    /// kernel ring memory one would.
+    /// </summary>
+    public static InterfaceCapture Open(string name, AgentOptions options, IReadOnlyList<PacketAnalyzer> shards, ILogger log)
+    {
+        if (shards.Count == 1)
+        {
+            // Exactly the one-thread capture: no fanout, the whole buffer.
+            LibPcapLiveDevice device = OpenDevice(name, options.Packets.BufferSize, options, log);
+            SetFilter(device, options.Packets.Filter);
+            var capture = new InterfaceCapture(device, shards[0], log, null, 0);
+            capture._thread.Start();
+            return capture;
+        }
+        var devices = new List<LibPcapLiveDevice>(shards.Count);
+        try
+        {
+            // Every handle starts with a filter that matches nothing and takes the interface's filter only once the
+            // whole group is formed: a handle that captured before joining would see packets another handle also
+            // gets (counted twice), and a group that grows while packets flow moves connections between threads
+            // (the hash is taken modulo the members). The cost: packets hashed to a handle in the microseconds
+            // before its own filter is set, at attach only, are not captured.
+            int buffer = Math.Max(65_536, options.Packets.BufferSize / shards.Count);
+            for (int i = 0; i < shards.Count; i++)
+            {
+                devices.Add(OpenDevice(name, buffer, options, log));
+                SetFilter(devices[i], MatchNothing);
+            }
+            if (PacketFanout.Join(devices) is string error)
+                throw new CaptureOpenException(CaptureOpenException.Other, $"{name}: {error}");
+            foreach (LibPcapLiveDevice device in devices) SetFilter(device, options.Packets.Filter);
+        }
+        catch (CaptureOpenException)
+        {
+            foreach (LibPcapLiveDevice device in devices) CloseQuietly(device);
+            throw;
+        }
+        var group = new InterfaceCapture[shards.Count];
+        for (int i = 0; i < group.Length; i++) group[i] = new InterfaceCapture(devices[i], shards[i], log, group, i);
+        foreach (InterfaceCapture c in group) c._thread.Start();
+        return group[0];
+    }
+
+    private static LibPcapLiveDevice OpenDevice(string name, int bufferSize, AgentOptions options, ILogger log)
     {
         LibPcapLiveDevice? device;
         try
@@ -61,7 +111,7 @@ internal sealed partial class InterfaceCapture : IDisposable
             Mode = DeviceModes.None, // host traffic only: a node agent sees its pods' veths, promiscuity adds nothing
             ReadTimeout = ReadTimeoutMs,
             Snaplen = options.Packets.Snaplen,
-            BufferSize = options.Packets.BufferSize,
+            BufferSize = bufferSize,
             TimestampResolution = TimestampResolution.Nanosecond,
         };
         // SharpPcap reports a setting libpcap refused through this event, not an exception.
@@ -74,23 +124,30 @@ internal sealed partial class InterfaceCapture : IDisposable
         {
             throw new CaptureOpenException(CaptureOpenException.ReasonOf(e.Error), e.Message, e);
         }
+        return device;
+    }
+
+    private static void SetFilter(LibPcapLiveDevice device, string filter)
+    {
         try
         {
             // Always a filter, the empty one too: libpcap compiles it to "accept, snaplen bytes", and that BPF
             // return value is what makes the kernel copy only --snaplen bytes of each packet into the ring.
             // Without a filter the kernel copies whole packets (64 KiB GSO segments on veths) and the ring
             // holds a few hundred of them: an iperf3 run on a veth lost a third of its packets to ring drops.
-            device.Filter = options.Packets.Filter;
+            device.Filter = filter;
         }
         catch (Exception e) when (e is PcapException or InvalidOperationException)
         {
-            device.Close();
+            CloseQuietly(device);
             // The filter compiled at start but not for this interface's link type (e.g. `ether` on a tun device).
             throw new CaptureOpenException(CaptureOpenException.Filter, e.Message, e);
         }
-        var capture = new InterfaceCapture(device, analyzer, log);
-        capture._thread.Start();
-        return capture;
+    }
+
+    private static void CloseQuietly(LibPcapLiveDevice device)
+    {
+        try { device.Close(); } catch (Exception e) when (e is PcapException or ObjectDisposedException) { /* already closed or gone */ }
     }
 
     private unsafe void Run()
@@ -127,7 +184,12 @@ internal sealed partial class InterfaceCapture : IDisposable
             // libpcap failed, a bug) is one log line, and the watcher re-attaches when it can.
             if (!_stopping) LogCaptureEnded(Name, e.Message);
         }
-        if (_stopping) LogCaptureStopped(Name);
+        // The last counts, for the analyzer and the stop line (still on this thread, the handle is open).
+        if (_stopping)
+        {
+            try { ReadStatistics(); }
+            catch (Exception e) when (e is not OutOfMemoryException) { /* the stop line shows the last counts read */ }
+        }
     }
 
     private void ReadStatistics()
@@ -149,6 +211,8 @@ internal sealed partial class InterfaceCapture : IDisposable
         private uint _last;
         private long _total;
 
+        public readonly long Total => _total;
+
         public long Update(uint value)
         {
             _total += unchecked(value - _last);
@@ -157,24 +221,40 @@ internal sealed partial class InterfaceCapture : IDisposable
         }
     }
 
+    /// <summary>Stops every capture thread of the interface (all of its fanout group), then closes their handles.</summary>
     public void Dispose()
     {
-        _stopping = true;
-        // The thread may be blocked in pcap_next_ex on an idle interface: wake it (it returns PCAP_ERROR_BREAK).
-        if (_thread.IsAlive)
+        // The stop line is for a capture that was running; one whose thread ended logged why already.
+        bool running = Running;
+        foreach (InterfaceCapture c in _group) c._stopping = true;
+        // A thread may be blocked in pcap_next_ex on an idle interface: wake it (it returns PCAP_ERROR_BREAK).
+        foreach (InterfaceCapture c in _group)
         {
-            try { LibPcapBreakLoop.Wake(_device); }
+            if (!c._thread.IsAlive) continue;
+            try { LibPcapBreakLoop.Wake(c._device); }
             catch (ObjectDisposedException) { /* the handle is already closed */ }
         }
+        bool stopped = true;
+        foreach (InterfaceCapture c in _group) stopped &= c.Stop();
+        if (!stopped || !running) return;
+        // One line per interface, whatever its thread count; a fanout group says what each thread received
+        // (a thread that received nothing while the others did means the kernel did not spread the packets).
+        if (_group.Length == 1) LogCaptureStopped(Name);
+        else LogFanoutStopped(Name, string.Join(", ", _group.Select(c => c._received.Total)));
+    }
+
+    private bool Stop()
+    {
         // A loaded machine may not schedule the thread at once. Never close the handle under a thread that
         // may still be reading it (a use after free in libpcap, or ObjectDisposedException on its
         // SafeHandle): if it does not stop in time, say so and leave the handle to the process exit.
         if (_thread.IsAlive && !_thread.Join(StopTimeout))
         {
-            LogStopTimedOut(Name, StopTimeout.TotalSeconds);
-            return;
+            LogStopTimedOut(_thread.Name!, StopTimeout.TotalSeconds);
+            return false;
         }
-        try { _device.Close(); } catch (Exception e) when (e is PcapException or ObjectDisposedException) { /* already gone with its interface */ }
+        CloseQuietly(_device);
+        return true;
     }
 
     private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(5);
@@ -197,6 +277,9 @@ internal sealed partial class InterfaceCapture : IDisposable
 
     [LoggerMessage(EventId = 12, Level = LogLevel.Information, Message = "capture on {Device} stopped")]
     private partial void LogCaptureStopped(string device);
+
+    [LoggerMessage(EventId = 14, Level = LogLevel.Information, Message = "capture on {Device} stopped (packets received per capture thread: {Received})")]
+    private partial void LogFanoutStopped(string device, string received);
 
     [LoggerMessage(EventId = 13, Level = LogLevel.Warning, Message = "capture on {Device} did not stop within {Seconds} s; left to the process exit")]
     private partial void LogStopTimedOut(string device, double seconds);

@@ -41,22 +41,42 @@ public static class PacketFamilies
     /// Writes the families; peer pairs become series through <paramref name="peers"/> (label policy, series
     /// budget, monotonic counters across scrapes). <paramref name="nowMillis"/> drives the series TTL.
     /// </summary>
-    public static void Write(MetricWriter w, IReadOnlyList<PacketAnalyzer> analyzers, bool live, PeerAggregator peers, long nowMillis)
+    public static void Write(MetricWriter w, IReadOnlyList<PacketAnalyzer> analyzers, bool live, PeerAggregator peers, long nowMillis) =>
+        Write(w, [.. analyzers.Select(a => (IReadOnlyList<PacketAnalyzer>)[a])], live, peers, nowMillis);
+
+    /// <summary>
+    /// As above for devices analyzed by several capture threads (--capture.threads): <paramref name="devices"/>
+    /// holds each device's shards, written as one device. Not a merged copy of the shards (PacketAnalyzer.MergeFrom,
+    /// as `analyze --threads` does at its end): measured on bench/flood-agent.sh, a merged copy per scrape put the
+    /// RSS after three scrapes 14 MiB higher than one thread (158 MiB, over issue 16's 160 MB). Instead each shard's
+    /// pairs enter the aggregator as pairs of their own (the series of a label set sums them) and the device
+    /// counters of the shards add up in one snapshot per device.
+    /// </summary>
+    public static void Write(MetricWriter w, IReadOnlyList<IReadOnlyList<PacketAnalyzer>> devices, bool live, PeerAggregator peers, long nowMillis)
     {
         // Decapsulated tunnels are pseudo-devices of their own (`eth0/vxlan`), written like any device.
-        analyzers = PacketAnalyzer.Expand(analyzers);
+        var analyzers = new List<(PacketAnalyzer Analyzer, int Shard)>();
+        foreach (IReadOnlyList<PacketAnalyzer> shards in devices)
+            for (int s = 0; s < shards.Count; s++)
+                foreach (PacketAnalyzer a in shards[s].WithTunnels) analyzers.Add((a, s));
         // Copy each device's counters and peer pairs under its lock once (the pairs into the aggregator's
         // reused buffers), then fold and format without holding it.
         var snapshots = new List<DeviceSnapshot>(analyzers.Count);
+        var byDevice = new Dictionary<string, DeviceSnapshot>(StringComparer.Ordinal);
         lock (peers)
         {
             peers.Begin(nowMillis);
-            foreach (PacketAnalyzer a in analyzers)
-                lock (a.SyncRoot) snapshots.Add(DeviceSnapshot.Take(a, peers));
+            foreach (var (a, shard) in analyzers)
+            {
+                DeviceSnapshot taken;
+                lock (a.SyncRoot) taken = DeviceSnapshot.Take(a, shard, peers);
+                if (byDevice.TryGetValue(a.Device, out DeviceSnapshot? first)) first.Add(taken);
+                else snapshots.Add(byDevice[a.Device] = taken);
+            }
             WriteWith(w, snapshots, live, peers, nowMillis);
             DnsFamilies.Write(w, analyzers, peers.Dns, nowMillis);
         }
-        TcpAnalysisFamilies.WriteSegmentLists(w, analyzers);
+        TcpAnalysisFamilies.WriteSegmentLists(w, analyzers.Select(a => a.Analyzer));
     }
 
     private static void WriteWith(MetricWriter w, List<DeviceSnapshot> snapshots, bool live, PeerAggregator peers, long nowMillis)
@@ -143,9 +163,26 @@ public static class PacketFamilies
         public long Received, Flows, Connections, EvictedIdle, EvictedCapacity, SeriesOverflow, DropsKernel, DropsInterface;
         public bool IsTunnel;
 
-        public static DeviceSnapshot Take(PacketAnalyzer a, PeerAggregator peers)
+        /// <summary>Adds another capture thread's snapshot of the same device.</summary>
+        public void Add(DeviceSnapshot o)
         {
-            foreach (var (key, stats) in a.Peers) peers.Add(a.Device, key, stats);
+            AddAll(Packets, o.Packets);
+            AddAll(Bytes, o.Bytes);
+            AddAll(Malformed, o.Malformed);
+            AddAll(LengthAnomalies, o.LengthAnomalies);
+            AddAll(Reassemblies, o.Reassemblies);
+            Received += o.Received; Flows += o.Flows; Connections += o.Connections; EvictedIdle += o.EvictedIdle;
+            EvictedCapacity += o.EvictedCapacity; SeriesOverflow += o.SeriesOverflow; DropsKernel += o.DropsKernel; DropsInterface += o.DropsInterface;
+        }
+
+        private static void AddAll(long[] to, long[] from)
+        {
+            for (int i = 0; i < to.Length; i++) to[i] += from[i];
+        }
+
+        public static DeviceSnapshot Take(PacketAnalyzer a, int shard, PeerAggregator peers)
+        {
+            foreach (var (key, stats) in a.Peers) peers.Add(a.Device, shard, key, stats);
             ReassemblyCounters rc = a.Reassembler.Counters;
             return new DeviceSnapshot
             {

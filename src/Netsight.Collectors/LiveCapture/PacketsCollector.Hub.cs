@@ -32,18 +32,23 @@ public sealed partial class PacketsCollector : IHubRecordSource
             _hubFlows = [];
             return;
         }
-        List<PacketAnalyzer> analyzers;
-        lock (_lock) analyzers = [.. _analyzers.Values.Select(v => v.Analyzer).OrderBy(a => a.Device, StringComparer.Ordinal)];
+        List<PacketAnalyzer[]> devices;
+        lock (_lock) devices = [.. _analyzers.Values.Select(v => v.Shards).OrderBy(s => s[0].Device, StringComparer.Ordinal)];
         var captured = new List<Captured>();
-        foreach (PacketAnalyzer analyzer in analyzers)
-        {
-            string device = analyzer.Device;
-            lock (analyzer.SyncRoot)
+        // Every capture thread's analyzer: a connection lives in exactly one of its interface's shards, whose
+        // flow ids each start at 0, so the key numbers them apart (id * shards + shard).
+        foreach (PacketAnalyzer[] shards in devices)
+            for (int i = 0; i < shards.Length; i++)
             {
-                analyzer.Flows.ForEach((ref Flow flow) => captured.Add(new Captured((device, flow.Id), (flow.ClientIp, flow.ClientPort, flow.ServerIp),
-                    flow.Retransmissions, flow.Resets, flow.AckRttCount > 0 ? flow.AckRttSumNanos / flow.AckRttCount : flow.InitialRttNanos)));
+                PacketAnalyzer analyzer = shards[i];
+                string device = analyzer.Device;
+                int shard = i, count = shards.Length;
+                lock (analyzer.SyncRoot)
+                {
+                    analyzer.Flows.ForEach((ref Flow flow) => captured.Add(new Captured((device, flow.Id * count + shard), (flow.ClientIp, flow.ClientPort, flow.ServerIp),
+                        flow.Retransmissions, flow.Resets, flow.AckRttCount > 0 ? flow.AckRttSumNanos / flow.AckRttCount : flow.InitialRttNanos)));
+                }
             }
-        }
 
         // Connections with new counts that conntrack did not report this batch: ask it for records without bytes.
         var quiet = new HashSet<(IpAddr, ushort, IpAddr)>();

@@ -21,8 +21,10 @@ public sealed partial class PacketsCollector : ICollector
     private readonly InterfaceMatcher _matcher;
     private readonly Dictionary<string, InterfaceCapture> _captures = new(StringComparer.Ordinal);
     // Analyzers outlive their capture by the series TTL, so a veth that is deleted still shows its last
-    // counts for a while (and a re-created one with the same name continues them).
-    private readonly Dictionary<string, (PacketAnalyzer Analyzer, long DetachedAt)> _analyzers = new(StringComparer.Ordinal);
+    // counts for a while (and a re-created one with the same name continues them). One analyzer per capture
+    // thread of the interface (--capture.threads), merged at each scrape.
+    private readonly Dictionary<string, (PacketAnalyzer[] Shards, long DetachedAt)> _analyzers = new(StringComparer.Ordinal);
+    private readonly int _threads;
     private readonly Lock _lock = new();
     private readonly BackgroundLoop _watcher;
     // Interfaces that match but could not be opened -> reason; retried when they come back (not_up: at every rescan).
@@ -40,6 +42,7 @@ public sealed partial class PacketsCollector : ICollector
         _matcher = new InterfaceMatcher(options.Packets.Interfaces, options.SysfsRoot);
         _watcher = new BackgroundLoop("packets watcher", Watch, _log, Timeout.InfiniteTimeSpan);
         _peers = new PeerAggregator(context.Identity);
+        _threads = options.Packets.CaptureThreads == 0 ? Environment.ProcessorCount : options.Packets.CaptureThreads;
     }
 
     public string Name => "packets";
@@ -113,7 +116,7 @@ public sealed partial class PacketsCollector : ICollector
             {
                 _captures[name].Dispose();
                 _captures.Remove(name);
-                if (_analyzers.TryGetValue(name, out var entry)) _analyzers[name] = (entry.Analyzer, _time.MonotonicMillis());
+                if (_analyzers.TryGetValue(name, out var entry)) _analyzers[name] = (entry.Shards, _time.MonotonicMillis());
                 LogDetached(name);
             }
             foreach (string gone in _failed.Keys.Where(n => !wanted.Contains(n)).ToList())
@@ -132,11 +135,11 @@ public sealed partial class PacketsCollector : ICollector
     private void Attach(string name, bool retry)
     {
         if (!_analyzers.TryGetValue(name, out var entry))
-            entry = (new PacketAnalyzer(name, _options.ToAnalyzerOptions()), 0);
+            entry = (ShardAnalyzers.Create(name, _options.ToAnalyzerOptions(), _threads), 0);
         try
         {
-            _captures[name] = InterfaceCapture.Open(name, _options, entry.Analyzer, _log);
-            _analyzers[name] = (entry.Analyzer, 0);
+            _captures[name] = InterfaceCapture.Open(name, _options, entry.Shards, _log);
+            _analyzers[name] = (entry.Shards, 0);
             _failed.Remove(name);
             LogAttached(name, _options.Packets.Filter);
         }
@@ -158,14 +161,15 @@ public sealed partial class PacketsCollector : ICollector
         long ttlMs = (long)_options.SeriesTtl.TotalMilliseconds;
         lock (_lock)
         {
-            foreach (var (name, (analyzer, detachedAt)) in _analyzers.ToList())
+            foreach (var (name, (shards, detachedAt)) in _analyzers.ToList())
             {
                 if (detachedAt != 0 && nowMillis - detachedAt > ttlMs)
                 {
                     _analyzers.Remove(name);
                     continue;
                 }
-                lock (analyzer.SyncRoot) analyzer.Expire(now);
+                foreach (PacketAnalyzer analyzer in shards)
+                    lock (analyzer.SyncRoot) analyzer.Expire(now);
             }
         }
         // The exported series (scrapes fold and write under the same lock, and expire nothing).
@@ -178,17 +182,19 @@ public sealed partial class PacketsCollector : ICollector
 
     public void WriteMetrics(MetricWriter writer)
     {
-        List<PacketAnalyzer> analyzers;
+        List<PacketAnalyzer[]> devices;
         int capturing, failed;
         long[] failures;
         lock (_lock)
         {
-            analyzers = _analyzers.Values.Select(v => v.Analyzer).OrderBy(a => a.Device, StringComparer.Ordinal).ToList();
+            devices = [.. _analyzers.Values.Select(v => v.Shards).OrderBy(s => s[0].Device, StringComparer.Ordinal)];
             capturing = _captures.Count;
             failed = _failed.Count;
             failures = [.. CaptureOpenException.Reasons.Select(r => _openFailures.GetValueOrDefault(r))];
         }
-        PacketFamilies.Write(writer, analyzers, live: true, _peers, _time.MonotonicMillis());
+        // A device with several capture threads is written as one device (one sample per label set, its
+        // shards' counters summed): PacketFamilies.Write says why not as a merged copy.
+        PacketFamilies.Write(writer, devices, live: true, _peers, _time.MonotonicMillis());
 
         writer.BeginFamily("netsight_capture_interfaces", "Interfaces matching --interface, by state: capturing, or failed (could not be opened; see netsight_capture_open_failures_total and the log).", MetricType.Gauge);
         writer.Sample([new Label("state", "capturing")], capturing);

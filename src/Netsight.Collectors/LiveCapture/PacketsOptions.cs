@@ -1,4 +1,4 @@
-// The packets collector's options (--interface, --filter, --snaplen, --buffer-size, --decap; Cli/Flags/
+// The packets collector's options (--interface, --filter, --snaplen, --buffer-size, --decap, --capture.threads; Cli/Flags/
 // PacketsFlags.cs), beside the collector. The flow cap (--max-flows) and the series budget are common.
 namespace Netsight.Collectors.LiveCapture;
 
@@ -11,10 +11,13 @@ public sealed record PacketsOptions
     /// <summary>--snaplen: bytes captured per packet. Headers of Ethernet + IPv6 with extension headers +
     /// TCP with full options fit in 256; payload is never needed.</summary>
     public int Snaplen { get; init; } = 256;
-    /// <summary>--buffer-size: the kernel ring per interface, in bytes.</summary>
+    /// <summary>--buffer-size: the kernel ring per interface, in bytes (shared equally by its capture threads).</summary>
     public int BufferSize { get; init; } = 8 * 1024 * 1024;
     /// <summary>--decap: analyze tunnels' inner packets on DEVICE/KIND pseudo-devices (Netsight.Packets.Analysis.AnalyzerOptions.Decapsulate).</summary>
     public bool Decapsulate { get; init; } = true;
+    /// <summary>--capture.threads: capture and analysis threads per interface, joined in a PACKET_FANOUT group
+    /// (1: one handle, no fanout; 0: one per core the process may use, Environment.ProcessorCount).</summary>
+    public int CaptureThreads { get; init; }
     /// <summary>How often the interface list is re-read to attach new and detach removed interfaces.</summary>
     public TimeSpan InterfaceRescan { get; init; } = TimeSpan.FromSeconds(2);
 }

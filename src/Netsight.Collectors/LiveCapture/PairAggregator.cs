@@ -31,7 +31,10 @@ public abstract class PairAggregator<TKey, TStats>
     where TStats : class, new()
 {
     private readonly FlowIdentity _identity;
-    private readonly Dictionary<(string Device, TKey Key), PairState> _pairs = new();
+    // Keyed by shard too: with --capture.threads a pair's connections may sit in several capture threads'
+    // analyzers, and each part keeps its own baseline, so one part expiring (idle in its thread) never makes
+    // the sum go down and a delta count twice; the parts' deltas add up in the series of their label set.
+    private readonly Dictionary<(string Device, int Shard, TKey Key), PairState> _pairs = new();
     private readonly Dictionary<(string Device, string Fixed, string Extra), (SeriesKey Key, Label[] Labels)> _overflow = new();
     private readonly List<PairState> _current = [];
     // The families this aggregator has written: the ones its owner expires (ExpireSeries).
@@ -76,10 +79,13 @@ public abstract class PairAggregator<TKey, TStats>
     /// Adds one pair of one device: copies <paramref name="current"/> into the pair's own buffer, so call it
     /// under the analyzer's lock (the live stats) or with a copy. Labels are resolved at the first fold.
     /// </summary>
-    public void Add(string device, in TKey key, TStats current)
+    public void Add(string device, in TKey key, TStats current) => Add(device, 0, key, current);
+
+    /// <summary>Adds one pair of one capture thread's analyzer (<paramref name="shard"/>) of a device.</summary>
+    public void Add(string device, int shard, in TKey key, TStats current)
     {
-        if (!_pairs.TryGetValue((device, key), out PairState? state))
-            _pairs.Add((device, key), state = new PairState { Device = device, Key = key });
+        if (!_pairs.TryGetValue((device, shard, key), out PairState? state))
+            _pairs.Add((device, shard, key), state = new PairState { Device = device, Key = key });
         TStats copy = state.Spare ?? new TStats();
         state.Spare = null;
         Copy(current, copy);

@@ -75,15 +75,27 @@ internal static class TcpAnalysisFamilies
         peers.WriteHistograms(w, AckRtt, PacketBuckets.Rtt);
     }
 
-    public static void WriteSegmentLists(MetricWriter w, IReadOnlyList<PacketAnalyzer> analyzers)
+    /// <summary>The segment lists' bound counters, one sample per device (its capture threads' analyzers summed).</summary>
+    public static void WriteSegmentLists(MetricWriter w, IEnumerable<PacketAnalyzer> analyzers)
     {
-        w.BeginFamily("netsight_tcp_unacked_segments_dropped_total", "TCP segments not remembered for ack RTT: reason=cap (the direction already had 10,000 unacknowledged, Wireshark's limit too) or budget (the device's entry budget, 4 Mi segments, was in use).", MetricType.Counter);
+        var devices = new List<(string Device, long Cap, long Budget)>();
+        var index = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (PacketAnalyzer a in analyzers)
         {
             long cap, budget;
             lock (a.SyncRoot) (cap, budget) = (a.UnackedSegments.CapHits, a.UnackedSegments.BudgetHits);
-            w.Sample([new("device", a.Device), new("reason", "cap")], cap);
-            w.Sample([new("device", a.Device), new("reason", "budget")], budget);
+            if (index.TryGetValue(a.Device, out int i)) devices[i] = (a.Device, devices[i].Cap + cap, devices[i].Budget + budget);
+            else
+            {
+                index[a.Device] = devices.Count;
+                devices.Add((a.Device, cap, budget));
+            }
+        }
+        w.BeginFamily("netsight_tcp_unacked_segments_dropped_total", "TCP segments not remembered for ack RTT: reason=cap (the direction already had 10,000 unacknowledged, Wireshark's limit too) or budget (the device's entry budget, 4 Mi segments, was in use).", MetricType.Counter);
+        foreach (var (device, cap, budget) in devices)
+        {
+            w.Sample([new("device", device), new("reason", "cap")], cap);
+            w.Sample([new("device", device), new("reason", "budget")], budget);
         }
     }
 }

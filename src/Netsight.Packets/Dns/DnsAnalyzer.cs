@@ -86,6 +86,9 @@ public sealed class DnsAnalyzer : IDnsUnansweredSink
     }
 
     public DnsCounters Counters { get; } = new();
+    private int _mergedPending;
+    /// <summary>Queries waiting for a response, plus those of shards merged in (a live scrape merges its capture threads').</summary>
+    public int Pending => Transactions.Count + _mergedPending;
     public DnsTransactions Transactions { get; }
     public SeriesTable<DnsSeriesKey, DnsSeriesStats> Series { get; }
     /// <summary>Query names by count when <see cref="DnsOptions.CollectNames"/>, else null.</summary>
@@ -170,6 +173,7 @@ public sealed class DnsAnalyzer : IDnsUnansweredSink
     public void MergeFrom(DnsAnalyzer shard)
     {
         Counters.Add(shard.Counters);
+        _mergedPending += shard.Pending;
         foreach (var s in shard.Series) Series.Touch(s.Key, s.LastUpdated).Add(s.Value);
         Series.AddOverflowCount(shard.Series.OverflowCount);
         if (shard.Names is not null) Names?.MergeFrom(shard.Names);

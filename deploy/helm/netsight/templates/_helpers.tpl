@@ -147,6 +147,7 @@ httpGet:
 {{- include "netsight.flag" (list "--filter" $c.packets.filter) }}
 {{- include "netsight.flag" (list "--snaplen" $c.packets.snaplen) }}
 {{- include "netsight.flag" (list "--buffer-size" $c.packets.bufferSize) }}
+{{- include "netsight.flag" (list "--capture.threads" $c.packets.captureThreads) }}
 {{- end }}
 {{- if $c.conntrack.enabled }}
 {{- include "netsight.flag" (list "--conntrack.resync-interval" $c.conntrack.resyncInterval) }}
