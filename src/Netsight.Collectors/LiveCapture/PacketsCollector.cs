@@ -24,7 +24,6 @@ public sealed partial class PacketsCollector : ICollector
     // counts for a while (and a re-created one with the same name continues them). One analyzer per capture
     // thread of the interface (--capture.threads), merged at each scrape.
     private readonly Dictionary<string, (PacketAnalyzer[] Shards, long DetachedAt)> _analyzers = new(StringComparer.Ordinal);
-    private readonly int _threads;
     private readonly Lock _lock = new();
     private readonly BackgroundLoop _watcher;
     // Interfaces that match but could not be opened -> reason; retried when they come back (not_up: at every rescan).
@@ -42,7 +41,6 @@ public sealed partial class PacketsCollector : ICollector
         _matcher = new InterfaceMatcher(options.Packets.Interfaces, options.SysfsRoot);
         _watcher = new BackgroundLoop("packets watcher", Watch, _log, Timeout.InfiniteTimeSpan);
         _peers = new PeerAggregator(context.Identity);
-        _threads = options.Packets.CaptureThreads == 0 ? Environment.ProcessorCount : options.Packets.CaptureThreads;
     }
 
     public string Name => "packets";
@@ -131,11 +129,16 @@ public sealed partial class PacketsCollector : ICollector
         }
     }
 
+    /// <summary>--capture.threads, or with 0 (auto) what the matcher gives this interface (cores for a NIC or
+    /// an interface named exactly, one for a pod's veth and other virtual devices).</summary>
+    private int CaptureThreads(string name) =>
+        _options.Packets.CaptureThreads > 0 ? _options.Packets.CaptureThreads : _matcher.AutoThreads(name, Environment.ProcessorCount);
+
     /// <param name="retry">A down interface tried again: its failure was logged and counted already.</param>
     private void Attach(string name, bool retry)
     {
         if (!_analyzers.TryGetValue(name, out var entry))
-            entry = (ShardAnalyzers.Create(name, _options.ToAnalyzerOptions(), _threads), 0);
+            entry = (ShardAnalyzers.Create(name, _options.ToAnalyzerOptions(), CaptureThreads(name)), 0);
         try
         {
             _captures[name] = InterfaceCapture.Open(name, _options, entry.Shards, _log);

@@ -16,7 +16,8 @@ public sealed record PacketsOptions
     /// <summary>--decap: analyze tunnels' inner packets on DEVICE/KIND pseudo-devices (Netsight.Packets.Analysis.AnalyzerOptions.Decapsulate).</summary>
     public bool Decapsulate { get; init; } = true;
     /// <summary>--capture.threads: capture and analysis threads per interface, joined in a PACKET_FANOUT group
-    /// (1: one handle, no fanout; 0: one per core the process may use, Environment.ProcessorCount).</summary>
+    /// (1: one handle, no fanout; 0, auto: one per core the process may use, Environment.ProcessorCount, on an interface
+    /// named exactly or backed by a device, one on virtual ones: InterfaceMatcher.AutoThreads).</summary>
     public int CaptureThreads { get; init; }
     /// <summary>How often the interface list is re-read to attach new and detach removed interfaces.</summary>
     public TimeSpan InterfaceRescan { get; init; } = TimeSpan.FromSeconds(2);
