@@ -15,7 +15,9 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 MINUTES=10
 KEEP=0
 EXECS=()
-WORK=${TMPDIR:-/tmp}/netsight-fuzz
+# On tmpfs when there is one: afl-fuzz writes every input to a file (and the webconfig target writes it again
+# for the loader), and on a disk shared with builds those writes made webconfig 20x slower (300 vs 6,300 exec/s).
+if [[ -d /dev/shm && -w /dev/shm ]]; then WORK=/dev/shm/netsight-fuzz; else WORK=${TMPDIR:-/tmp}/netsight-fuzz; fi
 TARGETS=()
 while [[ $# -gt 0 ]]; do
   case $1 in
