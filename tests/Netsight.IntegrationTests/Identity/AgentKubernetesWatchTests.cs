@@ -11,7 +11,7 @@ using Netsight.Kubernetes.Tests;
 
 namespace Netsight.IntegrationTests.Identity;
 
-public sealed class AgentKubernetesWatchTests
+public sealed class AgentKubernetesWatchTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     private const string Resets = "netsight_tcp_resets_total";
 
@@ -55,6 +55,9 @@ public sealed class AgentKubernetesWatchTests
         Assert.True(after.Sum("netsight_kubernetes_watch_restarts_total", l => l["resource"] == "pods") >= 1, "a pods watch restart counted");
         Assert.Equal(0, after.Sum("netsight_kubernetes_errors_total"));
         Assert.False(agent.HasExited, agent.Describe());
+        output.WriteLine($"{string.Join(' ', NetsightBinary.Command([]))}:");
+        foreach (string l in agent.Output.Split('\n').Where(l => l.Contains("kubernetes", StringComparison.Ordinal))) output.WriteLine(l);
+        output.WriteLine(after.Dump(Resets));
         Assert.Equal(0, agent.Stop());
     }
 
