@@ -81,7 +81,7 @@ public sealed partial class KubernetesSource : IDisposable
                 : KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig);
             // Timeouts are per request (ReflectorOptions): a watch lives for minutes, a list page must not.
             config.HttpClientTimeout = Timeout.InfiniteTimeSpan;
-            client = new k8s.Kubernetes(config, sizeLimit);
+            client = new WatchingKubernetes(config, sizeLimit);
         }
         catch (Exception e)
         {
@@ -147,7 +147,7 @@ public sealed partial class KubernetesSource : IDisposable
     }
 
     private (Resource, ReflectorStatus, Func<CancellationToken, Task>) Make<T, TList, TRecord>(Resource resource, Func<T, ConversionNotes, TRecord> convert, ListCall<TList> call)
-        where T : IKubernetesObject<V1ObjectMeta>
+        where T : class, IKubernetesObject<V1ObjectMeta>
         where TList : IKubernetesObject<V1ListMeta>, IItems<T>
         where TRecord : class
     {

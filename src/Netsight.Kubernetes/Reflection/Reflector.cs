@@ -6,7 +6,8 @@
 // input is survived and counted (ObjectError): an object without a name or whose conversion fails is
 // skipped, a watch line that cannot be decoded ends the watch and leads to a fresh list (its change is
 // lost otherwise), an ERROR event restarts the watch; each with a log line (the first of each reason,
-// then every thousandth), so a flood of bad objects cannot flood the log.
+// then every thousandth), so a flood of bad objects cannot flood the log. Watch bodies are read by
+// WatchStreamReader (KubernetesClient.Aot has no Watcher), list pages by the library's generated calls.
 using System.Net;
 using k8s;
 using k8s.Autorest;
@@ -20,7 +21,7 @@ internal delegate Task<HttpOperationResponse<TList>> ListCall<TList>(string? con
     int? limit, int? timeoutSeconds, CancellationToken ct);
 
 internal sealed partial class Reflector<T, TList, TRecord>
-    where T : IKubernetesObject<V1ObjectMeta>
+    where T : class, IKubernetesObject<V1ObjectMeta>
     where TList : IKubernetesObject<V1ListMeta>, IItems<T>
     where TRecord : class
 {
@@ -64,8 +65,8 @@ internal sealed partial class Reflector<T, TList, TRecord>
                 }
                 else if (failures > 0)
                 {
-                    // The client answers a watch request only with its first line, which on a quiet
-                    // resource may be minutes away: a one-object list tells now whether the server is back.
+                    // A watch's first line may be minutes away on a quiet resource: a one-object list
+                    // tells now whether the server is back.
                     await ProbeAsync(ct).ConfigureAwait(false);
                     _status.Connected();
                 }
@@ -152,46 +153,42 @@ internal sealed partial class Reflector<T, TList, TRecord>
         bool gone = false;
         Exception? failure = null;
         int timeoutSeconds = (int)(_options.WatchTimeout.TotalSeconds * (1 + Random.Shared.NextDouble() / 2));
-        // The request completes with the watch's first line (the client peeks at it for errors), so the
-        // idle timeout covers it too.
+        // The idle timeout covers the request too (a server that never answers).
         watchCts.CancelAfter(_options.WatchIdleTimeout);
-        Task<HttpOperationResponse<TList>> request = _call(null, _version, true, null, Math.Max(1, timeoutSeconds), watchCts.Token);
-        void OnError(Exception e)
-        {
-            if (IsGone(e)) gone = true;
-            else if (e is KubernetesException) failure ??= e; // an ERROR event: counted where it is thrown
-            else
-            {
-                // A line the client could not decode: whatever change it carried is lost, so list again.
-                Skipped(ObjectError.Malformed, "(watch line)", e.Message);
-                failure ??= new MalformedWatchException(e.Message, e);
-            }
-            watchCts.Cancel(); // the server ends the stream after an ERROR event; do not wait for it
-        }
         int events = 0;
         try
         {
-            HttpOperationResponse<TList> response = await request.ConfigureAwait(false);
-            // The response-based WatchAsync is marked obsolete in favour of WatchListXxxAsync, which hides
-            // the response: we need it to tell "server answered" (up) from "stream is quiet".
-#pragma warning disable CS0618
-            await foreach (var (type, item) in Task.FromResult(response).WatchAsync<T, TList>(OnError, watchCts.Token).ConfigureAwait(false))
-#pragma warning restore CS0618
+            // The client (WatchingKubernetes) hands the response back unread: the events are read here.
+            using HttpOperationResponse<TList> response = await _call(null, _version, true, null, Math.Max(1, timeoutSeconds), watchCts.Token).ConfigureAwait(false);
+            Stream body = await response.Response.Content.ReadAsStreamAsync(watchCts.Token).ConfigureAwait(false);
+            await using var reader = new WatchStreamReader<T>(body, _options.MaxObjectBytes);
+            while (failure is null && !gone && await reader.ReadAsync(watchCts.Token).ConfigureAwait(false) is { } line)
             {
                 watchCts.CancelAfter(_options.WatchIdleTimeout);
-                _status.Connected();
                 events++;
-                if (item?.Metadata?.ResourceVersion is { Length: > 0 } rv) _version = rv;
-                switch (type)
+                switch (line.Kind)
                 {
-                    case WatchEventType.Added:
-                    case WatchEventType.Modified:
-                        if (Convert(item, out string key) is TRecord record) _cache.Upsert(_resource, key, record);
+                    case WatchLineKind.Malformed:
+                        // A line that could not be decoded: whatever change it carried is lost, so list again.
+                        Skipped(ObjectError.Malformed, "(watch line)", line.Problem ?? "");
+                        failure = new MalformedWatchException(line.Problem ?? "");
                         break;
-                    case WatchEventType.Deleted:
-                        if (HasName(item)) _cache.Delete(_resource, ClusterRecords.Key(item.Metadata));
+                    case WatchLineKind.Error:
+                        // The server ends the stream after an ERROR event; we do not wait for it. 410 Gone
+                        // means list again; any other is counted (error_event) where it is caught.
+                        var error = new KubernetesException(line.Status);
+                        if (IsGone(error)) gone = true;
+                        else failure = error;
                         break;
-                    // Bookmark: only the resourceVersion, taken above. Error: handled by OnError.
+                    case WatchLineKind.Oversized:
+                        // Only when the filter below could not scan the body: the object keeps its last version.
+                        _status.Connected();
+                        Skipped(ObjectError.Oversized, "(watch line)", $"{line.Bytes} bytes, over {_options.MaxObjectBytes}");
+                        break;
+                    default:
+                        _status.Connected();
+                        Apply(line.Type, line.Object!);
+                        break;
                 }
             }
             // The server closed a watch that delivered nothing: wait a little, so a server that closes
@@ -200,18 +197,28 @@ internal sealed partial class Reflector<T, TList, TRecord>
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
-            // Our own cancellation: an ERROR event or the idle watchdog.
-            if (!gone && failure is null) throw new TimeoutException($"watch of {_resource} idle or unanswered");
-        }
-        catch (System.Text.Json.JsonException e)
-        {
-            // Some lines (cut-off JSON) make the client's reader throw instead of calling OnError: the same loss.
-            Skipped(ObjectError.Malformed, "(watch line)", e.Message);
-            failure ??= new MalformedWatchException(e.Message, e);
+            // Our own cancellation: the idle watchdog.
+            throw new TimeoutException($"watch of {_resource} idle or unanswered");
         }
         if (failure is MalformedWatchException) _version = null;
-        if (failure is not null && !gone) throw failure;
+        if (failure is not null) throw failure;
         return gone;
+    }
+
+    /// <summary>Applies one watch event to the cache (a bookmark only moves the version).</summary>
+    private void Apply(WatchEventType type, T item)
+    {
+        if (item.Metadata?.ResourceVersion is { Length: > 0 } rv) _version = rv;
+        switch (type)
+        {
+            case WatchEventType.Added:
+            case WatchEventType.Modified:
+                if (Convert(item, out string key) is TRecord record) _cache.Upsert(_resource, key, record);
+                break;
+            case WatchEventType.Deleted:
+                if (HasName(item)) _cache.Delete(_resource, ClusterRecords.Key(item.Metadata));
+                break;
+        }
     }
 
     /// <summary>The record of one object, or null (counted, logged) when it has no name or its conversion failed.</summary>
@@ -250,7 +257,7 @@ internal sealed partial class Reflector<T, TList, TRecord>
     }
 
     /// <summary>A watch line that could not be decoded: the watch ends and the resource is listed again.</summary>
-    private sealed class MalformedWatchException(string message, Exception inner) : Exception("malformed watch event: " + message, inner);
+    private sealed class MalformedWatchException(string message) : Exception("malformed watch event: " + message);
 
     private static bool IsGone(Exception e) => e switch
     {

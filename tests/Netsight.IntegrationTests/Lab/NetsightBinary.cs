@@ -1,5 +1,6 @@
 // Locates netsight.dll (the ProjectReference copies it into the test output) and runs `netsight analyze`
-// as a real process, parsing its JSON report.
+// as a real process, parsing its JSON report. NETSIGHT_EXE runs a native executable instead (the
+// NativeAOT publish: `NETSIGHT_EXE=/tmp/pub/netsight dotnet test ...`), so the same lab tests check it.
 using System.Text.Json;
 
 namespace Netsight.IntegrationTests.Lab;
@@ -11,8 +12,15 @@ public static class NetsightBinary
     /// <summary>Full path of netsight.dll; fails the test with the places searched when it is missing.</summary>
     public static string Dll => s_dll.Value;
 
-    /// <summary>argv for `dotnet netsight.dll ARGS`.</summary>
-    public static IReadOnlyList<string> Command(IEnumerable<string> args) => ["dotnet", Dll, .. args];
+    /// <summary>argv for `dotnet netsight.dll ARGS`, or `$NETSIGHT_EXE ARGS` when that is set.</summary>
+    public static IReadOnlyList<string> Command(IEnumerable<string> args) =>
+        Environment.GetEnvironmentVariable("NETSIGHT_EXE") is { Length: > 0 } exe ? [Executable(exe), .. args] : ["dotnet", Dll, .. args];
+
+    private static string Executable(string path)
+    {
+        if (!File.Exists(path)) Assert.Fail($"NETSIGHT_EXE={path}: no such file");
+        return Path.GetFullPath(path);
+    }
 
     public static CmdResult Run(params string[] args) => Cmd.Run(Command(args), TimeSpan.FromSeconds(60));
 
