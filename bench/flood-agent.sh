@@ -28,7 +28,7 @@ CAP=$OUT/synflood-$PACKETS.pcap
 [[ -f $CAP ]] || python3 "$ROOT/bench/synflood.py" "$CAP" "$PACKETS"
 if [[ -z $DIR ]]; then
   DIR=$ROOT/artifacts/netsight
-  dotnet publish "$ROOT/src/Netsight" -c Release --use-current-runtime --self-contained false -o "$DIR" -v q -nologo >/dev/null
+  dotnet publish "$ROOT/src/Netsight" -c Release --use-current-runtime -o "$DIR" -v q -nologo >/dev/null
 fi
 TMP=$(mktemp -d /tmp/netsight-flood-agent.XXXXXX)
 AGENT=""
@@ -54,7 +54,7 @@ rss_mib() { awk '/^VmRSS/ {printf "%.1f", $2/1024}' "/proc/$AGENT/status"; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$AGENT/stat"; }
 HZ=$(getconf CLK_TCK)
 
-dotnet "$DIR/netsight.dll" agent -i "$VETH_ROOT" -p "127.0.0.1:$PORT" "$@" >"$TMP/agent.log" 2>&1 &
+"$DIR/netsight" agent -i "$VETH_ROOT" -p "127.0.0.1:$PORT" "$@" >"$TMP/agent.log" 2>&1 &
 AGENT=$!
 for _ in $(seq 150); do curl -sf "http://127.0.0.1:$PORT/metrics" 2>/dev/null | grep -q 'netsight_collector_up{collector="packets"} 1' && break; sleep 0.2; done
 sleep 3

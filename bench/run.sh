@@ -148,19 +148,19 @@ if [[ $RECORD -eq 1 || ! -s $CAP ]]; then record_capture; else log "reusing $CAP
 
 # ---------------------------------------------------------------- builds
 log "building netsight (Release) and the benchmarks"
-dotnet publish "$ROOT/src/Netsight" -c Release --use-current-runtime --self-contained false -o "$NETSIGHT_DIR" -v q -nologo >"$TMP/build.log" 2>&1 || { cat "$TMP/build.log"; exit 1; }
+dotnet publish "$ROOT/src/Netsight" -c Release --use-current-runtime -o "$NETSIGHT_DIR" -v q -nologo >"$TMP/build.log" 2>&1 || { cat "$TMP/build.log"; exit 1; }
 dotnet build "$ROOT/bench/Netsight.Benchmarks" -c Release -v q -nologo >"$TMP/build-bench.log" 2>&1 || { cat "$TMP/build-bench.log"; exit 1; }
-NETSIGHT=(dotnet "$NETSIGHT_DIR/netsight.dll")
+NETSIGHT=("$NETSIGHT_DIR/netsight")
 # The baseline: REF checked out beside this tree and published the same way (the same flags as now, so
 # the rows differ by the code only).
 BASE_NAME="" BASE_DIR=""
 if [[ -n $BASELINE ]]; then
   BASE_REV=$(git -C "$ROOT" rev-parse --short "$BASELINE^{commit}") || { echo "run.sh: --baseline $BASELINE is not a commit" >&2; exit 2; }
   BASE_NAME="netsight@$BASE_REV" BASE_DIR=$OUT/baseline-$BASE_REV
-  if [[ ! -s $BASE_DIR/netsight.dll ]]; then
+  if [[ ! -x $BASE_DIR/netsight ]]; then
     log "building the baseline $BASE_NAME"
     git -C "$ROOT" worktree add -q --detach "$TMP/baseline-src" "$BASE_REV"
-    dotnet publish "$TMP/baseline-src/src/Netsight" -c Release --use-current-runtime --self-contained false -o "$BASE_DIR" -v q -nologo >"$TMP/build-base.log" 2>&1 \
+    dotnet publish "$TMP/baseline-src/src/Netsight" -c Release --use-current-runtime -o "$BASE_DIR" -v q -nologo >"$TMP/build-base.log" 2>&1 \
       || { cat "$TMP/build-base.log"; rm -rf "$BASE_DIR"; exit 1; }
   fi
 fi
@@ -200,9 +200,9 @@ TOOLS=(netsight ${BASE_NAME:+"$BASE_NAME"} netsight-2t netsight-tc0 tcpdump tsha
 ALL_CPUS=$(( $(nproc) > 1 ? 1 : 0 )); ALL_CPUS="0-$ALL_CPUS"
 declare -A PIN=([netsight-2t]=$ALL_CPUS)
 declare -A CMD=(
-  [netsight]="dotnet '$NETSIGHT_DIR/netsight.dll' analyze '$CAP' --output json > '$OUT/netsight.json'"
-  [netsight-2t]="dotnet '$NETSIGHT_DIR/netsight.dll' analyze '$CAP' --output json --threads 2 > '$OUT/netsight-2t.json'"
-  [netsight-tc0]="DOTNET_TieredCompilation=0 dotnet '$NETSIGHT_DIR/netsight.dll' analyze '$CAP' --output json > /dev/null"
+  [netsight]="'$NETSIGHT_DIR/netsight' analyze '$CAP' --output json > '$OUT/netsight.json'"
+  [netsight-2t]="'$NETSIGHT_DIR/netsight' analyze '$CAP' --output json --threads 2 > '$OUT/netsight-2t.json'"
+  [netsight-tc0]="DOTNET_TieredCompilation=0 '$NETSIGHT_DIR/netsight' analyze '$CAP' --output json > /dev/null"
   [tcpdump]="tcpdump -r '$CAP' -w /dev/null"
   [tshark]="tshark -r '$CAP' -q -z io,stat,0"
   [tcptrace]="tcptrace -l '$CAP' > /dev/null"
@@ -213,7 +213,7 @@ if have nfpcapd && nfpcapd -h 2>&1 | grep -q -- '-w flowdir'; then NFOUT=-w; els
 CMD[nfdump]="nfpcapd -r '$CAP' $NFOUT '$TMP/work' && nfdump -R '$TMP/work' > /dev/null"
 declare -A NEEDS=([netsight]=dotnet [netsight-2t]=dotnet [netsight-tc0]=dotnet [tcpdump]=tcpdump [tshark]=tshark [tcptrace]=tcptrace [nfdump]="nfpcapd nfdump" [argus]="argus ra")
 if [[ -n $BASE_NAME ]]; then
-  CMD[$BASE_NAME]="dotnet '$BASE_DIR/netsight.dll' analyze '$CAP' --output json > /dev/null"
+  CMD[$BASE_NAME]="'$BASE_DIR/netsight' analyze '$CAP' --output json > /dev/null"
   NEEDS[$BASE_NAME]=dotnet
 fi
 
@@ -255,7 +255,7 @@ TINY=$OUT/flows-100.pcap
 [[ -s $TINY ]] || dotnet "$BENCH_DLL" gen-flows "$TINY" 100 >/dev/null
 for dir in "$NETSIGHT_DIR" ${BASE_DIR:+"$BASE_DIR"}; do
   name=netsight; [[ $dir == "$BASE_DIR" ]] && name=$BASE_NAME
-  /usr/bin/time -f '%e %U %S' -o "$TMP/time" taskset -c "$CPU" dotnet "$dir/netsight.dll" analyze "$TINY" --output json >/dev/null
+  /usr/bin/time -f '%e %U %S' -o "$TMP/time" taskset -c "$CPU" "$dir/netsight" analyze "$TINY" --output json >/dev/null
   echo "$name analyze on a 500-packet file (fixed cost of a run): $(awk '{printf "%ss wall, %.2fs cpu", $1, $2+$3}' "$TMP/time")"
 done
 
@@ -279,7 +279,7 @@ rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 
 AGENT_DIR=$NETSIGHT_DIR
 start_agent() {
-  taskset -c "$CPU" dotnet "$AGENT_DIR/netsight.dll" agent -i "$VETH_ROOT" -p "127.0.0.1:$AGENT_PORT" "$@" >"$TMP/agent.log" 2>&1 &
+  taskset -c "$CPU" "$AGENT_DIR/netsight" agent -i "$VETH_ROOT" -p "127.0.0.1:$AGENT_PORT" "$@" >"$TMP/agent.log" 2>&1 &
   AGENT=$!
   PIDS+=("$AGENT")
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$AGENT_PORT/metrics" 2>/dev/null | grep -q 'netsight_collector_up{collector="packets"} 1' && break; sleep 0.2; done
@@ -339,6 +339,6 @@ if have python3; then
 else
   echo "agent: n/a (python3 needed to put the frames on the veth)"
 fi
-/usr/bin/time -f '%M' -o "$TMP/rss" dotnet "$AGENT_DIR/netsight.dll" analyze "$FLOWCAP" --output metrics >/dev/null
+/usr/bin/time -f '%M' -o "$TMP/rss" "$AGENT_DIR/netsight" analyze "$FLOWCAP" --output metrics >/dev/null
 echo "$name analyze $FLOWCAP: peak RSS $(awk '{printf "%.1f", $1/1024}' "$TMP/rss") MiB (includes the end-of-file report of every connection)"
 done

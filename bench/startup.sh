@@ -8,11 +8,11 @@
 #      collector; no other process's traffic or connections reach it), time to the first answered /metrics, its CPU seconds then and at 5 s, RSS at 5 s and at --idle S seconds from
 #      /proc/PID/smaps_rollup, split into anonymous and file-backed (mapped assemblies, libraries) pages.
 # Root (capture on lo). NETSIGHT is the command to run (default: the framework-dependent publish of
-# scripts/agent.sh, `dotnet artifacts/netsight/netsight.dll`); give another build's command to compare.
+# scripts/agent.sh, `artifacts/netsight/netsight`: ReadyToRun or NativeAOT as NetsightPublish says); give another build's command to compare.
 # Prints `key value` lines. Options: --repeat N (5), --idle S (60), --small FILE, --large FILE, --port P.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-read -r -a EXE <<<"${NETSIGHT:-dotnet $ROOT/artifacts/netsight/netsight.dll}"
+read -r -a EXE <<<"${NETSIGHT:-$ROOT/artifacts/netsight/netsight}"
 REPEAT=5
 IDLE=60
 SMALL=/usr/share/gocode/src/github.com/google/gopacket/pcap/test_ethernet.pcap

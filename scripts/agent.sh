@@ -7,14 +7,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh runtime
-dotnet publish src/Netsight -c Release --use-current-runtime --self-contained false -o artifacts/netsight --nologo -v quiet -clp:ErrorsOnly
+dotnet publish src/Netsight -c Release --use-current-runtime -o artifacts/netsight --nologo -v quiet -clp:ErrorsOnly
 hub_port=${HUB_PORT:-9091}
 hub_store=${HUB_STORE:-sqlite:artifacts/netsight-hub.db}
 # Standalone as root the agent sees every process, so the sockets collector (off by default because a
 # pod needs hostPID for it) is on here too.
 [ $# -gt 0 ] || set -- -p 9090 --collector.sockets
 agent=""
-dotnet artifacts/netsight/netsight.dll hub -p "$hub_port" --store "$hub_store" &
+artifacts/netsight/netsight hub -p "$hub_port" --store "$hub_store" &
 hub=$!
 # Both run in the background so that Ctrl-C or a TERM to this script stops both (SIGTERM: clean exit).
 stop() { trap - INT TERM EXIT; kill $agent "$hub" 2>/dev/null; wait; }
@@ -31,6 +31,6 @@ for i in "${!args[@]}"; do
   case "${args[$i]}" in -p|--listen) agent_port=${args[$((i + 1))]##*:} ;; esac
 done
 echo "agent.sh: agent metrics at http://localhost:$agent_port/metrics, service map at http://localhost:$hub_port/ (hub API /api/v1/*)"
-dotnet artifacts/netsight/netsight.dll agent "$@" &
+artifacts/netsight/netsight agent "$@" &
 agent=$!
 wait "$agent"
