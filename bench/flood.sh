@@ -5,7 +5,7 @@
 # CPU seconds (user + sys, from /usr/bin/time -v: the machine is shared, so wall time is also shown but CPU
 # is the figure), packets per CPU second, peak RSS and output lines; and tshark's and tcpdump's time on the
 # same file for scale. Targets (issue 11): >= 0.5 M packets/s end to end, peak RSS < 400 MB.
-# Usage: bench/flood.sh [--packets N] [--repeat N] [--netsight DLL] [--no-peers]
+# Usage: bench/flood.sh [--packets N] [--repeat N] [--netsight EXE|DLL] [--no-peers]
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 OUT=$ROOT/bench/out
@@ -26,9 +26,12 @@ mkdir -p "$OUT"
 CAP=$OUT/synflood-$PACKETS.pcap
 [[ -f $CAP ]] || python3 "$ROOT/bench/synflood.py" "$CAP" "$PACKETS"
 if [[ -z $DLL ]]; then
-  DLL=$ROOT/artifacts/netsight/netsight.dll
-  dotnet publish "$ROOT/src/Netsight" -c Release --use-current-runtime --self-contained false -o "$ROOT/artifacts/netsight" -v q -nologo >/dev/null
+  # The publish the scripts run (NativeAOT by default, Directory.Build.props' NetsightPublish).
+  DLL=$ROOT/artifacts/netsight/netsight
+  dotnet publish "$ROOT/src/Netsight" -c Release --use-current-runtime -o "$ROOT/artifacts/netsight" -v q -nologo >/dev/null
 fi
+# A netsight.dll (a `dotnet build` output or an older publish) runs under dotnet, an executable by itself.
+if [[ $DLL == *.dll ]]; then NETSIGHT=(dotnet "$DLL"); else NETSIGHT=("$DLL"); fi
 TMP=$(mktemp -d /tmp/netsight-flood.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 
@@ -59,7 +62,7 @@ row() {
   printf '%-28s %9.2f %9.2f %12.2f %10.0f %12s\n' "$name" "$cpu" "$wall" "$(echo "$PACKETS / $cpu / 1000000" | bc -l)" "$(echo "$rss / 1024" | bc -l)" "$lines"
 }
 for o in metrics json table; do
-  row "netsight analyze -o $o" "$(measure "$o" dotnet "$DLL" analyze "$CAP" --output "$o")"
+  row "netsight analyze -o $o" "$(measure "$o" "${NETSIGHT[@]}" analyze "$CAP" --output "$o")"
 done
 if [[ $PEERS -eq 1 ]]; then
   command -v tcpdump >/dev/null && row "tcpdump -r (read only)" "$(measure tcpdump tcpdump -n -r "$CAP" -w /dev/null)"

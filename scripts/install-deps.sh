@@ -1,22 +1,18 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Netsight needs: `runtime` for the agent (libpcap; curl for the quick start's
-# hub check), `test` for the test suite and benchmarks (the lab's servers, PostgreSQL for the hub, chromium
+# hub check; clang and zlib1g-dev, with which every kind publishes netsight with NativeAOT), `test` for the test suite and benchmarks (the lab's servers, PostgreSQL for the hub, chromium
 # for the service map, tshark and promtool as oracles, gopacket's captures; for deploy/: Go and sprig for
-# helm-render, node for the Kubernetes schema validator), `image` for deploy/image/build.sh; clang and
-# zlib1g-dev for a NativeAOT publish in test, image and bench.
+# helm-render, node for the Kubernetes schema validator), `image` for deploy/image/build.sh.
 # Idempotent: skips apt entirely when everything is already installed.
 set -euo pipefail
 kind=${1:-runtime}
-packages=(libpcap0.8 iproute2 curl)
+# clang and zlib1g-dev: `dotnet publish` of netsight is NativeAOT (NetsightPublish in Directory.Build.props),
+# whose ILCompiler links the executable with clang and needs zlib's headers and static library.
+packages=(libpcap0.8 iproute2 curl clang zlib1g-dev)
 if [ "$kind" = test ] || [ "$kind" = image ]; then
   # deploy/image/build.sh builds the image from Debian packages with mmdebstrap and umoci (skopeo for the
   # docker-archive); the image test runs it with runc.
   packages+=(mmdebstrap umoci skopeo runc)
-fi
-if [ "$kind" = test ] || [ "$kind" = image ] || [ "$kind" = bench ]; then
-  # A NativeAOT publish (`-p:NetsightPublish=Aot`: bench/startup.sh's comparison, the AOT build's checks):
-  # the ILCompiler links the executable with clang and needs zlib's headers and static library.
-  packages+=(clang zlib1g-dev)
 fi
 if [ "$kind" = test ] || [ "$kind" = bench ]; then
   packages+=(tshark tcpdump nftables nginx-light iperf3 curl procps prometheus golang-github-google-gopacket-dev dnsmasq-base conntrack util-linux e2fsprogs)

@@ -1,11 +1,9 @@
 #!/usr/bin/env bash
 # Builds the netsight OCI image without a Docker daemon and without pulling a base image (these machines
 # reach Debian's mirror, NuGet and npm only):
-#   1. `dotnet publish` of src/Netsight, self-contained for linux-x64 and trimmed in partial mode: only the
-#      framework's trimmable assemblies are trimmed (and KubernetesClient.Aot, marked trimmable: its JSON is
-#      source-generated); ours and the libraries (YamlDotNet, DnsClient, SharpPcap, PacketDotNet), which
-#      reflect over their own types and produce trim warnings, are kept whole (120 MB -> 55 MB before the
-#      .Aot client; the image test runs every feature in the trimmed image),
+#   1. `dotnet publish` of src/Netsight with NativeAOT for linux-x64: one native executable (about 43 MB)
+#      and libe_sqlite3.so, no .NET runtime in the image (it was a trimmed self-contained publish of 55 MB
+#      before; the image test runs the agent and the hub from it),
 #   2. a root filesystem of exactly the shared libraries it loads, extracted from Debian bookworm packages
 #      by mmdebstrap: libc6, libpcap0.8 (and its libdbus-1-3 chain), libssl3 (TLS to the API server),
 #      libstdc++6, libgcc-s1, zlib1g; no shell, no package manager, no ICU (InvariantGlobalization),
@@ -15,7 +13,7 @@
 # `ctr -n k8s.io images import`, docker 25+), netsight-docker.tar (docker-archive, when skopeo is
 # installed), the layout directory oci/, and size.txt. Needs root (mmdebstrap, umoci), the .NET SDK and
 # `scripts/install-deps.sh image` (mmdebstrap umoci skopeo).
-# Usage: deploy/image/build.sh [--output DIR] [--tag TAG] [--publish DIR (reuse a self-contained publish)]
+# Usage: deploy/image/build.sh [--output DIR] [--tag TAG] [--publish DIR (reuse a NativeAOT publish)]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 out=$root/artifacts/image
@@ -48,12 +46,14 @@ if [ -z "$publish" ]; then
   mkdir -p "$work/tree"
   tar -C "$root" --exclude=bin --exclude=obj -cf - src Directory.Build.props Directory.Packages.props global.json .editorconfig \
     | tar -C "$work/tree" -xf -
-  # The trim analysis warns (IL2026/IL2104) about the libraries kept whole; they are not errors here.
-  dotnet publish "$work/tree/src/Netsight" -c Release -r linux-x64 --self-contained \
-    -p:PublishTrimmed=true -p:TrimMode=partial -p:TreatWarningsAsErrors=false -p:SuppressTrimAnalysisWarnings=true \
+  # NativeAOT (NetsightPublish=Aot, the default): one native executable and SQLite's native library; the
+  # AOT publish trims everything and warns about nothing (a warning would fail it: TreatWarningsAsErrors).
+  dotnet publish "$work/tree/src/Netsight" -c Release -r linux-x64 -p:NetsightPublish=Aot \
     -p:DebugType=none -p:DebugSymbols=false -o "$publish" --nologo -v quiet -clp:ErrorsOnly
+  # Symbols stay out of the image (netsight.dbg is the stripped executable's debug file, 130+ MB).
+  rm -f "$publish"/*.dbg "$publish"/*.pdb
 fi
-[ -x "$publish/netsight" ] || { echo "no self-contained netsight in $publish" >&2; exit 1; }
+[ -x "$publish/netsight" ] || { echo "no netsight executable in $publish" >&2; exit 1; }
 published=$(date +%s)
 
 # Debian's shared libraries only (the extract variant runs no maintainer scripts: nothing to execute).
