@@ -51,8 +51,10 @@ public sealed class TunnelLabTests
                 pod: server-0
                 workload: server
             """);
+        // Four capture threads in a fanout group: the two directions of each inner connection carry unrelated
+        // outer UDP ports, and must still meet in one thread (FanoutProgram; the kernel's own hash split them).
         using var agent = AgentProcess.StartInNamespace(client.Name, client.Main.PeerV4,
-            ["-i", Underlay, "--identity-file", identity, "--labels", "namespace,pod", "--no-collector.conntrack"]);
+            ["-i", Underlay, "--identity-file", identity, "--labels", "namespace,pod", "--no-collector.conntrack", "--capture.threads", "4"]);
         agent.WaitForStdout(l => l.Contains($"attached interface {Underlay}", StringComparison.Ordinal), TimeSpan.FromSeconds(10), "attached interface " + Underlay);
 
         string pcap = Path.Combine(client.TempDir, "underlay.pcap");
