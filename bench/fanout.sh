@@ -30,7 +30,9 @@ done
 command -v iperf3 >/dev/null || { echo "fanout.sh: needs iperf3" >&2; exit 1; }
 if [[ -z $DIR ]]; then
   DIR=$ROOT/artifacts/netsight
-  dotnet publish "$ROOT/src/Netsight" -c Release --use-current-runtime --self-contained false -o "$DIR" -v q -nologo >/dev/null
+  # The publish the scripts run (NativeAOT by default: Directory.Build.props' NetsightPublish).
+  dotnet publish "$ROOT/src/Netsight" -c Release --use-current-runtime -o "$DIR" -v q -nologo -clp:ErrorsOnly >/dev/null \
+    || { echo "fanout.sh: dotnet publish failed" >&2; exit 1; }
 fi
 TMP=$(mktemp -d /tmp/netsight-fanout.XXXXXX)
 AGENT=""
@@ -77,7 +79,7 @@ echo
 echo "| capture threads | packets crossed | analyzed | kernel drops | missing, not counted | agent CPU s | CPU s per M packets | RSS idle / after MiB | load before / after |"
 echo "|---|---|---|---|---|---|---|---|---|"
 for t in $THREADS; do
-  dotnet "$DIR/netsight.dll" agent -i "$VETH_ROOT" -p "127.0.0.1:$PORT" --no-collector.conntrack --no-collector.probes --capture.threads "$t" >"$TMP/agent.log" 2>&1 &
+  "$DIR/netsight" agent -i "$VETH_ROOT" -p "127.0.0.1:$PORT" --no-collector.conntrack --no-collector.probes --capture.threads "$t" >"$TMP/agent.log" 2>&1 &
   AGENT=$!
   for _ in $(seq 150); do curl -sf "http://127.0.0.1:$PORT/metrics" 2>/dev/null | grep -q 'netsight_collector_up{collector="packets"} 1' && break; sleep 0.2; done
   sleep 3

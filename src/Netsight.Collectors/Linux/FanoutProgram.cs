@@ -10,15 +10,15 @@
 //   IPv4/IPv6 with TCP or UDP: source XOR destination address, XOR source XOR destination port;
 //   UDP to or from a tunnel port (VXLAN 4789 and 8472, Geneve 6081), IPv4 fragments, other protocols
 //   (IP-in-IP, GRE, ICMP, IPv6 with extension headers): the addresses only,
-// folded so its low bits mix; the kernel takes it modulo the group's sockets. XOR is symmetric, so both
-// directions meet; a tunnel's packets between two nodes meet in one thread with every connection inside
+// mixed (a multiplicative hash) so every bit counts; the kernel takes it modulo the group's sockets. XOR is
+// symmetric, so both directions meet; a tunnel's packets between two nodes meet in one thread with every connection inside
 // them; the fragments of a datagram meet (the unfragmented packets of the same connection may go elsewhere,
 // as in `analyze --threads`). Anything not IP (ARP, frames with an in-band VLAN tag) goes to thread 0.
 //
 // Every load is relative to the network header (SKF_NET_OFF), not to skb->data: the kernel runs fanout
 // before it positions the data for the socket, and outgoing packets still start at the link header there
 // while incoming ones start at the network header. Hand-assembled because there is no cBPF assembler in
-// .NET; the program is 50 instructions and the lab tests check it against tshark on plain and VXLAN traffic.
+// .NET; the program is about 60 instructions and the lab tests check it against tshark on plain and VXLAN traffic.
 using System.Runtime.InteropServices;
 
 namespace Netsight.Collectors.Linux;
@@ -47,6 +47,7 @@ internal static class FanoutProgram
     private const ushort JsetK = 0x05 | 0x40;        // BPF_JMP | BPF_JSET | BPF_K
     private const ushort XorX = 0x04 | 0xa0 | 0x08;  // BPF_ALU | BPF_XOR | BPF_X
     private const ushort RshK = 0x04 | 0x70;         // BPF_ALU | BPF_RSH | BPF_K
+    private const ushort MulK = 0x04 | 0x20;         // BPF_ALU | BPF_MUL | BPF_K
     private const ushort Tax = 0x07;                 // BPF_MISC | BPF_TAX
     private const ushort RetA = 0x06 | 0x10;         // BPF_RET | BPF_A
     private const ushort RetK = 0x06;                // BPF_RET | BPF_K
@@ -108,8 +109,11 @@ internal static class FanoutProgram
         Label("addresses");
         I(LdMem, 0);
         Label("fold");
-        // A ^= A >> 16; A ^= A >> 8: the kernel keeps A modulo the sockets, so the low bits must carry it all.
-        I(Tax); I(RshK, 16); I(XorX); I(Tax); I(RshK, 8); I(XorX);
+        // The kernel keeps A modulo the sockets, so every input bit must reach the bits it keeps: fold the high
+        // half in, multiply by 2^32 / golden ratio (Knuth's multiplicative hash) and keep the product's upper half.
+        // An XOR fold alone was not enough: Linux gives connect() even ephemeral ports, so the low bits of eight
+        // iperf3 connections were all alike and every one of them went to the first thread (bench/fanout.sh).
+        I(Tax); I(RshK, 16); I(XorX); I(MulK, 0x9E3779B1); I(RshK, 16);
         I(RetA);
         Label("other");
         I(RetK, 0);
