@@ -1,5 +1,5 @@
 // The analyzers of one interface captured by several threads (--capture.threads N, a PACKET_FANOUT group):
-// one per thread, each tracking the connections the kernel's symmetric hash sends it. A scrape writes them as
+// one per thread, each tracking the connections the fanout program's symmetric hash sends it (Linux/FanoutProgram). A scrape writes them as
 // one device (PacketFamilies.Write: counters and pair series add), so N threads export what one thread does.
 using Netsight.Packets.Analysis;
 
@@ -12,11 +12,8 @@ internal static class ShardAnalyzers
     public static PacketAnalyzer[] Create(string device, AnalyzerOptions options, int threads)
     {
         if (threads == 1) return [new PacketAnalyzer(device, options)];
-        AnalyzerOptions shard = options with
+        AnalyzerOptions shard = options.ForShard(threads) with
         {
-            MaxFlows = Math.Max(1, options.MaxFlows / threads),
-            MaxReassemblies = Math.Max(1, options.MaxReassemblies / threads),
-            MaxUnackedSegments = Math.Max(1, options.MaxUnackedSegments / threads),
             // Unlike `analyze --threads` (whose pair tables are merged, and folded at the cap, at its end), the
             // peer-pair and DNS tables are split too: --max-series bounds the pairs an interface holds, and the
             // SYN flood (a pair per source) would otherwise hold N times as many: measured on bench/flood-agent.sh,

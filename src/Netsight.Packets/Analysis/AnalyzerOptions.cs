@@ -34,4 +34,14 @@ public sealed record AnalyzerOptions
 
     /// <summary>Passive DNS: pending-query bound, timeout, and name collection (analyze only).</summary>
     public Dns.DnsOptions Dns { get; init; } = new();
+
+    /// <summary>The options of one of <paramref name="shards"/> analyzers that split a device's connections
+    /// (`analyze --threads`, the agent's --capture.threads): each gets its share of the connection, reassembly
+    /// and unacked-segment bounds, so the shards together hold what one analyzer would.</summary>
+    public AnalyzerOptions ForShard(int shards) => this with
+    {
+        MaxFlows = Math.Max(1, MaxFlows / shards),
+        MaxReassemblies = Math.Max(1, MaxReassemblies / shards),
+        MaxUnackedSegments = Math.Max(1, MaxUnackedSegments / shards),
+    };
 }

@@ -96,12 +96,7 @@ public sealed partial class CaptureAnalysis
     {
         if (_shards is not null) return;
         // Each shard gets its share of the bounds, so N shards hold what one analyzer would.
-        _shardOptions = _options with
-        {
-            MaxFlows = Math.Max(1, _options.MaxFlows / Threads),
-            MaxReassemblies = Math.Max(1, _options.MaxReassemblies / Threads),
-            MaxUnackedSegments = Math.Max(1, _options.MaxUnackedSegments / Threads),
-        };
+        _shardOptions = _options.ForShard(Threads);
         _shards = new Shard[Threads];
         for (int i = 0; i < Threads; i++)
         {
