@@ -21,6 +21,7 @@ public sealed partial class WebSecurity : IDisposable
     private WebConfig _current;
     private TokenBucket? _bucket;
     private string _seen;
+    private string? _changed;
     private IReadOnlyList<string> _files;
     private Timer? _timer;
     private ILogger? _log;
@@ -106,14 +107,21 @@ public sealed partial class WebSecurity : IDisposable
 
     public void WriteMetrics(MetricWriter writer) => Metrics.Write(writer);
 
-    /// <summary>Re-reads the file when it or a file it names changed since the last reading (good or bad).</summary>
+    /// <summary>
+    /// Re-reads the file when it or a file it names changed since the last reading (good or bad) and then
+    /// stayed the same for one more check. A writer that truncates and then writes (an editor, a plain
+    /// File.WriteAllText; Kubernetes swaps a symlink, which is atomic) would otherwise be read half-written:
+    /// one change counted as two reloads, or a half file taken for a good one.
+    /// </summary>
     internal void Check()
     {
         if (Interlocked.Exchange(ref _checking, 1) == 1) return;
         try
         {
             string now = WebConfigLoader.Fingerprint(Path.GetFullPath(_path), _files);
-            if (now == _seen) return;
+            if (now == _seen) { _changed = null; return; }
+            if (now != _changed) { _changed = now; return; }
+            _changed = null;
             WebConfig next;
             try
             {
