@@ -12,13 +12,16 @@
 #      ConntrackParser dumping and parsing the same table (best of N rounds after a warm-up round, in process),
 #      then the collector's own dump path into its flow table; prints a comparison table, with each netsight
 #      row's first round too (what the agent's start-up dump costs). The benchmarks are published as the agent
-#      is (ReadyToRun, no tier-0 JIT: scripts/agent.sh, the image), so the first round runs the agent's code.
-# Everything it creates (namespace, nft table, processes) is removed on exit. Options: --entries N, --repeat N.
+#      is (NetsightPublish, Directory.Build.props: NativeAOT by default, or ReadyToRun with no tier-0 JIT), so
+#      the first round runs the code the agent's first dump runs.
+# Everything it creates (namespace, nft table, processes) is removed on exit. Options: --entries N, --repeat N,
+# --publish Aot|ReadyToRun (default: Aot, as netsight is published).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 ENTRIES=100000
 REPEAT=5
+PUBLISH=Aot
 CPU=$(( $(nproc) > 1 ? 1 : 0 ))
 NS=ctbench-$$
 NFT_TABLE=netsight_ctbench
@@ -27,7 +30,8 @@ while [[ $# -gt 0 ]]; do
   case $1 in
     --entries) ENTRIES=$2; shift 2 ;;
     --repeat) REPEAT=$2; shift 2 ;;
-    *) echo "usage: $0 [--entries N] [--repeat N]" >&2; exit 2 ;;
+    --publish) PUBLISH=$2; shift 2 ;;
+    *) echo "usage: $0 [--entries N] [--repeat N] [--publish Aot|ReadyToRun]" >&2; exit 2 ;;
   esac
 done
 
@@ -51,13 +55,23 @@ cleanup() {
 }
 trap cleanup EXIT
 
-log "publishing the benchmarks (Release, ReadyToRun and the agent's tiering settings)"
-# The agent's src/Netsight/Netsight.csproj settings: its code starts precompiled, and what the JIT compiles
-# is optimized at once, so round 1 here is what the agent's first dump runs.
-dotnet publish "$ROOT/bench/Netsight.Benchmarks" -c Release --use-current-runtime --self-contained false \
-  -p:PublishReadyToRun=true -p:TieredCompilationQuickJit=false -p:TieredCompilationQuickJitForLoops=false \
+case $PUBLISH in
+  Aot)
+    # NativeAOT, as netsight ships: no JIT, so round 1 is the code the agent's first dump runs. BenchmarkDotNet
+    # itself is not AOT-clean (its trim warnings are not errors here); the ct-* modes use none of it.
+    log "publishing the benchmarks (Release, NativeAOT as netsight; about 4 minutes)"
+    PUBLISH_ARGS=(-r linux-x64 -p:PublishAot=true -p:TreatWarningsAsErrors=false) ;;
+  ReadyToRun)
+    # The agent's ReadyToRun settings (src/Netsight/Netsight.csproj): its code starts precompiled, and what
+    # the JIT compiles is optimized at once.
+    log "publishing the benchmarks (Release, ReadyToRun and the agent's tiering settings)"
+    PUBLISH_ARGS=(--use-current-runtime --self-contained false -p:PublishReadyToRun=true
+      -p:TieredCompilationQuickJit=false -p:TieredCompilationQuickJitForLoops=false) ;;
+  *) echo "conntrack.sh: --publish Aot or ReadyToRun" >&2; exit 2 ;;
+esac
+dotnet publish "$ROOT/bench/Netsight.Benchmarks" -c Release "${PUBLISH_ARGS[@]}" \
   -o "$TMP/bench" -v q -nologo >"$TMP/build.log" 2>&1 || { cat "$TMP/build.log"; exit 1; }
-BENCH_DLL=$TMP/bench/Netsight.Benchmarks.dll
+if [[ $PUBLISH == Aot ]]; then BENCH=("$TMP/bench/Netsight.Benchmarks"); else BENCH=(dotnet "$TMP/bench/Netsight.Benchmarks.dll"); fi
 
 # ---------------------------------------------------------------- 1. the namespace
 log "namespace $NS"
@@ -94,7 +108,7 @@ nsx sysctl -qw net.netfilter.nf_conntrack_udp_timeout_stream=3600 2>/dev/null ||
 
 # ---------------------------------------------------------------- 2. the table
 log "filling the table with $ENTRIES entries (UDP to distinct loopback address/port pairs)"
-nsx dotnet "$BENCH_DLL" ct-fill "$ENTRIES" >&2
+nsx "${BENCH[@]}" ct-fill "$ENTRIES" >&2
 COUNT=$(nsx conntrack -C)
 log "table: $COUNT entries, e.g. $(nsx conntrack -L -p udp 2>/dev/null | head -1)"
 (( COUNT >= ENTRIES )) || log "WARNING: only $COUNT entries (< $ENTRIES)"
@@ -120,11 +134,11 @@ time_cmd plain "conntrack -L > /dev/null"
 time_cmd extended "conntrack -L -o extended > /dev/null"
 
 log "ct-dump: netsight's NetlinkSocket + ConntrackParser (warm-up round, then best of $REPEAT)"
-nsx taskset -c "$CPU" dotnet "$BENCH_DLL" ct-dump "$REPEAT" | tee "$TMP/ct-dump.out" >&2
+nsx taskset -c "$CPU" "${BENCH[@]}" ct-dump "$REPEAT" | tee "$TMP/ct-dump.out" >&2
 field() { awk -v m="mode=$1 " -v k="$2=" 'index($0, m) { for (i = 1; i <= NF; i++) if (index($i, k) == 1) print substr($i, length(k) + 1) }' "$TMP/ct-dump.out"; }
 
 echo
-echo "## Conntrack dump: $COUNT entries ($MAX_NOTE), one core (taskset -c $CPU), best of $REPEAT"
+echo "## Conntrack dump ($PUBLISH): $COUNT entries ($MAX_NOTE), one core (taskset -c $CPU), best of $REPEAT"
 echo
 printf '| %-42s | %8s | %8s | %8s | %8s | %10s | %17s | %11s | %10s |\n' reader entries "wall s" "user s" "sys s" entries/s "bytes alloc/entry" "wall vs -L" "cpu vs -L"
 printf '|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n' -------------------------------------------- ---------- ---------- ---------- ---------- ------------ ------------------- ------------- ------------
@@ -149,8 +163,8 @@ nsrow "netsight parse only (datagrams in memory)" memory
 nsrow "  first round" memory-first
 echo
 echo "conntrack -L rows time the whole process (start, dump, text output to /dev/null); the netsight rows are"
-echo "in-process, best round after the first; each \"first round\" row is that first round (no tier-up yet, what the"
-echo "agent's start-up dump costs; runtime start excluded). The collector row also builds its flow"
+echo "in-process, best round after the first; each \"first round\" row is that first round (what the agent's"
+echo "start-up dump costs: no JIT with Aot, before tier-up with ReadyToRun; runtime start excluded). The collector row also builds its flow"
 echo "table (first round inserts, later rounds update the same 100,000 records). The in-memory row parses the"
 echo "datagrams of one dump again from memory: the parser's own cost, without the kernel's (sys) work."
 grep -h 'id_collisions' "$TMP/ct-dump.out" | sed 's/^ct-dump /CTA_ID (the collector'"'"'s flow key): /' || true
