@@ -130,6 +130,7 @@ public sealed class HubApp : IAsyncDisposable
         {
             hub.Metrics.Write(writer, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
             server.WriteMetrics(writer);
+            ProcessMetrics.Write(writer);
             writer.Finish();
         }
         body.Position = 0;

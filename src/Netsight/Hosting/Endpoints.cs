@@ -61,6 +61,7 @@ public static class Endpoints
         {
             collectors.WriteMetrics(writer);
             server?.WriteMetrics(writer);
+            ProcessMetrics.Write(writer);
         }
         if (gzip)
         {
