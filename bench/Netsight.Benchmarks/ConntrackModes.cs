@@ -57,7 +57,8 @@ internal static class ConntrackModes
         var tableLock = new Lock();
         Measure("collector", rounds, () =>
         {
-            requests.DumpTable(table, tableLock);
+            // As ConntrackCollector does: the kernel's count first, so the table is sized once.
+            requests.DumpTable(table, tableLock, ConntrackSysctls.ReadNumber("/proc/sys/net/netfilter/nf_conntrack_count"));
             return (table.FlowCount, 0);
         });
         // The parser alone: one dump's datagrams kept in memory and parsed again (no syscalls, no kernel work).

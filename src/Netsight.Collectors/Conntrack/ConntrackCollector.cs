@@ -217,7 +217,12 @@ public sealed partial class ConntrackCollector : ICollector, IHttpEndpoints
         Interlocked.Increment(ref _resyncs[(int)reason]);
         _requester ??= new ConntrackRequests(_requests!, _errors, () => ++_sequence, _time);
         ConntrackRequests dump = _requester;
-        DumpOutcome outcome = dump.DumpTable(_table, _lock);
+        string dir = Path.Combine(_options.ProcfsRoot, "sys/net/netfilter");
+        long expected;
+        lock (_lock) expected = _kernelEntries;
+        // The first dump (at start) has no statistics yet: the count from /proc.
+        if (expected < 0) expected = ConntrackSysctls.ReadNumber(Path.Combine(dir, "nf_conntrack_count"));
+        DumpOutcome outcome = dump.DumpTable(_table, _lock, expected);
         if (outcome.Attempts > 1) Interlocked.Add(ref _resyncs[(int)ResyncReason.Interrupted], outcome.Attempts - 1);
         if (!outcome.Consistent)
         {
@@ -226,7 +231,6 @@ public sealed partial class ConntrackCollector : ICollector, IHttpEndpoints
         }
         dump.ReadStatistics(_cpuStats, _cpuStatPresent, _lock, out long entries, out long limit);
         // Kernels without IPCTNL_MSG_CT_GET_STATS: the same numbers from /proc.
-        string dir = Path.Combine(_options.ProcfsRoot, "sys/net/netfilter");
         if (entries < 0) entries = ConntrackSysctls.ReadNumber(Path.Combine(dir, "nf_conntrack_count"));
         if (limit < 0) limit = ConntrackSysctls.ReadNumber(Path.Combine(dir, "nf_conntrack_max"));
         lock (_lock)

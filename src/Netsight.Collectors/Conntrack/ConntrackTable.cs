@@ -123,6 +123,13 @@ public sealed class ConntrackTable
         Upsert(entry, nowSeconds, tick, countIfUntracked: entry.Type == CtEventType.New);
     }
 
+    /// <summary>Makes room for <paramref name="entries"/> flows (an eighth more for those that come during the dump), up to the cap.</summary>
+    public void Reserve(long entries)
+    {
+        long wanted = Math.Min(entries + entries / 8, _maxFlows);
+        if (wanted > _flows.Count) _flows.EnsureCapacity((int)wanted);
+    }
+
     public void BeginDump(long tick)
     {
         _dumpGeneration++;

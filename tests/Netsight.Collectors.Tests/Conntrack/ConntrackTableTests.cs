@@ -208,6 +208,19 @@ public sealed class ConntrackTableTests
     }
 
     [Fact]
+    public void RoomMadeForTheKernelsCountKeepsTheCapAndTheFlows()
+    {
+        var table = NewTable(3);
+        table.ApplyEvent(Synthetic(1, CtEventType.New), 1, 1);
+        table.Reserve(10_000_000); // a count far above the cap: room for the cap only
+        table.Reserve(0);
+        for (uint id = 2; id <= 5; id++) table.ApplyEvent(Synthetic(id, CtEventType.New), 1, 1);
+        Assert.Equal(3, table.FlowCount);
+        Assert.Equal(2, table.FlowsDropped);
+        Assert.Equal([1u, 2u, 3u], table.Flows.Keys.Select(k => k.Id).Order());
+    }
+
+    [Fact]
     public void CapCountsUntrackedButStillCountsServiceConnections()
     {
         var table = NewTable(2, "10.96.0.0/12");
