@@ -9,10 +9,11 @@
 # is printed before and after each run.
 # --no-offload switches TSO/GSO/GRO off on both veth ends: MTU-sized packets instead of 64 KiB segments, the
 # highest packet rate the lab reaches (the capture's cost is per packet).
-# Usage: bench/fanout.sh [--streams N] [--seconds N] [--threads "1 2"] [--no-offload] [--netsight DIR]
+# --agent-args "ARGS" adds agent flags to every run (e.g. "--buffer-size 2097152" to measure a smaller ring).
+# Usage: bench/fanout.sh [--streams N] [--seconds N] [--threads "1 2"] [--no-offload] [--netsight DIR] [--agent-args "ARGS"]
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-STREAMS=8 SECONDS_=10 THREADS="1 2" DIR="" PORT=19392 OFFLOAD=1
+STREAMS=8 SECONDS_=10 THREADS="1 2" DIR="" PORT=19392 OFFLOAD=1 AGENT_ARGS=""
 NS=nsfanout VETH_ROOT=nsfo0 VETH_NS=nsfo1 ROOT_IP=198.18.7.1 NS_IP=198.18.7.2
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -20,8 +21,9 @@ while [[ $# -gt 0 ]]; do
     --seconds) SECONDS_=$2; shift ;;
     --threads) THREADS=$2; shift ;;
     --netsight) DIR=$2; shift ;;
+    --agent-args) AGENT_ARGS=$2; shift ;;
     --no-offload) OFFLOAD=0 ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "fanout.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -75,11 +77,12 @@ HZ=$(getconf CLK_TCK)
 
 echo "machine: $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(nproc) cores; $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "traffic: iperf3 -P $STREAMS -t $SECONDS_ on $VETH_ROOT (root -> $NS), offloads $([[ $OFFLOAD == 1 ]] && echo on || echo off)"
+[[ -z $AGENT_ARGS ]] || echo "agent flags: $AGENT_ARGS"
 echo
 echo "| capture threads | packets crossed | analyzed | kernel drops | missing, not counted | agent CPU s | CPU s per M packets | RSS idle / after MiB | load before / after |"
 echo "|---|---|---|---|---|---|---|---|---|"
 for t in $THREADS; do
-  "$DIR/netsight" agent -i "$VETH_ROOT" -p "127.0.0.1:$PORT" --no-collector.conntrack --no-collector.probes --capture.threads "$t" >"$TMP/agent.log" 2>&1 &
+  "$DIR/netsight" agent -i "$VETH_ROOT" -p "127.0.0.1:$PORT" --no-collector.conntrack --no-collector.probes --capture.threads "$t" $AGENT_ARGS >"$TMP/agent.log" 2>&1 &
   AGENT=$!
   for _ in $(seq 150); do curl -sf "http://127.0.0.1:$PORT/metrics" 2>/dev/null | grep -q 'netsight_collector_up{collector="packets"} 1' && break; sleep 0.2; done
   sleep 3

@@ -36,6 +36,8 @@ public sealed class AgentProcessTests
     [InlineData("--snaplen", "banana")]
     [InlineData("--capture.threads", "-1")]
     [InlineData("--capture.threads", "100000")]
+    [InlineData("--buffer-size", "4096")]
+    [InlineData("--buffer-size", "-1")]
     [InlineData("--sockets.unix-socket", "/nonexistent-netsight-dir/x.sock")]
     [InlineData("--sockets.unix-socket", "/tmp")]
     [InlineData("--sockets.unix-socket", "/tmp/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.sock")]

@@ -49,15 +49,15 @@ internal sealed partial class InterfaceCapture : IDisposable
     /// <summary>
     /// Opens the interface with one handle and thread per analyzer (<paramref name="shards"/>: one, or the
     /// --capture.threads shards of a fanout group); throws <see cref="CaptureOpenException"/> with the reason
-    /// when it cannot. Each handle of a group gets an equal share of --buffer-size, so N threads hold the
-    /// kernel ring memory one would.
+    /// when it cannot. Each handle of a group gets an equal share of <paramref name="bufferSize"/> (the
+    /// interface's ring: --buffer-size, or its auto size), so N threads hold the kernel ring memory one would.
     /// </summary>
-    public static InterfaceCapture Open(string name, AgentOptions options, IReadOnlyList<PacketAnalyzer> shards, ILogger log)
+    public static InterfaceCapture Open(string name, int bufferSize, AgentOptions options, IReadOnlyList<PacketAnalyzer> shards, ILogger log)
     {
         if (shards.Count == 1)
         {
             // Exactly the one-thread capture: no fanout, the whole buffer.
-            LibPcapLiveDevice device = OpenDevice(name, options.Packets.BufferSize, options, log);
+            LibPcapLiveDevice device = OpenDevice(name, bufferSize, options, log);
             SetFilter(device, options.Packets.Filter);
             var capture = new InterfaceCapture(device, shards[0], log, null, 0);
             capture._thread.Start();
@@ -71,7 +71,7 @@ internal sealed partial class InterfaceCapture : IDisposable
             // gets (counted twice), and a group that grows while packets flow moves connections between threads
             // (the hash is taken modulo the members). The cost: packets hashed to a handle in the microseconds
             // before its own filter is set, at attach only, are not captured.
-            int buffer = Math.Max(65_536, options.Packets.BufferSize / shards.Count);
+            int buffer = Math.Max(65_536, bufferSize / shards.Count);
             for (int i = 0; i < shards.Count; i++)
             {
                 devices.Add(OpenDevice(name, buffer, options, log));

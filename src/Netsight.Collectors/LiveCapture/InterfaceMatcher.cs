@@ -53,19 +53,35 @@ public sealed class InterfaceMatcher(IReadOnlyList<string> patterns, string sysf
         return result;
     }
 
-    /// <summary>The capture threads `--capture.threads 0` (auto) gives an interface: one per core (the
-    /// given <paramref name="cores"/>) for an interface named exactly with --interface (`-i eth0`, `-i any`)
-    /// or backed by a device (/sys/class/net/NAME/device: a NIC, virtio or not), one for the rest. A node's
-    /// pod veths, bridges and tunnel devices each carry a share of what its NIC carries, and there can be
-    /// hundreds of them: one thread per core on each would start hundreds of times the cores in threads and
-    /// capture handles (about 0.4 MB idle each), where the NIC's threads already see the node's traffic.</summary>
-    public int AutoThreads(string name, int cores)
+    /// <summary>The kernel ring `--buffer-size 0` (auto) gives a NIC or an interface named exactly: 8 MiB,
+    /// no kernel drops at the lab veth's 390 k packets/s (BENCHMARKS.md "Live capture threads").</summary>
+    public const int PrimaryBufferSize = 8 * 1024 * 1024;
+
+    /// <summary>The ring auto gives a virtual device: 2 MiB, libpcap's and tcpdump's default. A pod's veth
+    /// carries a share of what the NIC carries and a node has up to hundreds of them, each holding its ring
+    /// in kernel memory for as long as it is captured: 8 MiB each would be 880 MiB for 110 pods
+    /// (bench/fanout.sh with --buffer-size 2097152 at the lab veth's highest rate: BENCHMARKS.md).</summary>
+    public const int VirtualBufferSize = 2 * 1024 * 1024;
+
+    /// <summary>True for an interface named exactly with --interface (`-i eth0`, `-i any`) or backed by a
+    /// device (/sys/class/net/NAME/device: a NIC, virtio or not); false for the rest, the virtual devices
+    /// (pods' veths, bridges, tunnels), which each carry a share of what a NIC carries and can be hundreds.</summary>
+    public bool IsPrimary(string name)
     {
         foreach (string pattern in Patterns)
-            if (pattern == name && pattern.IndexOfAny(['*', '?']) < 0) return cores;
-        if (name == AnyDevice) return cores;
-        return Directory.Exists(Path.Combine(sysfsRoot, "class", "net", name, "device")) ? cores : 1;
+            if (pattern == name && pattern.IndexOfAny(['*', '?']) < 0) return true;
+        if (name == AnyDevice) return true;
+        return Directory.Exists(Path.Combine(sysfsRoot, "class", "net", name, "device"));
     }
+
+    /// <summary>The capture threads `--capture.threads 0` (auto) gives an interface: one per core (the
+    /// given <paramref name="cores"/>) on a primary one (<see cref="IsPrimary"/>), one on the rest: one thread
+    /// per core on each of hundreds of pod veths would start hundreds of times the cores in threads and
+    /// capture handles (about 0.4 MB idle each), where the NIC's threads already see the node's traffic.</summary>
+    public int AutoThreads(string name, int cores) => IsPrimary(name) ? cores : 1;
+
+    /// <summary>The kernel ring `--buffer-size 0` (auto) gives an interface (shared by its capture threads).</summary>
+    public int AutoBufferSize(string name) => IsPrimary(name) ? PrimaryBufferSize : VirtualBufferSize;
 
     private static int ReadFlags(string path)
     {

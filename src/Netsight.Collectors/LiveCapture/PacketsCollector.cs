@@ -134,6 +134,11 @@ public sealed partial class PacketsCollector : ICollector
     private int CaptureThreads(string name) =>
         _options.Packets.CaptureThreads > 0 ? _options.Packets.CaptureThreads : _matcher.AutoThreads(name, Environment.ProcessorCount);
 
+    /// <summary>--buffer-size, or with 0 (auto) what the matcher gives this interface (8 MiB for a NIC or an
+    /// interface named exactly, 2 MiB for a pod's veth and other virtual devices).</summary>
+    private int BufferSize(string name) =>
+        _options.Packets.BufferSize > 0 ? _options.Packets.BufferSize : _matcher.AutoBufferSize(name);
+
     /// <param name="retry">A down interface tried again: its failure was logged and counted already.</param>
     private void Attach(string name, bool retry)
     {
@@ -141,7 +146,7 @@ public sealed partial class PacketsCollector : ICollector
             entry = (ShardAnalyzers.Create(name, _options.ToAnalyzerOptions(), CaptureThreads(name)), 0);
         try
         {
-            _captures[name] = InterfaceCapture.Open(name, _options, entry.Shards, _log);
+            _captures[name] = InterfaceCapture.Open(name, BufferSize(name), _options, entry.Shards, _log);
             _analyzers[name] = (entry.Shards, 0);
             _failed.Remove(name);
             LogAttached(name, _options.Packets.Filter);

@@ -11,8 +11,10 @@ public sealed record PacketsOptions
     /// <summary>--snaplen: bytes captured per packet. Headers of Ethernet + IPv6 with extension headers +
     /// TCP with full options fit in 256; payload is never needed.</summary>
     public int Snaplen { get; init; } = 256;
-    /// <summary>--buffer-size: the kernel ring per interface, in bytes (shared equally by its capture threads).</summary>
-    public int BufferSize { get; init; } = 8 * 1024 * 1024;
+    /// <summary>--buffer-size: the kernel ring per interface, in bytes (shared equally by its capture threads);
+    /// 0, auto: 8 MiB on an interface named exactly or backed by a device, 2 MiB on virtual ones
+    /// (InterfaceMatcher.AutoBufferSize).</summary>
+    public int BufferSize { get; init; }
     /// <summary>--decap: analyze tunnels' inner packets on DEVICE/KIND pseudo-devices (Netsight.Packets.Analysis.AnalyzerOptions.Decapsulate).</summary>
     public bool Decapsulate { get; init; } = true;
     /// <summary>--capture.threads: capture and analysis threads per interface, joined in a PACKET_FANOUT group

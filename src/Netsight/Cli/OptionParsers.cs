@@ -38,6 +38,15 @@ public static partial class OptionParsers
         return min;
     };
 
+    /// <summary>0 (the option's auto value) or an integer from <paramref name="min"/> to <paramref name="max"/>.</summary>
+    public static Func<ArgumentResult, int> ZeroOrIntInRange(int min, int max) => result =>
+    {
+        string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int v) && (v == 0 || (v >= min && v <= max))) return v;
+        result.AddError($"invalid value '{text}' for {OptionName(result)} (0 for auto, or an integer from {min} to {max})");
+        return 0;
+    };
+
     public static string[] Cidrs(ArgumentResult result)
     {
         var values = result.Tokens.Select(t => t.Value).ToArray();

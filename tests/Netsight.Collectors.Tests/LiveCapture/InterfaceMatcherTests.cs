@@ -20,13 +20,17 @@ public sealed class InterfaceMatcherTests : IDisposable
     public void Dispose() => Directory.Delete(_sysfs, recursive: true);
 
     [Fact]
-    public void AutoGivesEveryCoreToNicsAndNamedInterfacesAndOneThreadToVirtualOnes()
+    public void AutoGivesEveryCoreAndTheFullRingToNicsAndNamedInterfacesAndOneThreadAndASmallRingToVirtualOnes()
     {
         var failures = new List<string>();
         void Expect(string[] patterns, string name, int expected)
         {
-            int got = new InterfaceMatcher(patterns, _sysfs).AutoThreads(name, cores: 8);
+            var matcher = new InterfaceMatcher(patterns, _sysfs);
+            int got = matcher.AutoThreads(name, cores: 8);
             if (got != expected) failures.Add($"-i [{string.Join(',', patterns)}] {name}: {got} threads, expected {expected}");
+            // The ring follows the same judgement: the full one where the threads are, libpcap's default elsewhere.
+            int ring = matcher.AutoBufferSize(name), wantRing = expected > 1 ? 8 << 20 : 2 << 20;
+            if (ring != wantRing) failures.Add($"-i [{string.Join(',', patterns)}] {name}: ring {ring}, expected {wantRing}");
         }
         // Default (every interface): the NICs get the cores, the virtual devices one each.
         Expect([], "eth0", 8);
