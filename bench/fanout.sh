@@ -38,26 +38,11 @@ if [[ -z $DIR ]]; then
 fi
 TMP=$(mktemp -d /tmp/netsight-fanout.XXXXXX)
 AGENT=""
-cleanup() {
-  set +e
-  [[ -n $AGENT ]] && { kill -TERM "$AGENT" 2>/dev/null; wait "$AGENT" 2>/dev/null; }
-  ip netns pids "$NS" 2>/dev/null | xargs -r kill 2>/dev/null
-  ip link del "$VETH_ROOT" 2>/dev/null
-  ip netns del "$NS" 2>/dev/null
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
+# shellcheck source=bench/lab.sh
+source "$ROOT/bench/lab.sh"
+trap lab_cleanup EXIT
 
-ip netns del "$NS" 2>/dev/null || true
-ip link del "$VETH_ROOT" 2>/dev/null || true
-ip netns add "$NS"
-ip link add "$VETH_ROOT" type veth peer name "$VETH_NS"
-ip link set "$VETH_NS" netns "$NS"
-ip addr add "$ROOT_IP/24" dev "$VETH_ROOT"
-ip link set "$VETH_ROOT" up
-ip -n "$NS" addr add "$NS_IP/24" dev "$VETH_NS"
-ip -n "$NS" link set "$VETH_NS" up
-ip -n "$NS" link set lo up
+lab_up "$ROOT_IP/24" "$NS_IP/24"
 if [[ $OFFLOAD == 0 ]]; then
   ethtool -K "$VETH_ROOT" tso off gso off gro off >/dev/null
   ip netns exec "$NS" ethtool -K "$VETH_NS" tso off gso off gro off >/dev/null

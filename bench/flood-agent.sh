@@ -32,23 +32,11 @@ if [[ -z $DIR ]]; then
 fi
 TMP=$(mktemp -d /tmp/netsight-flood-agent.XXXXXX)
 AGENT=""
-cleanup() {
-  set +e
-  [[ -n $AGENT ]] && { kill -TERM "$AGENT" 2>/dev/null; wait "$AGENT" 2>/dev/null; }
-  ip netns pids "$NS" 2>/dev/null | xargs -r kill 2>/dev/null
-  ip link del "$VETH_ROOT" 2>/dev/null
-  ip netns del "$NS" 2>/dev/null
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
+# shellcheck source=bench/lab.sh
+source "$ROOT/bench/lab.sh"
+trap lab_cleanup EXIT
 
-ip netns del "$NS" 2>/dev/null || true
-ip link del "$VETH_ROOT" 2>/dev/null || true
-ip netns add "$NS"
-ip link add "$VETH_ROOT" type veth peer name "$VETH_NS"
-ip link set "$VETH_NS" netns "$NS"
-ip link set "$VETH_ROOT" up
-ip -n "$NS" link set "$VETH_NS" up
+lab_up
 
 rss_mib() { awk '/^VmRSS/ {printf "%.1f", $2/1024}' "/proc/$AGENT/status"; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$AGENT/stat"; }
