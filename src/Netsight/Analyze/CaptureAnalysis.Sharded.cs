@@ -1,11 +1,12 @@
-// `netsight analyze --threads N` (N > 1): this thread reads the files and routes each frame (ShardRouter: a
-// symmetric hash of its connection) to one of N worker threads, each with its own analyzer per device; at
-// the end the shards are merged into the devices' analyzers the reports read, and connection ids are
-// renumbered into start order, so the output equals --threads 1 (tests: ShardedAnalysisTests). Frames travel
-// as copies in pooled batches over bounded queues: nothing is allocated per packet, and a slow shard holds
-// the reader back instead of growing memory. Expiry runs in every shard at the same frames as it would in
-// one thread, against the same per-device clock (the reader's).
-using System.Collections.Concurrent;
+// `netsight analyze --threads N` (N > 1): this thread reads the files and routes each frame (ShardRouter: its
+// connection's shard, the least loaded when the connection began) to one of N worker threads, each with its
+// own analyzer per device; at the end the shards are merged into the devices' analyzers the reports read, and
+// connection ids are renumbered into start order, so the output equals --threads 1 (tests:
+// ShardedAnalysisTests). Frames travel as copies, with the headers the router decoded (so the shard does not
+// decode them again), in pooled batches over bounded queues: nothing is allocated per packet, and a slow
+// shard holds the reader back instead of growing memory. Batches are large (1,024 frames) because each
+// hand-over wakes a thread: with 128 frames the queues cost more CPU than the decode they save. Expiry runs in
+// every shard at the same frames as it would in one thread, against the same per-device clock (the reader's).
 using Netsight.Packets.Analysis;
 using Netsight.Packets.Capture;
 using Netsight.Packets.Decoding;
@@ -14,17 +15,22 @@ namespace Netsight.Analyze;
 
 public sealed partial class CaptureAnalysis
 {
-    private const int BatchFrames = 128;
-    private const int BatchBytes = BatchFrames * 2048;
-    /// <summary>Batches in flight per shard: enough to ride out scheduling hiccups, a few MiB in all.</summary>
-    private const int QueueDepth = 8;
+    private const int BatchFrames = 1024;
+    /// <summary>Frame bytes per batch: a full batch of frames of 256 bytes (snaplen-cut or small packets), or
+    /// one frame of the largest snaplen (262,144); a batch is sent early when its bytes run out.</summary>
+    private const int BatchBytes = 256 * 1024;
+    /// <summary>Batches in flight per shard: enough to ride out scheduling hiccups. A batch is 256 KiB of
+    /// frames and about 200 KiB of headers: QueueDepth + 2 of them per shard, about 2.7 MiB.</summary>
+    private const int QueueDepth = 4;
 
-    private readonly record struct FrameRef(int Offset, int Length, int OriginalLength, long TimestampNanos, int Device, LinkType Link, long FrameNumber);
+    private readonly record struct FrameRef(int Offset, int Length, int OriginalLength, long TimestampNanos, int Device, DecodeStatus Status, long FrameNumber);
 
     private sealed class Batch
     {
         public readonly byte[] Data = new byte[BatchBytes];
         public readonly FrameRef[] Frames = new FrameRef[BatchFrames];
+        /// <summary>Frames[i]'s headers as the router decoded them.</summary>
+        public readonly PacketHeaders[] Headers = new PacketHeaders[BatchFrames];
         public int Count, Used;
         /// <summary>Per device index, the clock to expire at after this batch; null when no expiry is due.</summary>
         public long[]? ExpireAt;
@@ -32,9 +38,9 @@ public sealed partial class CaptureAnalysis
 
     private sealed class Shard(CaptureAnalysis owner, int index)
     {
-        public readonly BlockingCollection<Batch> Queue = new(QueueDepth);
-        /// <summary>Batches the shard has finished with: the reader blocks here (not spins) when it runs ahead.</summary>
-        public readonly BlockingCollection<Batch> Free = new(new ConcurrentBag<Batch>());
+        public readonly BatchQueue<Batch> Queue = new(QueueDepth);
+        /// <summary>Batches the shard has finished with: the reader waits here when it runs ahead.</summary>
+        public readonly BatchQueue<Batch> Free = new(QueueDepth + 2);
         public readonly List<PacketAnalyzer?> ByDevice = [];
         public Batch? Filling;
         public Exception? Failure;
@@ -44,14 +50,14 @@ public sealed partial class CaptureAnalysis
         {
             try
             {
-                foreach (Batch b in Queue.GetConsumingEnumerable())
+                while (Queue.Take(Timeout.Infinite) is Batch b)
                 {
                     for (int i = 0; i < b.Count; i++)
                     {
                         ref readonly FrameRef f = ref b.Frames[i];
                         PacketAnalyzer a = AnalyzerFor(f.Device);
                         a.Flows.IdBase = f.FrameNumber << 3;
-                        a.Process(f.Link, b.Data.AsSpan(f.Offset, f.Length), f.OriginalLength, f.TimestampNanos);
+                        a.ProcessDecoded(ref b.Headers[i], f.Status, b.Data.AsSpan(f.Offset, f.Length), f.OriginalLength, f.TimestampNanos);
                     }
                     if (b.ExpireAt is long[] at)
                         for (int d = 0; d < ByDevice.Count && d < at.Length; d++) ByDevice[d]?.Expire(at[d], expireSeries: false);
@@ -64,7 +70,7 @@ public sealed partial class CaptureAnalysis
             catch (Exception e)
             {
                 Failure = e;
-                while (Queue.TryTake(out _)) { } // let the reader finish instead of blocking on a full queue
+                Queue.Clear(); // let the reader finish instead of blocking on a full queue
             }
         }
 
@@ -82,6 +88,7 @@ public sealed partial class CaptureAnalysis
 
     private Shard[]? _shards;
     private AnalyzerOptions? _shardOptions;
+    private ShardRouter? _router;
     private readonly List<PacketAnalyzer> _deviceOrder = [];
     private readonly Dictionary<PacketAnalyzer, int> _deviceIndex = [];
     private readonly List<long> _deviceClock = [];
@@ -91,12 +98,17 @@ public sealed partial class CaptureAnalysis
 
     /// <summary>Fragments of TCP or UDP datagrams seen by a sharded run: their connections may differ from --threads 1.</summary>
     public long SplitRiskFrames { get; private set; }
+    /// <summary>Frames of a sharded run routed by hash because the router's connection table was full (balance only, not results).</summary>
+    public long ShardHashFallbackFrames => _router?.HashFallbackFrames ?? 0;
+    /// <summary>Frames each shard of a sharded run analyzed (empty with one thread).</summary>
+    public IReadOnlyList<long> ShardFrames => _router is null ? [] : _router.RoutedFrames.ToArray();
 
     private void StartShards()
     {
         if (_shards is not null) return;
         // Each shard gets its share of the bounds, so N shards hold what one analyzer would.
         _shardOptions = _options.ForShard(Threads);
+        _router = new ShardRouter(Threads);
         _shards = new Shard[Threads];
         for (int i = 0; i < Threads; i++)
         {
@@ -121,9 +133,9 @@ public sealed partial class CaptureAnalysis
             int device = byInterface[id];
             if (record.TimestampNanos > _deviceClock[device]) _deviceClock[device] = record.TimestampNanos;
             _frameNumber++;
-            int shard = ShardRouter.ShardOf(record.LinkType, record.Data, record.OriginalLength, ref _routeHeaders, Threads);
+            int shard = _router!.Route(record.LinkType, record.Data, record.OriginalLength, ref _routeHeaders, out DecodeStatus status);
             if (ShardRouter.IsSplitRisk(_routeHeaders)) SplitRiskFrames++;
-            Enqueue(_shards![shard], record, device);
+            Enqueue(_shards![shard], record, device, status);
             if (++records % ExpireEveryRecords == 0)
             {
                 long[] clock = [.. _deviceClock];
@@ -143,17 +155,19 @@ public sealed partial class CaptureAnalysis
         return i;
     }
 
-    private void Enqueue(Shard s, in CaptureRecord record, int device)
+    private void Enqueue(Shard s, in CaptureRecord record, int device, DecodeStatus status)
     {
         Batch b = s.Filling ??= TakeFree(s);
-        int length = record.Data.Length;
+        // A plain TCP segment travels as its headers alone: the shard reads nothing else of it.
+        int length = PacketAnalyzer.ReadsFrame(status, _routeHeaders) ? record.Data.Length : 0;
         if (b.Count == BatchFrames || b.Used + length > BatchBytes)
         {
             Flush(s, null);
             b = s.Filling = TakeFree(s);
         }
-        record.Data.CopyTo(b.Data.AsSpan(b.Used));
-        b.Frames[b.Count++] = new FrameRef(b.Used, length, record.OriginalLength, record.TimestampNanos, device, record.LinkType, _globalFrame++);
+        record.Data[..length].CopyTo(b.Data.AsSpan(b.Used));
+        b.Headers[b.Count] = _routeHeaders;
+        b.Frames[b.Count++] = new FrameRef(b.Used, length, record.OriginalLength, record.TimestampNanos, device, status, _globalFrame++);
         b.Used += length;
     }
 
@@ -161,7 +175,7 @@ public sealed partial class CaptureAnalysis
     {
         // The pool holds QueueDepth + 2 batches; one comes back as soon as the shard finishes one.
         Batch? b;
-        while (!s.Free.TryTake(out b, 100))
+        while ((b = s.Free.Take(100)) is null)
             if (s.Failure is not null) throw new InvalidOperationException($"{s} failed: {s.Failure.Message}", s.Failure);
         return b;
     }
