@@ -2,11 +2,13 @@
 // connection's shard, the least loaded when the connection began) to one of N worker threads, each with its
 // own analyzer per device; at the end the shards are merged into the devices' analyzers the reports read, and
 // connection ids are renumbered into start order, so the output equals --threads 1 (tests:
-// ShardedAnalysisTests). Frames travel as copies, with the headers the router decoded (so the shard does not
-// decode them again), in pooled batches over bounded queues: nothing is allocated per packet, and a slow
-// shard holds the reader back instead of growing memory. Batches are large (1,024 frames) because each
-// hand-over wakes a thread: with 128 frames the queues cost more CPU than the decode they save. Expiry runs in
-// every shard at the same frames as it would in one thread, against the same per-device clock (the reader's).
+// ShardedAnalysisTests). The reader is the slowest stage (it reads, decodes and routes every frame), so what
+// it hands over is kept small: the headers the router decoded (the shard does not decode again) and the
+// frame's bytes only when the analysis reads them (PacketAnalyzer.ReadsFrame: fragments, DNS, tunnels, not
+// a plain TCP segment), in pooled batches of 1,024 frames (one hand-over, one wake-up per batch) over
+// bounded queues whose waiters sleep (BatchQueue): nothing is allocated per packet, and a slow shard holds
+// the reader back instead of growing memory. Expiry runs in every shard at the same frames as it would in
+// one thread, against the same per-device clock (the reader's).
 using Netsight.Packets.Analysis;
 using Netsight.Packets.Capture;
 using Netsight.Packets.Decoding;
