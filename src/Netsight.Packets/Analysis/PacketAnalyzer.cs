@@ -138,7 +138,8 @@ public sealed partial class PacketAnalyzer : IFlowEndHandler
     /// TCP segment that is not DNS (only fragments, DNS and tunnels read the bytes). analyze --threads then
     /// hands over the headers without the frame.</summary>
     public static bool ReadsFrame(DecodeStatus status, in PacketHeaders h) =>
-        status != DecodeStatus.Ok || !h.IsTcp || h.IsFragment || DnsAnalyzer.IsDns(h);
+        status != DecodeStatus.Ok || h.Protocol != ProtocolTcp || h.TransportOffset < 0 || h.IsFragment
+        || h.SourcePort == DnsAnalyzer.Port || h.DestinationPort == DnsAnalyzer.Port; // DnsAnalyzer.IsDns for TCP
 
     /// <summary>Drops state older than the timeouts, measured against <paramref name="nowNanos"/>
     /// (the wall clock live, the last packet's timestamp for files).</summary>

@@ -77,7 +77,9 @@ public sealed class ShardRouter
     public static ulong KeyOf(DecodeStatus status, in PacketHeaders h)
     {
         ulong a = Mix(h.Source), b = Mix(h.Destination);
-        if (status == DecodeStatus.Ok && !h.IsFragment && (h.IsTcp || h.IsUdp) && PacketDecoder.TunnelOf(h) == TunnelKind.None)
+        // TunnelOf only for UDP: a TCP segment is never a tunnel (and this runs for every frame).
+        if (status == DecodeStatus.Ok && !h.IsFragment && h.TransportOffset >= 0
+            && (h.Protocol == 6 || (h.Protocol == 17 && PacketDecoder.TunnelOf(h) == TunnelKind.None)))
         {
             a ^= h.SourcePort; // each port with its own address, then a sum: the same both ways
             b ^= h.DestinationPort;

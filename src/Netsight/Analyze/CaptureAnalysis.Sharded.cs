@@ -5,7 +5,7 @@
 // ShardedAnalysisTests). The reader is the slowest stage (it reads, decodes and routes every frame), so what
 // it hands over is kept small: the headers the router decoded (the shard does not decode again) and the
 // frame's bytes only when the analysis reads them (PacketAnalyzer.ReadsFrame: fragments, DNS, tunnels, not
-// a plain TCP segment), in pooled batches of 1,024 frames (one hand-over, one wake-up per batch) over
+// a plain TCP segment), in pooled batches of 2,048 frames (one hand-over, one wake-up per batch) over
 // bounded queues whose waiters sleep (BatchQueue): nothing is allocated per packet, and a slow shard holds
 // the reader back instead of growing memory. Expiry runs in every shard at the same frames as it would in
 // one thread, against the same per-device clock (the reader's).
@@ -17,13 +17,13 @@ namespace Netsight.Analyze;
 
 public sealed partial class CaptureAnalysis
 {
-    private const int BatchFrames = 1024;
+    private const int BatchFrames = 2048;
     /// <summary>Frame bytes per batch: a full batch of frames of 256 bytes (snaplen-cut or small packets), or
     /// one frame of the largest snaplen (262,144); a batch is sent early when its bytes run out.</summary>
     private const int BatchBytes = 256 * 1024;
-    /// <summary>Batches in flight per shard: enough to ride out scheduling hiccups. A batch is 256 KiB of
-    /// frames and about 200 KiB of headers: QueueDepth + 2 of them per shard, about 2.7 MiB.</summary>
-    private const int QueueDepth = 4;
+    /// <summary>Batches in flight per shard: enough to ride out scheduling hiccups. A batch is 256 KiB of frame
+    /// bytes and 2,048 x 224 bytes of headers and frame references: QueueDepth + 2 per shard, 3.5 MiB.</summary>
+    private const int QueueDepth = 3;
 
     private readonly record struct FrameRef(int Offset, int Length, int OriginalLength, long TimestampNanos, int Device, DecodeStatus Status, long FrameNumber);
 
@@ -52,13 +52,15 @@ public sealed partial class CaptureAnalysis
         {
             try
             {
+                PacketAnalyzer? a = null;
+                int device = -1;
                 while (Queue.Take(Timeout.Infinite) is Batch b)
                 {
                     for (int i = 0; i < b.Count; i++)
                     {
                         ref readonly FrameRef f = ref b.Frames[i];
-                        PacketAnalyzer a = AnalyzerFor(f.Device);
-                        a.Flows.IdBase = f.FrameNumber << 3;
+                        if (f.Device != device) a = AnalyzerFor(device = f.Device); // one device, mostly
+                        a!.Flows.IdBase = f.FrameNumber << 3;
                         a.ProcessDecoded(ref b.Headers[i], f.Status, b.Data.AsSpan(f.Offset, f.Length), f.OriginalLength, f.TimestampNanos);
                     }
                     if (b.ExpireAt is long[] at)
@@ -67,7 +69,7 @@ public sealed partial class CaptureAnalysis
                     b.ExpireAt = null;
                     Free.Add(b);
                 }
-                foreach (PacketAnalyzer? a in ByDevice) a?.Complete();
+                foreach (PacketAnalyzer? d in ByDevice) d?.Complete();
             }
             catch (Exception e)
             {
@@ -94,7 +96,8 @@ public sealed partial class CaptureAnalysis
     private readonly List<PacketAnalyzer> _deviceOrder = [];
     private readonly Dictionary<PacketAnalyzer, int> _deviceIndex = [];
     private readonly List<long> _deviceClock = [];
-    private PacketHeaders _routeHeaders;
+    /// <summary>The shard of the last frame: the next frame is decoded straight into its batch (see Append).</summary>
+    private int _lastShard;
     private long _globalFrame;
     private readonly Dictionary<string, List<long>> _startedIds = new(StringComparer.Ordinal);
 
@@ -135,9 +138,7 @@ public sealed partial class CaptureAnalysis
             int device = byInterface[id];
             if (record.TimestampNanos > _deviceClock[device]) _deviceClock[device] = record.TimestampNanos;
             _frameNumber++;
-            int shard = _router!.Route(record.LinkType, record.Data, record.OriginalLength, ref _routeHeaders, out DecodeStatus status);
-            if (ShardRouter.IsSplitRisk(_routeHeaders)) SplitRiskFrames++;
-            Enqueue(_shards![shard], record, device, status);
+            Append(record, device);
             if (++records % ExpireEveryRecords == 0)
             {
                 long[] clock = [.. _deviceClock];
@@ -157,20 +158,40 @@ public sealed partial class CaptureAnalysis
         return i;
     }
 
-    private void Enqueue(Shard s, in CaptureRecord record, int device, DecodeStatus status)
+    /// <summary>Decodes and routes <paramref name="record"/> and appends it to its shard's batch. The headers are
+    /// decoded into the next slot of the last frame's shard, where a burst of one connection's frames goes on
+    /// landing, and copied (184 bytes) only when the frame belongs elsewhere.</summary>
+    private void Append(in CaptureRecord record, int device)
+    {
+        Batch guess = Room(_shards![_lastShard], record.Data.Length);
+        ref PacketHeaders h = ref guess.Headers[guess.Count];
+        int shard = _router!.Route(record.LinkType, record.Data, record.OriginalLength, ref h, out DecodeStatus status);
+        if (ShardRouter.IsSplitRisk(h)) SplitRiskFrames++;
+        Batch b = guess;
+        if (shard != _lastShard)
+        {
+            b = Room(_shards[shard], record.Data.Length);
+            b.Headers[b.Count] = h;
+            h = ref b.Headers[b.Count];
+            _lastShard = shard;
+        }
+        // A plain TCP segment travels as its headers alone: the shard reads nothing else of it.
+        int length = PacketAnalyzer.ReadsFrame(status, h) ? record.Data.Length : 0;
+        record.Data[..length].CopyTo(b.Data.AsSpan(b.Used));
+        b.Frames[b.Count++] = new FrameRef(b.Used, length, record.OriginalLength, record.TimestampNanos, device, status, _globalFrame++);
+        b.Used += length;
+    }
+
+    /// <summary>The batch <paramref name="s"/> is filling, with room for a frame of <paramref name="length"/> bytes.</summary>
+    private static Batch Room(Shard s, int length)
     {
         Batch b = s.Filling ??= TakeFree(s);
-        // A plain TCP segment travels as its headers alone: the shard reads nothing else of it.
-        int length = PacketAnalyzer.ReadsFrame(status, _routeHeaders) ? record.Data.Length : 0;
         if (b.Count == BatchFrames || b.Used + length > BatchBytes)
         {
             Flush(s, null);
             b = s.Filling = TakeFree(s);
         }
-        record.Data[..length].CopyTo(b.Data.AsSpan(b.Used));
-        b.Headers[b.Count] = _routeHeaders;
-        b.Frames[b.Count++] = new FrameRef(b.Used, length, record.OriginalLength, record.TimestampNanos, device, status, _globalFrame++);
-        b.Used += length;
+        return b;
     }
 
     private static Batch TakeFree(Shard s)
