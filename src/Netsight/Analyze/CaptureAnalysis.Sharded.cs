@@ -105,8 +105,6 @@ public sealed partial class CaptureAnalysis
     public long SplitRiskFrames { get; private set; }
     /// <summary>Frames of a sharded run routed by hash because the router's connection table was full (balance only, not results).</summary>
     public long ShardHashFallbackFrames => _router?.HashFallbackFrames ?? 0;
-    /// <summary>Frames each shard of a sharded run analyzed (empty with one thread).</summary>
-    public IReadOnlyList<long> ShardFrames => _router is null ? [] : _router.RoutedFrames.ToArray();
 
     private void StartShards()
     {
