@@ -3,7 +3,7 @@
 //   alloc [PACKETS]           bytes allocated per packet by PacketAnalyzer.Process after warm-up (the 0 B claim)
 //   breakdown FILE [ROUNDS]   where `netsight analyze` spends its time: read only, + decode, + full analysis
 //   decode FILE [ROUNDS]      PacketDecoder.Decode alone on the file's frames held in memory (DecodeMode.cs)
-//   shards FILE [N]           packets per shard of analyze --threads N on FILE (ShardRouter's balance)
+//   shards FILE [N]           packets per shard of analyze --threads N on FILE (ShardRouter's balance, and by hash alone)
 //   scrape [PAIRS] [ROUNDS]   series per peer pair and the packet families' steady-state scrape time
 //   gen-flows FILE [CONNS]    writes a pcap with CONNS concurrent TCP connections that stay open (flow-table RSS)
 //   flow-mem [CONNS]          bytes per tracked connection in process, by part (see FlowMemoryMode.cs)

@@ -135,15 +135,20 @@ internal static class QuickModes
         return 0;
     }
 
-    /// <summary>How ShardRouter spreads <paramref name="path"/> over <paramref name="shards"/> shards: packets per shard.</summary>
+    /// <summary>How ShardRouter spreads <paramref name="path"/> over <paramref name="shards"/> shards: packets per
+    /// shard with its connection table (what analyze --threads does) and by the hash alone.</summary>
     public static int Shards(string path, int shards)
     {
-        using var reader = CaptureFileReader.Open(path);
-        var perShard = new long[shards];
-        PacketHeaders h = default;
-        while (reader.TryReadNext(out CaptureRecord rec)) perShard[ShardRouter.ShardOf(rec.LinkType, rec.Data, rec.OriginalLength, ref h, shards)]++;
-        long total = perShard.Sum();
-        Console.WriteLine($"shards {shards} packets {total} per_shard {string.Join(' ', perShard)} largest_share {perShard.Max() / (double)total:P1}");
+        foreach ((string mode, int bits) in new[] { ("table", ShardRouter.DefaultTableBits), ("hash", 0) })
+        {
+            using var reader = CaptureFileReader.Open(path);
+            var router = new ShardRouter(shards, bits);
+            PacketHeaders h = default;
+            while (reader.TryReadNext(out CaptureRecord rec)) router.Route(rec.LinkType, rec.Data, rec.OriginalLength, ref h, out _);
+            long[] perShard = router.RoutedFrames.ToArray();
+            long total = perShard.Sum();
+            Console.WriteLine($"{mode}: shards {shards} packets {total} per_shard {string.Join(' ', perShard)} largest_share {perShard.Max() / (double)total:P1} hash_fallback_frames {router.HashFallbackFrames}");
+        }
         return 0;
     }
 

@@ -66,12 +66,20 @@ public sealed partial class PacketAnalyzer : IFlowEndHandler
     /// <summary>Analyzes one captured frame.</summary>
     public void Process(LinkType linkType, ReadOnlySpan<byte> frame, int originalLength, long timestampNanos)
     {
+        DecodeStatus status = PacketDecoder.Decode(linkType, frame, originalLength, ref _headers);
+        ProcessDecoded(ref _headers, status, frame, originalLength, timestampNanos);
+    }
+
+    /// <summary>Analyzes one captured frame that the caller has decoded (PacketDecoder.Decode) into
+    /// <paramref name="h"/> with <paramref name="status"/>: analyze --threads decodes on the reading thread to
+    /// route the frame and hands the headers over with it. <paramref name="h"/> is the analyzer's to change
+    /// (reassembly rewrites its transport fields).</summary>
+    public void ProcessDecoded(ref PacketHeaders h, DecodeStatus status, ReadOnlySpan<byte> frame, int originalLength, long timestampNanos)
+    {
         DeviceCounters counters = Counters;
         counters.Frames++;
         if (timestampNanos > _lastTimestampNanos) _lastTimestampNanos = timestampNanos;
 
-        ref PacketHeaders h = ref _headers;
-        DecodeStatus status = PacketDecoder.Decode(linkType, frame, originalLength, ref h);
         if (h.LengthAnomaly != IpLengthAnomaly.None) counters.LengthAnomalies[(int)h.LengthAnomaly]++;
         if (status != DecodeStatus.Ok)
         {
@@ -102,7 +110,7 @@ public sealed partial class PacketAnalyzer : IFlowEndHandler
             counters.DontFragment++;
         }
 
-        ReadOnlySpan<byte> transportBytes = frame; // what h.TransportOffset points into
+        scoped ReadOnlySpan<byte> transportBytes = frame; // what h.TransportOffset points into
         if (h.IsFragment)
         {
             peer.Fragments++;
@@ -125,6 +133,13 @@ public sealed partial class PacketAnalyzer : IFlowEndHandler
             if (tunnel != TunnelKind.None) ProcessTunnel(tunnel, h, transportBytes, timestampNanos);
         }
     }
+
+    /// <summary>False when <see cref="ProcessDecoded"/> reads nothing of the frame beyond <paramref name="h"/>: a whole
+    /// TCP segment that is not DNS (only fragments, DNS and tunnels read the bytes). analyze --threads then
+    /// hands over the headers without the frame.</summary>
+    public static bool ReadsFrame(DecodeStatus status, in PacketHeaders h) =>
+        status != DecodeStatus.Ok || h.Protocol != ProtocolTcp || h.TransportOffset < 0 || h.IsFragment
+        || h.SourcePort == DnsAnalyzer.Port || h.DestinationPort == DnsAnalyzer.Port; // DnsAnalyzer.IsDns for TCP
 
     /// <summary>Drops state older than the timeouts, measured against <paramref name="nowNanos"/>
     /// (the wall clock live, the last packet's timestamp for files).</summary>

@@ -1,11 +1,14 @@
-// `netsight analyze --threads N` (N > 1): this thread reads the files and routes each frame (ShardRouter: a
-// symmetric hash of its connection) to one of N worker threads, each with its own analyzer per device; at
-// the end the shards are merged into the devices' analyzers the reports read, and connection ids are
-// renumbered into start order, so the output equals --threads 1 (tests: ShardedAnalysisTests). Frames travel
-// as copies in pooled batches over bounded queues: nothing is allocated per packet, and a slow shard holds
+// `netsight analyze --threads N` (N > 1): this thread reads the files and routes each frame (ShardRouter: its
+// connection's shard, the least loaded when the connection began) to one of N worker threads, each with its
+// own analyzer per device; at the end the shards are merged into the devices' analyzers the reports read, and
+// connection ids are renumbered into start order, so the output equals --threads 1 (tests:
+// ShardedAnalysisTests). The reader is the slowest stage (it reads, decodes and routes every frame), so what
+// it hands over is kept small: the headers the router decoded (the shard does not decode again) and the
+// frame's bytes only when the analysis reads them (PacketAnalyzer.ReadsFrame: fragments, DNS, tunnels, not
+// a plain TCP segment), in pooled batches of 2,048 frames (one hand-over, one wake-up per batch) over
+// bounded queues whose waiters sleep (BatchQueue): nothing is allocated per packet, and a slow shard holds
 // the reader back instead of growing memory. Expiry runs in every shard at the same frames as it would in
 // one thread, against the same per-device clock (the reader's).
-using System.Collections.Concurrent;
 using Netsight.Packets.Analysis;
 using Netsight.Packets.Capture;
 using Netsight.Packets.Decoding;
@@ -14,17 +17,22 @@ namespace Netsight.Analyze;
 
 public sealed partial class CaptureAnalysis
 {
-    private const int BatchFrames = 128;
-    private const int BatchBytes = BatchFrames * 2048;
-    /// <summary>Batches in flight per shard: enough to ride out scheduling hiccups, a few MiB in all.</summary>
-    private const int QueueDepth = 8;
+    private const int BatchFrames = 2048;
+    /// <summary>Frame bytes per batch: a full batch of frames of 256 bytes (snaplen-cut or small packets), or
+    /// one frame of the largest snaplen (262,144); a batch is sent early when its bytes run out.</summary>
+    private const int BatchBytes = 256 * 1024;
+    /// <summary>Batches in flight per shard: enough to ride out scheduling hiccups. A batch is 256 KiB of frame
+    /// bytes and 2,048 x 224 bytes of headers and frame references: QueueDepth + 2 per shard, 3.5 MiB.</summary>
+    private const int QueueDepth = 3;
 
-    private readonly record struct FrameRef(int Offset, int Length, int OriginalLength, long TimestampNanos, int Device, LinkType Link, long FrameNumber);
+    private readonly record struct FrameRef(int Offset, int Length, int OriginalLength, long TimestampNanos, int Device, DecodeStatus Status, long FrameNumber);
 
     private sealed class Batch
     {
         public readonly byte[] Data = new byte[BatchBytes];
         public readonly FrameRef[] Frames = new FrameRef[BatchFrames];
+        /// <summary>Frames[i]'s headers as the router decoded them.</summary>
+        public readonly PacketHeaders[] Headers = new PacketHeaders[BatchFrames];
         public int Count, Used;
         /// <summary>Per device index, the clock to expire at after this batch; null when no expiry is due.</summary>
         public long[]? ExpireAt;
@@ -32,9 +40,9 @@ public sealed partial class CaptureAnalysis
 
     private sealed class Shard(CaptureAnalysis owner, int index)
     {
-        public readonly BlockingCollection<Batch> Queue = new(QueueDepth);
-        /// <summary>Batches the shard has finished with: the reader blocks here (not spins) when it runs ahead.</summary>
-        public readonly BlockingCollection<Batch> Free = new(new ConcurrentBag<Batch>());
+        public readonly BatchQueue<Batch> Queue = new(QueueDepth);
+        /// <summary>Batches the shard has finished with: the reader waits here when it runs ahead.</summary>
+        public readonly BatchQueue<Batch> Free = new(QueueDepth + 2);
         public readonly List<PacketAnalyzer?> ByDevice = [];
         public Batch? Filling;
         public Exception? Failure;
@@ -44,14 +52,16 @@ public sealed partial class CaptureAnalysis
         {
             try
             {
-                foreach (Batch b in Queue.GetConsumingEnumerable())
+                PacketAnalyzer? a = null;
+                int device = -1;
+                while (Queue.Take(Timeout.Infinite) is Batch b)
                 {
                     for (int i = 0; i < b.Count; i++)
                     {
                         ref readonly FrameRef f = ref b.Frames[i];
-                        PacketAnalyzer a = AnalyzerFor(f.Device);
-                        a.Flows.IdBase = f.FrameNumber << 3;
-                        a.Process(f.Link, b.Data.AsSpan(f.Offset, f.Length), f.OriginalLength, f.TimestampNanos);
+                        if (f.Device != device) a = AnalyzerFor(device = f.Device); // one device, mostly
+                        a!.Flows.IdBase = f.FrameNumber << 3;
+                        a.ProcessDecoded(ref b.Headers[i], f.Status, b.Data.AsSpan(f.Offset, f.Length), f.OriginalLength, f.TimestampNanos);
                     }
                     if (b.ExpireAt is long[] at)
                         for (int d = 0; d < ByDevice.Count && d < at.Length; d++) ByDevice[d]?.Expire(at[d], expireSeries: false);
@@ -59,12 +69,12 @@ public sealed partial class CaptureAnalysis
                     b.ExpireAt = null;
                     Free.Add(b);
                 }
-                foreach (PacketAnalyzer? a in ByDevice) a?.Complete();
+                foreach (PacketAnalyzer? d in ByDevice) d?.Complete();
             }
             catch (Exception e)
             {
                 Failure = e;
-                while (Queue.TryTake(out _)) { } // let the reader finish instead of blocking on a full queue
+                Queue.Clear(); // let the reader finish instead of blocking on a full queue
             }
         }
 
@@ -82,21 +92,26 @@ public sealed partial class CaptureAnalysis
 
     private Shard[]? _shards;
     private AnalyzerOptions? _shardOptions;
+    private ShardRouter? _router;
     private readonly List<PacketAnalyzer> _deviceOrder = [];
     private readonly Dictionary<PacketAnalyzer, int> _deviceIndex = [];
     private readonly List<long> _deviceClock = [];
-    private PacketHeaders _routeHeaders;
+    /// <summary>The shard of the last frame: the next frame is decoded straight into its batch (see Append).</summary>
+    private int _lastShard;
     private long _globalFrame;
     private readonly Dictionary<string, List<long>> _startedIds = new(StringComparer.Ordinal);
 
     /// <summary>Fragments of TCP or UDP datagrams seen by a sharded run: their connections may differ from --threads 1.</summary>
     public long SplitRiskFrames { get; private set; }
+    /// <summary>Frames of a sharded run routed by hash because the router's connection table was full (balance only, not results).</summary>
+    public long ShardHashFallbackFrames => _router?.HashFallbackFrames ?? 0;
 
     private void StartShards()
     {
         if (_shards is not null) return;
         // Each shard gets its share of the bounds, so N shards hold what one analyzer would.
         _shardOptions = _options.ForShard(Threads);
+        _router = new ShardRouter(Threads);
         _shards = new Shard[Threads];
         for (int i = 0; i < Threads; i++)
         {
@@ -121,9 +136,7 @@ public sealed partial class CaptureAnalysis
             int device = byInterface[id];
             if (record.TimestampNanos > _deviceClock[device]) _deviceClock[device] = record.TimestampNanos;
             _frameNumber++;
-            int shard = ShardRouter.ShardOf(record.LinkType, record.Data, record.OriginalLength, ref _routeHeaders, Threads);
-            if (ShardRouter.IsSplitRisk(_routeHeaders)) SplitRiskFrames++;
-            Enqueue(_shards![shard], record, device);
+            Append(record, device);
             if (++records % ExpireEveryRecords == 0)
             {
                 long[] clock = [.. _deviceClock];
@@ -143,25 +156,47 @@ public sealed partial class CaptureAnalysis
         return i;
     }
 
-    private void Enqueue(Shard s, in CaptureRecord record, int device)
+    /// <summary>Decodes and routes <paramref name="record"/> and appends it to its shard's batch. The headers are
+    /// decoded into the next slot of the last frame's shard, where a burst of one connection's frames goes on
+    /// landing, and copied (184 bytes) only when the frame belongs elsewhere.</summary>
+    private void Append(in CaptureRecord record, int device)
+    {
+        Batch guess = Room(_shards![_lastShard], record.Data.Length);
+        ref PacketHeaders h = ref guess.Headers[guess.Count];
+        int shard = _router!.Route(record.LinkType, record.Data, record.OriginalLength, ref h, out DecodeStatus status);
+        if (ShardRouter.IsSplitRisk(h)) SplitRiskFrames++;
+        Batch b = guess;
+        if (shard != _lastShard)
+        {
+            b = Room(_shards[shard], record.Data.Length);
+            b.Headers[b.Count] = h;
+            h = ref b.Headers[b.Count];
+            _lastShard = shard;
+        }
+        // A plain TCP segment travels as its headers alone: the shard reads nothing else of it.
+        int length = PacketAnalyzer.ReadsFrame(status, h) ? record.Data.Length : 0;
+        record.Data[..length].CopyTo(b.Data.AsSpan(b.Used));
+        b.Frames[b.Count++] = new FrameRef(b.Used, length, record.OriginalLength, record.TimestampNanos, device, status, _globalFrame++);
+        b.Used += length;
+    }
+
+    /// <summary>The batch <paramref name="s"/> is filling, with room for a frame of <paramref name="length"/> bytes.</summary>
+    private static Batch Room(Shard s, int length)
     {
         Batch b = s.Filling ??= TakeFree(s);
-        int length = record.Data.Length;
         if (b.Count == BatchFrames || b.Used + length > BatchBytes)
         {
             Flush(s, null);
             b = s.Filling = TakeFree(s);
         }
-        record.Data.CopyTo(b.Data.AsSpan(b.Used));
-        b.Frames[b.Count++] = new FrameRef(b.Used, length, record.OriginalLength, record.TimestampNanos, device, record.LinkType, _globalFrame++);
-        b.Used += length;
+        return b;
     }
 
     private static Batch TakeFree(Shard s)
     {
         // The pool holds QueueDepth + 2 batches; one comes back as soon as the shard finishes one.
         Batch? b;
-        while (!s.Free.TryTake(out b, 100))
+        while ((b = s.Free.Take(100)) is null)
             if (s.Failure is not null) throw new InvalidOperationException($"{s} failed: {s.Failure.Message}", s.Failure);
         return b;
     }
