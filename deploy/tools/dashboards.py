@@ -249,7 +249,7 @@ DASHBOARDS = {
         ),
     ]),
     "agent": dashboard("netsight-agent", "Netsight / Agent health",
-        "The agents themselves: collectors up, capture drops, the series budget, the Kubernetes watches and what a scrape costs.", [
+        "The agents themselves: collectors up, capture drops, the series budget, the Kubernetes watches, what a scrape costs, and their memory and CPU.", [
         row("Collectors",
             stat("Agents scraped", "none", t('count(up{job="netsight"} == 1)'), "Agents Prometheus scraped successfully.", w=6),
             stat("Collectors down", "none", t(f"count(netsight_collector_up{{{N}}} == 0) or vector(0)"), thresholds=[(1, "red")], w=6),
@@ -276,6 +276,12 @@ DASHBOARDS = {
             ts("Watch restarts", "ops", [t(f"sum by (resource) (rate(netsight_kubernetes_watch_restarts_total{{{N}}}[{RI}]))", "{{resource}}")]),
             ts("Scrape duration", "s", [t(f'scrape_duration_seconds{{job="netsight", {N}}}', "{{node}}")]),
             ts("Samples per scrape", "short", [t(f'scrape_samples_scraped{{job="netsight", {N}}}', "{{node}}")]),
+        ),
+        row("Process",
+            ts("Resident memory by node", "bytes", [t(f'process_resident_memory_bytes{{job="netsight", {N}}}', "{{node}}")],
+               "The agent's RSS (process_resident_memory_bytes): about 60 MB idle, plus its flow and series tables (bounded by --max-flows and --max-series) and a capture ring per interface."),
+            ts("CPU by node", "percentunit", [t(f'rate(process_cpu_seconds_total{{job="netsight", {N}}}[{RI}])', "{{node}}")],
+               "Cores the agent uses (user + system)."),
         ),
     ]),
 }
