@@ -149,6 +149,7 @@ public static partial class AgentHost
             Console.WriteLine($"netsight: listening on {address} (metrics at {address}/metrics)");
         }
 
+        StartupPages.ReleaseLater(message => LogStartupPages(log, message), app.Lifetime.ApplicationStopping);
         long stoppingAt = 0;
         app.Lifetime.ApplicationStopping.Register(() =>
         {
@@ -163,6 +164,9 @@ public static partial class AgentHost
 
     [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "stopping: closing the listeners and the collectors")]
     private static partial void LogStopping(ILogger logger);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Information, Message = "{Message}")]
+    private static partial void LogStartupPages(ILogger logger, string message);
 
     [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "stopped in {Seconds:F2} s")]
     private static partial void LogStopped(ILogger logger, double seconds);
