@@ -10,7 +10,7 @@
 #      /metrics, its CPU seconds then, at 5 s and at the end, RSS (MiB, from /proc/PID/smaps_rollup, split into
 #      anonymous and file-backed pages: the executable, libraries, capture rings) at 5 s, 30 s (after the
 #      agent hands its start-up pages back at 10 s) and --idle S seconds.
-# Root (capture on lo). NETSIGHT is the command to run (default: the framework-dependent publish of
+# Root (a network namespace, capture). NETSIGHT is the command to run (default: the framework-dependent publish of
 # scripts/agent.sh, `artifacts/netsight/netsight`: ReadyToRun or NativeAOT as NetsightPublish says); give another build's command to compare.
 # Prints `key value` lines. Options: --repeat N (5), --idle S (120), --small FILE, --large FILE, --port P,
 # --agent-args "ARGS" (default none).

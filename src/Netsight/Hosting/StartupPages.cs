@@ -1,4 +1,4 @@
-// Hands the executable's start-up pages back to the kernel once the agent (or hub) is running.
+// Hands the executable's start-up pages back to the kernel once the agent is running (the hub does not yet).
 // Why: a NativeAOT netsight is one 55 MB file mapped into the process. Starting (options, the web host, the
 // first conntrack dump, the Kubernetes lists, the first metadata scan) touches code and type data spread
 // over ~30 MiB of it, and the kernel maps file pages 64 KiB around every touch, so the idle agent kept
